@@ -1,0 +1,128 @@
+"""The command line: thin click commands that wire problem -> solution -> renderer.
+
+Only click is imported at start-up; numpy, yaml and rich are imported by the commands that
+use them, so `--help` and `--version` are instant and `--json` never loads rich.
+Library errors (NnsolveError) become one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from . import __version__
+from .errors import NnsolveError
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+
+
+def fail(message: str) -> "NoReturn":  # noqa: F821
+    click.echo(f"nnsolve: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+class NnsolveGroup(click.Group):
+    """Turns every mistake a user can make into one `nnsolve: error: ...` line and exit status 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            hint = f"; see '{e.ctx.command_path} --help'" if e.ctx is not None else ""
+            fail(" ".join(e.format_message().split()) + hint)
+        except click.ClickException as e:
+            fail(" ".join(e.format_message().split()))
+        except NnsolveError as e:
+            fail(str(e))
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("nnsolve: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            # the reader stopped (nnsolve run | head): not an error; silence the final flush
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_OK)
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+@click.group(cls=NnsolveGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="nnsolve", message="%(prog)s %(version)s")
+def cli():
+    """Solve neural-network worksheets step by step.
+
+    A problem file (YAML) gives the input x, the label y, the weights W1, W2, ... (row 0 =
+    bias weights), the activations, the loss and the learning rate. nnsolve computes the
+    forward pass, the loss, every derivative by backpropagation and the updated weights.
+
+    \b
+    Examples:
+      nnsolve run                          # the built-in worksheet
+      nnsolve run problems/worksheet.yaml --json
+      nnsolve schema solution              # the JSON Schema of `run --json`
+    """
+
+
+problem_argument = click.argument("file", required=False, type=click.Path(dir_okay=True, allow_dash=False))
+
+
+@cli.command()
+@problem_argument
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema nnsolve.solution/1) instead of tables.")
+@click.option(
+    "--digits",
+    type=click.IntRange(0, 17),
+    default=8,
+    show_default=True,
+    metavar="N",
+    help="Decimals shown in the terminal output (display only; the math and --json keep full precision).",
+)
+def run(file, as_json, digits):
+    """Solve FILE: forward pass, loss, backpropagation and update.
+
+    FILE is a problem in YAML (see problems/); without it, the built-in worksheet.
+    The output follows the worksheet's questions in order, in its notation.
+    """
+    from .problem import load_problem
+    from .solution import solve
+
+    solution = solve(load_problem(file))
+    if as_json:
+        from .render import json as render_json
+
+        click.echo(render_json.dumps(render_json.solution_dict(solution)), nl=False)
+        return
+    from .render import terminal
+
+    terminal.render(solution, make_console(), digits)
+
+
+SCHEMAS = ("solution", "problem")
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(SCHEMAS))
+def schema(name):
+    """Print the JSON Schema (draft-07) for NAME.
+
+    \b
+    solution  the output of `nnsolve run --json`
+    problem   problem files (point your editor's YAML support at it)
+    """
+    from importlib import resources
+
+    text = resources.files("nnsolve").joinpath("schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+    click.echo(text, nl=False)
+
+
+def make_console():
+    """A rich console on stdout: fixed width and no colour when piped, so output is reproducible."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(file=sys.stdout, width=120, color_system=None, highlight=False, force_terminal=False)
+
+
+def main(args=None, prog_name="nnsolve"):
+    cli.main(args=args, prog_name=prog_name)

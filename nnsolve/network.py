@@ -1,0 +1,270 @@
+"""The math of a fully connected network: activations, losses, forward, backward, update.
+
+Pure numpy, float64, no I/O. Every function works on the last axis, so a stack of
+problems of one shape (leading batch axes) goes through the same code as one problem.
+Notation (see DESIGN.md): W^l has shape (n_{l-1} + 1, n_l) with row 0 the bias weights;
+alpha^l = W^l^T [1; beta^{l-1}], beta^l = f^l(alpha^l), y_hat = beta^L.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+
+# ---------------------------------------------------------------------------
+# Activations
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    # exp of -|a| never overflows: sigmoid(+-1000) is exactly 1 and 0 without a warning.
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softmax(a: np.ndarray) -> np.ndarray:
+    e = np.exp(a - np.max(a, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _log_sigmoid(a: np.ndarray) -> np.ndarray:
+    """log(sigmoid(a)) = -softplus(-a), finite for every finite a."""
+    return -np.logaddexp(0.0, -a)
+
+
+def _log_softmax(a: np.ndarray) -> np.ndarray:
+    shifted = a - np.max(a, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+LEAKY_SLOPE = 0.01
+
+
+@dataclass(frozen=True)
+class Activation:
+    """f and f' of one layer. `derivative` is elementwise f'(alpha) given alpha and beta = f(alpha);
+    it is None for softmax, whose Jacobian is not diagonal."""
+
+    name: str
+    formula: str  # f(a), for people
+    derivative_formula: str  # f'(a), in terms of beta where that is how it is taught
+    value: Callable[[np.ndarray], np.ndarray]
+    derivative: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]]
+
+    def backward(self, alpha: np.ndarray, beta: np.ndarray, grad_beta: np.ndarray) -> np.ndarray:
+        """dl/dalpha from dl/dbeta (the vector-Jacobian product)."""
+        if self.derivative is not None:
+            return grad_beta * self.derivative(alpha, beta)
+        # softmax: J = diag(s) - s s^T, symmetric, so J^T g = s * (g - <g, s>)
+        return beta * (grad_beta - np.sum(grad_beta * beta, axis=-1, keepdims=True))
+
+    def jacobian(self, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        """d beta_i / d alpha_j for one layer (last two axes)."""
+        if self.derivative is not None:
+            d = self.derivative(alpha, beta)
+            return d[..., :, None] * np.eye(d.shape[-1])
+        return beta[..., :, None] * (np.eye(beta.shape[-1]) - beta[..., None, :])
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("sigmoid", "1 / (1 + e^(-a))", "beta(1 - beta)", _sigmoid, lambda a, b: b * (1.0 - b)),
+        Activation("tanh", "tanh(a)", "1 - beta^2", np.tanh, lambda a, b: 1.0 - b * b),
+        Activation(
+            "relu",
+            "max(0, a)",
+            "1 if a > 0 else 0",
+            lambda a: np.maximum(a, 0.0),
+            lambda a, b: (a > 0).astype(np.float64),
+        ),
+        Activation(
+            "leaky_relu",
+            f"a if a > 0 else {LEAKY_SLOPE} a",
+            f"1 if a > 0 else {LEAKY_SLOPE}",
+            lambda a: np.where(a > 0, a, LEAKY_SLOPE * a),
+            lambda a, b: np.where(a > 0, 1.0, LEAKY_SLOPE),
+        ),
+        Activation("linear", "a", "1", lambda a: np.array(a, dtype=np.float64, copy=True), lambda a, b: np.ones_like(a)),
+        Activation("softmax", "e^(a_j) / sum_k e^(a_k)", "beta_j(delta_jk - beta_k)", _softmax, None),
+    )
+}
+
+
+# ---------------------------------------------------------------------------
+# Losses
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss and its derivatives. `value` and `output_delta` take alpha^L too, so that the
+    log losses are computed in log space (finite where y_hat rounds to exactly 0 or 1)."""
+
+    name: str
+    formula: str
+    grad_formula: str  # dl/dy_hat
+    outputs: tuple[str, ...]  # output activations it accepts; () = any
+    # (y, y_hat) -> dl/dy_hat; may be infinite where y_hat is exactly 0 or 1
+    grad_y_hat: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    # (y, alpha, y_hat, activation) -> l   summed over the last axis
+    value: Callable[[np.ndarray, np.ndarray, np.ndarray, Activation], np.ndarray]
+    # (y, alpha, y_hat, activation) -> dl/dalpha^L taken directly, for the outputs above
+    simplified_delta: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray, Activation], np.ndarray]] = None
+    # output activation name -> the formula of that direct delta^L, for people
+    simplified_formulas: tuple[tuple[str, str], ...] = ()
+
+    def output_delta(self, y, alpha, y_hat, activation: Activation) -> np.ndarray:
+        """delta^L = dl/dalpha^L."""
+        if self.simplifies_with(activation):
+            return self.simplified_delta(y, alpha, y_hat, activation)
+        return activation.backward(alpha, y_hat, self.grad_y_hat(y, y_hat))
+
+    def simplified_formula(self, activation: Activation) -> Optional[str]:
+        """The formula of delta^L where it is taken directly (y_hat - y), else None."""
+        return dict(self.simplified_formulas).get(activation.name)
+
+    def simplifies_with(self, activation: Activation) -> bool:
+        return self.simplified_formula(activation) is not None
+
+
+def _bce_value(y, alpha, y_hat, activation):
+    # -[y log s + (1-y) log(1-s)] with s = sigmoid(a) equals softplus(a) - y a
+    return np.sum(np.logaddexp(0.0, alpha) - y * alpha, axis=-1)
+
+
+def _ce_value(y, alpha, y_hat, activation):
+    log_y_hat = _log_softmax(alpha) if activation.name == "softmax" else _log_sigmoid(alpha)
+    # 0 * log 0 is 0 here: a label of 0 contributes nothing, whatever y_hat is
+    return -np.sum(np.where(y > 0, y * log_y_hat, 0.0), axis=-1)
+
+
+def _ce_delta(y, alpha, y_hat, activation):
+    if activation.name == "softmax":
+        return y_hat - y  # labels sum to 1 (checked when the problem is read)
+    return -y * (1.0 - y_hat)  # sigmoid outputs: d(-y log s)/da = -y (1 - s)
+
+
+def _divide(num, den):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return num / den
+
+
+LOSSES: dict[str, Loss] = {
+    l.name: l
+    for l in (
+        Loss(
+            "squared_error",
+            "1/2 sum_k (y_k - y_hat_k)^2",
+            "-(y - y_hat)",
+            (),
+            lambda y, yh: -(y - yh),
+            lambda y, a, yh, act: 0.5 * np.sum((y - yh) ** 2, axis=-1),
+        ),
+        Loss(
+            "mse",
+            "1/K sum_k (y_k - y_hat_k)^2",
+            "-2/K (y - y_hat)",
+            (),
+            lambda y, yh: -(2.0 / y.shape[-1]) * (y - yh),
+            lambda y, a, yh, act: np.mean((y - yh) ** 2, axis=-1),
+        ),
+        Loss(
+            "binary_cross_entropy",
+            "-sum_k [y_k log y_hat_k + (1 - y_k) log(1 - y_hat_k)]",
+            "-y / y_hat + (1 - y) / (1 - y_hat)",
+            ("sigmoid",),
+            lambda y, yh: _divide(-y, yh) + _divide(1.0 - y, 1.0 - yh),
+            _bce_value,
+            lambda y, a, yh, act: yh - y,
+            (("sigmoid", "y_hat - y"),),
+        ),
+        Loss(
+            "cross_entropy",
+            "-sum_k y_k log y_hat_k",
+            "-y / y_hat",
+            ("softmax", "sigmoid"),
+            lambda y, yh: _divide(-y, yh),
+            _ce_value,
+            _ce_delta,
+            (("softmax", "y_hat - y"), ("sigmoid", "-y(1 - y_hat)")),
+        ),
+    )
+}
+
+
+# ---------------------------------------------------------------------------
+# Forward, backward, update
+
+
+@dataclass(frozen=True)
+class Forward:
+    """Per layer l = 1..L (index l-1): the input [1; beta^{l-1}], alpha^l and beta^l."""
+
+    inputs: tuple[np.ndarray, ...]  # (..., n_{l-1} + 1) with the bias, (..., n_{l-1}) without
+    alphas: tuple[np.ndarray, ...]  # (..., n_l)
+    betas: tuple[np.ndarray, ...]  # (..., n_l)
+
+    @property
+    def y_hat(self) -> np.ndarray:
+        return self.betas[-1]
+
+
+def with_bias(beta: np.ndarray) -> np.ndarray:
+    """[1; beta]: the bias is the first feature."""
+    ones = np.ones(beta.shape[:-1] + (1,), dtype=np.float64)
+    return np.concatenate([ones, beta], axis=-1)
+
+
+def forward(weights, x: np.ndarray, activations, bias: bool = True) -> Forward:
+    """alpha^l = W^l^T input^l and beta^l = f^l(alpha^l), for every layer in turn."""
+    inputs, alphas, betas = [], [], []
+    beta = np.asarray(x, dtype=np.float64)
+    for W, act in zip(weights, activations):
+        inp = with_bias(beta) if bias else beta
+        alpha = (inp[..., None, :] @ W)[..., 0, :]  # W^T input, for stacks too
+        beta = act.value(alpha)
+        inputs.append(inp)
+        alphas.append(alpha)
+        betas.append(beta)
+    return Forward(tuple(inputs), tuple(alphas), tuple(betas))
+
+
+def loss_value(y, fwd: Forward, activations, loss: Loss) -> np.ndarray:
+    return loss.value(np.asarray(y, dtype=np.float64), fwd.alphas[-1], fwd.y_hat, activations[-1])
+
+
+@dataclass(frozen=True)
+class Backward:
+    """Per layer l = 1..L (index l-1): delta^l = dl/dalpha^l and dl/dW^l."""
+
+    deltas: tuple[np.ndarray, ...]  # (..., n_l)
+    grads: tuple[np.ndarray, ...]  # same shape as W^l
+
+
+def backward(weights, fwd: Forward, y, activations, loss: Loss, bias: bool = True) -> Backward:
+    """Backpropagation: delta^L from the loss, then delta^l = f'(alpha^l) * (W^{l+1} delta^{l+1})
+    without its bias row, and dl/dW^l = input^l (delta^l)^T. No weight is changed here."""
+    y = np.asarray(y, dtype=np.float64)
+    L = len(weights)
+    deltas: list[np.ndarray] = [None] * L  # type: ignore[list-item]
+    deltas[-1] = loss.output_delta(y, fwd.alphas[-1], fwd.y_hat, activations[-1])
+    for l in range(L - 2, -1, -1):
+        W_next = weights[l + 1][..., 1:, :] if bias else weights[l + 1]
+        grad_beta = (W_next @ deltas[l + 1][..., :, None])[..., 0]
+        deltas[l] = activations[l].backward(fwd.alphas[l], fwd.betas[l], grad_beta)
+    grads = tuple(fwd.inputs[l][..., :, None] * deltas[l][..., None, :] for l in range(L))
+    return Backward(tuple(deltas), grads)
+
+
+def update(weights, grads, learning_rate: float, bias: bool = True, train_bias: bool = True):
+    """w <- w - lambda dl/dw for every weight at once; bias rows stay when train_bias is off."""
+    updated = []
+    for W, G in zip(weights, grads):
+        step = learning_rate * G
+        if bias and not train_bias:
+            step = step.copy()
+            step[..., 0, :] = 0.0
+        updated.append(W - step)
+    return tuple(updated)

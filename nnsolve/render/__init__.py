@@ -1,0 +1,1 @@
+"""Renderers: one module per output format. Each reads a Solution and nothing else."""
