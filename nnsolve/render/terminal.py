@@ -177,9 +177,14 @@ class TerminalRenderer:
             out = "ŷ = " if last else ""
             yield self.heading(f"Out of layer {l}: {out}β{sup(l)} = {s.activation}(α{sup(l)})", q + 1)
             yield Text(f"{s.activation}(a) = {pretty(act.formula)}")
+            denominator = " + ".join(f"e^({self.f(a)})" for a in s.alpha)
             for j in range(len(s.beta)):
                 name = self.y_hat_symbol(j + 1) + " = " if last else ""
-                yield Text(f"{name}β{sup(l)}{sub(j + 1)} = {s.activation}({self.f(s.alpha[j])}) = {self.f(s.beta[j])}")
+                if act.derivative is None:  # softmax: every output depends on every alpha
+                    working = f"e^({self.f(s.alpha[j])}) / ({denominator})"
+                else:
+                    working = f"{s.activation}({self.f(s.alpha[j])})"
+                yield Text(f"{name}β{sup(l)}{sub(j + 1)} = {working} = {self.f(s.beta[j])}")
             yield Text("")
 
     def output(self):
@@ -191,7 +196,8 @@ class TerminalRenderer:
         else:
             for k, (yh, c) in enumerate(zip(s.y_hat, s.prediction), start=1):
                 rel = "≥" if c else "<"
-                yield Text(f"class{'' if len(s.y_hat) == 1 else ' ' + str(k)} = {c}  ({self.y_hat_symbol(k)} = {self.f(yh)} {rel} threshold {self.f(p.threshold)})")
+                which = "class" if len(s.y_hat) == 1 else f"output {k}: class"
+                yield Text(f"{which} {c}  ({self.y_hat_symbol(k)} = {self.f(yh)} {rel} threshold {self.f(p.threshold)})")
         yield Text("")
         yield self.heading("The loss", 8)
         yield Text(f"ℓ = {self.loss_working()} = {self.f(s.loss)}")
@@ -279,6 +285,14 @@ class TerminalRenderer:
 
 def render(solution: Solution, console: Console, digits: int) -> None:
     plain = console.no_color or not console.is_terminal
-    for part in TerminalRenderer(solution, digits, plain).renderables():
-        # a line of working is never wrapped mid-formula; tables fit the width
-        console.print(part, highlight=False, soft_wrap=isinstance(part, Text))
+    parts = TerminalRenderer(solution, digits, plain).renderables()
+    if not plain:
+        for part in parts:
+            # a line of working is never wrapped mid-formula; tables fit the width
+            console.print(part, highlight=False, soft_wrap=isinstance(part, Text))
+        return
+    with console.capture() as capture:
+        for part in parts:
+            console.print(part, highlight=False, soft_wrap=isinstance(part, Text))
+    # piped text carries no padding after the last column
+    console.file.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))

@@ -1,0 +1,51 @@
+"""Shared test helpers: drive the CLI as a user does, in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nnsolve.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEMS = ROOT / "problems"
+PROBLEM_FILES = sorted(PROBLEMS.glob("*.yaml"))
+
+
+def invoke(*args: str, env: dict | None = None):
+    """Run `nnsolve ARGS...` in-process; stdout and stderr are kept apart."""
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def run_json(*args: str) -> dict:
+    result = invoke("run", *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def assert_usage_error(result, *fragments: str) -> str:
+    """Exit status 2, one `nnsolve: error:` line on stderr with every fragment, nothing on stdout."""
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("nnsolve: error: "), lines[0]
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write(text, name='p.yaml') -> the path of a new file holding text."""
+
+    def _write(text: str, name: str = "p.yaml") -> str:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    return _write

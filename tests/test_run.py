@@ -1,0 +1,273 @@
+"""`nnsolve run`: the worksheet's golden numbers, the JSON contract, the terminal output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from nnsolve.problem import load_problem
+from conftest import PROBLEM_FILES, PROBLEMS, ROOT, assert_usage_error, invoke, run_json
+
+SNAPSHOTS = ROOT / "tests" / "snapshots"
+
+
+def schema(name: str) -> dict:
+    result = invoke("schema", name)
+    assert result.exit_code == 0
+    return json.loads(result.stdout)
+
+
+# -- the worksheet's numbers (../shared/worksheet.md, exact rather than hand-rounded) --------
+
+
+@pytest.fixture(scope="module")
+def worksheet() -> dict:
+    return run_json(str(PROBLEMS / "worksheet.yaml"))
+
+
+def test_worksheet_shapes(worksheet):
+    assert worksheet["shapes"] == {"W1": [3, 2], "W2": [3, 1]}
+
+
+def test_worksheet_forward(worksheet):
+    layer1, layer2 = worksheet["layers"]
+    assert layer1["input"] == [1, 2, 5]
+    assert layer1["alpha"] == [0, 24]
+    assert layer1["beta"] == pytest.approx([0.5, 0.99999999996], abs=1e-11)
+    assert layer2["input"] == pytest.approx([1, 0.5, 0.99999999996], abs=1e-11)
+    assert layer2["alpha"] == pytest.approx([-1.99999999985], abs=1e-11)
+    assert worksheet["y_hat"] == pytest.approx([0.11920292], abs=5e-9)
+    assert worksheet["prediction"] == [0]
+    assert worksheet["loss"] == pytest.approx(0.38790175, abs=5e-9)
+
+
+def test_worksheet_backprop_and_update(worksheet):
+    grads, updated = worksheet["gradients"], worksheet["updated"]
+    assert grads["W2"][1][0] == pytest.approx(-0.04623902, abs=5e-9)  # dl/dW2[1,1]
+    assert grads["W1"][2][0] == pytest.approx(-0.23119511, abs=5e-9)  # dl/dW1[2,1]
+    assert updated["W2"][1][0] == pytest.approx(2.09247804, abs=5e-9)
+    assert updated["W1"][2][0] == pytest.approx(1.46239022, abs=5e-9)
+    out = worksheet["output"]
+    assert out["dl_dy_hat"] == pytest.approx([-(1 - 0.11920292)], abs=5e-9)
+    assert out["dy_hat_dalpha"][0] == pytest.approx([0.11920292 * (1 - 0.11920292)], abs=5e-9)
+    assert out["delta_rule"] is None
+
+
+def test_worksheet_full_precision(worksheet):
+    """JSON keeps float64 exactly: the same bits as the library computes."""
+    from nnsolve.solution import solve
+
+    s = solve(load_problem(str(PROBLEMS / "worksheet.yaml")))
+    assert worksheet["layers"][0]["beta"][1] == float(s.layers[0].beta[1])
+    assert worksheet["gradients"]["W1"][2][0] == float(s.layers[0].grad_W[2, 0])
+
+
+def test_no_file_is_the_builtin_worksheet(worksheet):
+    builtin = run_json()
+    assert builtin["gradients"] == worksheet["gradients"]
+    assert builtin["problem"] == worksheet["problem"]
+
+
+def test_builtin_worksheet_matches_problems_folder():
+    builtin = load_problem()
+    shipped = load_problem(str(PROBLEMS / "worksheet.yaml"))
+    assert builtin.as_dict() == shipped.as_dict()
+
+
+# -- the JSON contract --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", PROBLEM_FILES, ids=lambda p: p.name)
+def test_json_validates_against_shipped_schema(path):
+    data = run_json(str(path))
+    jsonschema.Draft7Validator(schema("solution")).validate(data)
+    assert data["schema"] == "nnsolve.solution/1"
+    n_layers = len(data["shapes"])
+    assert [layer["layer"] for layer in data["layers"]] == list(range(1, n_layers + 1))
+    for name, shape in data["shapes"].items():
+        for part in ("gradients", "updated"):
+            matrix = data[part][name]
+            assert [len(matrix), len(matrix[0])] == shape
+
+
+@pytest.mark.parametrize("path", PROBLEM_FILES, ids=lambda p: p.name)
+def test_problem_files_validate_against_problem_schema(path):
+    import yaml
+
+    jsonschema.Draft7Validator(schema("problem")).validate(yaml.safe_load(path.read_text()))
+
+
+def test_schemas_are_valid_draft7():
+    for name in ("solution", "problem"):
+        jsonschema.Draft7Validator.check_schema(schema(name))
+
+
+def test_softmax_cross_entropy_delta_is_y_hat_minus_y():
+    data = run_json(str(PROBLEMS / "softmax_cross_entropy.yaml"))
+    y, y_hat = data["problem"]["y"], data["y_hat"]
+    assert data["output"]["delta_rule"] == "y_hat - y"
+    assert data["layers"][-1]["derivative"] is None
+    assert data["layers"][-1]["delta"] == pytest.approx([a - b for a, b in zip(y_hat, y)], abs=1e-15)
+    assert sum(data["prediction"]) == 1
+
+
+def test_train_bias_false_keeps_bias_rows(write):
+    text = (PROBLEMS / "worksheet.yaml").read_text() + "train_bias: false\n"
+    data = run_json(write(text))
+    for name, W in (("W1", [[-1, 2], [-2, 1], [1, 4]]), ("W2", [[1], [2], [-4]])):
+        assert data["updated"][name][0] == W[0]
+        assert data["gradients"][name][0] != [0.0] * len(W[0])  # the gradient is still reported
+        assert data["updated"][name][1] != W[1]
+
+
+def test_no_bias(write):
+    data = run_json(write("x: [1, 2]\ny: [1]\nW1: [[1, -1], [0.5, 0.5]]\nW2: [[1], [-1]]\nbias: false\nlearning_rate: 1\n"))
+    assert data["shapes"] == {"W1": [2, 2], "W2": [2, 1]}
+    assert data["layers"][0]["input"] == [1, 2]
+    assert data["layers"][0]["alpha"] == [2, 0]
+
+
+def test_json_is_deterministic():
+    first = invoke("run", str(PROBLEMS / "deep_tanh_relu.yaml"), "--json").stdout
+    second = invoke("run", str(PROBLEMS / "deep_tanh_relu.yaml"), "--json").stdout
+    assert first == second
+
+
+def test_overflow_is_a_clear_error(write):
+    result = invoke("run", write("x: [1e300]\ny: [1]\nW1: [[0], [1e300]]\nactivation: linear\nlearning_rate: 1\n"), "--json")
+    assert_usage_error(result, "alpha1 overflows float64", "use smaller weights")
+
+
+# -- the terminal output --------------------------------------------------------------------
+
+
+def test_terminal_snapshot_worksheet():
+    """The whole text of `nnsolve run` on the worksheet. Regenerate with NNSOLVE_UPDATE_SNAPSHOTS=1."""
+    result = invoke("run", str(PROBLEMS / "worksheet.yaml"))
+    assert result.exit_code == 0
+    path = SNAPSHOTS / "run_worksheet.txt"
+    if os.environ.get("NNSOLVE_UPDATE_SNAPSHOTS"):
+        path.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == path.read_text(encoding="utf-8")
+
+
+def test_terminal_follows_the_worksheet():
+    out = invoke("run").stdout
+    order = [
+        "Q2. The network and the shapes of the weights",
+        "3 × 2",
+        "Q3. Into layer 1",
+        "α¹₁ = (-1)(1) + (-2)(2) + (1)(5) = 0",
+        "α¹₂ = (2)(1) + (1)(2) + (4)(5) = 24",
+        "Q4.",
+        "β¹₂ = sigmoid(24) = 0.99999999996",
+        "Q5.",
+        "Q6.",
+        "ŷ = β²₁ = sigmoid(",
+        "Q7. The predicted class",
+        "class 0",
+        "Q8. The loss",
+        "= 0.38790175",
+        "Q9. Backpropagation",
+        "∂ℓ/∂ŷ = −(y − ŷ)",
+        "W2[1,1]",
+        "-0.04623902",
+        "2.09247804",
+        "W1[2,1]",
+        "-0.23119511",
+        "1.46239022",
+        "Updated weights",
+    ]
+    position = 0
+    for text in order:
+        found = out.find(text, position)
+        assert found >= 0, f"{text!r} missing or out of order"
+        position = found
+
+
+@pytest.mark.parametrize("path", PROBLEM_FILES, ids=lambda p: p.name)
+def test_terminal_renders_every_problem_plain(path):
+    result = invoke("run", str(path))
+    assert result.exit_code == 0
+    assert "\x1b[" not in result.stdout  # no colour when piped
+    assert not any(c in result.stdout for c in "─│┃━┏┗╭╰"), "no box drawing when piped"
+
+
+def test_digits_changes_display_only():
+    short = invoke("run", "--digits", "3").stdout
+    assert "= 0.388" in short
+    assert "0.38790175" not in short
+    assert run_json("--digits", "3")["loss"] == pytest.approx(0.38790175, abs=5e-9)
+    result = invoke("run", "--digits", "99")
+    assert_usage_error(result, "--digits", "0<=x<=17")
+
+
+def test_no_color_env_is_plain():
+    result = invoke("run", env={"NO_COLOR": "1"})
+    assert "\x1b[" not in result.stdout
+
+
+# -- the command line as a whole ------------------------------------------------------------
+
+
+def test_version():
+    from nnsolve import __version__
+
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"nnsolve {__version__}\n"
+
+
+def test_usage_errors_are_one_line():
+    assert_usage_error(invoke("run", "--bogus"), "No such option", "--bogus")
+    assert_usage_error(invoke("nope"), "No such command")
+    assert_usage_error(invoke("schema", "other"), "'other'")
+    assert_usage_error(invoke("run", "a.yaml", "b.yaml"), "unexpected extra argument")
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+
+
+def test_json_run_imports_no_rich():
+    code = (
+        "import sys\n"
+        "from nnsolve.cli import main\n"
+        "try:\n    main(['run', '--json'])\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'), file=sys.stderr)\n"
+    )
+    result = _python(code)
+    assert json.loads(result.stdout)["schema"] == "nnsolve.solution/1"
+    assert result.stderr.strip() == "[]"
+
+
+def test_help_and_version_import_no_numpy():
+    code = (
+        "import sys\n"
+        "from nnsolve.cli import main\n"
+        "for args in (['--help'], ['--version'], ['run', '--help']):\n"
+        "    try:\n        main(args)\n    except SystemExit as e:\n        assert e.code == 0, e.code\n"
+        "heavy = {'numpy', 'yaml', 'rich'} & {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(heavy), file=sys.stderr)\n"
+    )
+    assert _python(code).stderr.strip() == "[]"
+
+
+def test_python_dash_m():
+    result = subprocess.run([sys.executable, "-m", "nnsolve", "run", "--json"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["prediction"] == [0]
+
+
+def test_installed_console_script():
+    script = os.path.join(os.path.dirname(sys.executable), "nnsolve")
+    if not os.path.exists(script):
+        pytest.skip("nnsolve is not installed as a console script in this environment")
+    result = subprocess.run([script, "run", "--json"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["loss"] == pytest.approx(0.38790175, abs=5e-9)
