@@ -31,7 +31,7 @@ class NnsolveGroup(click.Group):
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as e:
             hint = f"; see '{e.ctx.command_path} --help'" if e.ctx is not None else ""
-            fail(" ".join(e.format_message().split()) + hint)
+            fail(" ".join(e.format_message().split()).rstrip(".") + hint)
         except click.ClickException as e:
             fail(" ".join(e.format_message().split()))
         except NnsolveError as e:
@@ -46,7 +46,7 @@ class NnsolveGroup(click.Group):
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
 
-@click.group(cls=NnsolveGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("nnsolve", cls=NnsolveGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="nnsolve", message="%(prog)s %(version)s")
 def cli():
     """Solve neural-network worksheets step by step.
