@@ -27,6 +27,9 @@ class NnsolveGroup(click.Group):
     """Turns every mistake a user can make into one `nnsolve: error: ...` line and exit status 2."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        if not args:  # a bare `nnsolve` is a request for help, not a mistake
+            args = ["--help"]
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as e:

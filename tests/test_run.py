@@ -223,6 +223,12 @@ def test_version():
     assert result.stdout == f"nnsolve {__version__}\n"
 
 
+def test_bare_nnsolve_prints_help():
+    result = invoke()
+    assert result.exit_code == 0
+    assert "Usage: nnsolve" in result.stdout and "run" in result.stdout
+
+
 def test_usage_errors_are_one_line():
     assert_usage_error(invoke("run", "--bogus"), "No such option", "--bogus")
     assert_usage_error(invoke("nope"), "No such command")
