@@ -147,8 +147,10 @@ def _ce_delta(y, alpha, y_hat, activation):
 
 
 def _divide(num, den):
+    """num / den, infinite where den is 0; 0 where num is 0 (a term 0 log y_hat is identically 0,
+    so its derivative is 0 even at y_hat = 0, not 0/0 = NaN)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return num / den
+        return np.where(num == 0, 0.0, num / den)
 
 
 LOSSES: dict[str, Loss] = {
