@@ -72,7 +72,7 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation("sigmoid", "1 / (1 + e^(-a))", "beta(1 - beta)", _sigmoid, lambda a, b: b * (1.0 - b)),
-        Activation("tanh", "tanh(a)", "1 - beta^2", np.tanh, lambda a, b: 1.0 - b * b),
+        Activation("tanh", "(e^a - e^(-a)) / (e^a + e^(-a))", "1 - beta^2", np.tanh, lambda a, b: 1.0 - b * b),
         Activation(
             "relu",
             "max(0, a)",
@@ -167,7 +167,7 @@ LOSSES: dict[str, Loss] = {
         Loss(
             "mse",
             "1/K sum_k (y_k - y_hat_k)^2",
-            "-2/K (y - y_hat)",
+            "-(2/K)(y - y_hat)",
             (),
             lambda y, yh: -(2.0 / y.shape[-1]) * (y - yh),
             lambda y, a, yh, act: np.mean((y - yh) ** 2, axis=-1),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -13,15 +12,8 @@ import pytest
 from nnsolve import network
 from nnsolve.network import ACTIVATIONS, LOSSES
 
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
-KINKED = ("relu", "leaky_relu")
-KINK_MARGIN = 1e-3  # no |alpha| of a relu-like layer closer than this to 0
+from random_networks import HIDDEN_ACTIVATIONS, KINK_MARGIN, KINKED, OUTPUT_LOSS_PAIRS, Case, make_case
 
-# Every valid (output activation, loss) pair; the random networks cycle through them.
-OUTPUT_LOSS_PAIRS = tuple(
-    [(act, loss) for loss in ("squared_error", "mse") for act in (*HIDDEN_ACTIVATIONS, "softmax")]
-    + [("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy"), ("sigmoid", "cross_entropy")]
-)
 N_NETWORKS = 240  # 16 networks per (output activation, loss) pair
 
 FD_RTOL = 1e-6
@@ -29,65 +21,6 @@ FD_STEP = 1e-6  # times max(1, |w|)
 # Absolute floor, times max(1, |l|): each loss value is rounded to a few ulps of |l|, so the
 # difference quotient carries ~ eps |l| / h = 2e-10 |l| of rounding error however right backward is.
 FD_ATOL = 1e-9
-
-
-# ---------------------------------------------------------------------------
-# Random networks
-
-
-@dataclass(frozen=True)
-class Case:
-    seed: int
-    x: np.ndarray
-    y: np.ndarray
-    weights: tuple[np.ndarray, ...]
-    activations: tuple[str, ...]
-    loss: str
-    bias: bool
-    redraws: int  # how many networks were drawn and rejected for sitting near a relu kink
-
-    def describe(self) -> str:
-        widths = [len(self.x)] + [W.shape[-1] for W in self.weights]
-        return (
-            f"seed={self.seed}: widths={widths} activations={list(self.activations)} "
-            f"loss={self.loss} bias={self.bias}"
-        )
-
-
-def _labels(rng: np.random.Generator, out_act: str, loss: str, k: int) -> np.ndarray:
-    if loss == "cross_entropy" and out_act == "softmax":
-        if rng.random() < 0.5:
-            return np.eye(k)[rng.integers(k)]  # one-hot
-        return rng.dirichlet(np.ones(k))
-    if loss in ("binary_cross_entropy", "cross_entropy"):  # sigmoid outputs: labels in [0, 1]
-        y = rng.uniform(0.0, 1.0, size=k)
-        y[rng.random(k) < 0.3] = rng.integers(0, 2)  # some exact 0s and 1s
-        return y
-    return rng.normal(0.0, 1.0, size=k)
-
-
-def make_case(seed: int) -> Case:
-    """A random network, deterministic in seed; (output activation, loss) cycle with seed."""
-    rng = np.random.default_rng(seed)
-    out_act, loss = OUTPUT_LOSS_PAIRS[seed % len(OUTPUT_LOSS_PAIRS)]
-    depth = 1 + (seed // len(OUTPUT_LOSS_PAIRS)) % 4
-    bias = bool(rng.integers(2))
-    n_out = int(rng.integers(2 if out_act == "softmax" else 1, 7))
-    widths = [int(rng.integers(1, 7)) for _ in range(depth)] + [n_out]  # n_0 .. n_L
-    activations = tuple(str(rng.choice(HIDDEN_ACTIVATIONS)) for _ in range(depth - 1)) + (out_act,)
-    y = _labels(rng, out_act, loss, n_out)
-    acts = [ACTIVATIONS[a] for a in activations]
-    for redraws in range(1000):
-        x = rng.normal(0.0, 1.5, size=widths[0])
-        weights = tuple(
-            rng.normal(0.0, 1.0, size=(widths[l] + (1 if bias else 0), widths[l + 1])) for l in range(depth)
-        )
-        fwd = network.forward(weights, x, acts, bias)
-        if all(
-            np.min(np.abs(alpha)) >= KINK_MARGIN for alpha, a in zip(fwd.alphas, activations) if a in KINKED
-        ):
-            return Case(seed, x, y, weights, activations, loss, bias, redraws)
-    raise AssertionError(f"seed={seed}: no network away from the relu kinks in 1000 draws")
 
 
 CASES = [make_case(seed) for seed in range(N_NETWORKS)]
