@@ -100,7 +100,66 @@ def run(file, as_json, digits):
     terminal.render(solution, make_console(), digits)
 
 
-SCHEMAS = ("solution", "problem")
+@cli.command()
+@click.argument("ref", required=False)
+@problem_argument
+@click.option("--all", "all_weights", is_flag=True, help="List every weight of the network: value, gradient, updated value.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema nnsolve.grad/1, or nnsolve.grad-all/1 with --all).")
+@click.option("--digits", type=click.IntRange(0, 17), default=8, show_default=True, metavar="N", help="Decimals shown in the terminal output (display only).")
+def grad(ref, file, all_weights, as_json, digits):
+    """The chain rule for the weight REF, factor by factor, in FILE.
+
+    REF names a weight as W2[1,1]: layer 2, row 1 (row 0 is the bias row), column 1.
+    W^2_{11}, W2_11 and w2[1][1] are read the same way. Without FILE, the built-in
+    worksheet. Prints the path(s) by which the weight reaches the loss, the chain rule in
+    symbols, each factor with its formula and numbers, the product, and the update.
+
+    \b
+    Examples:
+      nnsolve grad 'W1[2,1]'
+      nnsolve grad 'W2[1,1]' problems/two_outputs.yaml --json
+      nnsolve grad --all problems/deep_tanh_relu.yaml
+    """
+    if all_weights and ref is not None and file is None and not _looks_like_ref(ref):
+        ref, file = None, ref  # `nnsolve grad --all FILE`
+    if ref is None and not all_weights:
+        raise click.UsageError("name a weight, such as 'W2[1,1]', or give --all")
+    if ref is not None and all_weights:
+        raise click.UsageError("give a weight or --all, not both")
+    from . import chain
+    from .problem import load_problem
+    from .solution import solve
+
+    solution = solve(load_problem(file))
+    if all_weights:
+        grads = [chain.gradient_of(solution, *w) for w in chain.all_weights(solution)]
+    else:
+        grads = [chain.weight_gradient(solution, ref)]
+    if as_json:
+        from .render import json as render_json
+
+        data = render_json.grad_all_dict(grads) if all_weights else render_json.grad_dict(grads[0])
+        click.echo(render_json.dumps(data), nl=False)
+        return
+    from .render import terminal
+
+    if all_weights:
+        terminal.render_grad_table(solution, grads, make_console(), digits)
+    else:
+        terminal.render_grad(solution, grads[0], make_console(), digits)
+
+
+def _looks_like_ref(text: str) -> bool:
+    from .notation import parse_weight_ref
+
+    try:
+        parse_weight_ref(text)
+    except ValueError:
+        return False
+    return True
+
+
+SCHEMAS = ("solution", "problem", "grad", "grad-all")
 
 
 @cli.command()
@@ -111,6 +170,8 @@ def schema(name):
     \b
     solution  the output of `nnsolve run --json`
     problem   problem files (point your editor's YAML support at it)
+    grad      the output of `nnsolve grad REF --json`
+    grad-all  the output of `nnsolve grad --all --json`
     """
     from importlib import resources
 

@@ -55,3 +55,37 @@ def dumps(data: dict[str, Any]) -> str:
     """Deterministic, readable JSON text (each vector on one line); raises ValueError rather than write NaN."""
     text = json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False)
     return _NUMBER_LIST.sub(lambda m: "[" + re.sub(r",\n\s*", ", ", m.group(1)) + "]", text) + "\n"
+
+
+GRAD_SCHEMA_ID = "nnsolve.grad/1"
+GRAD_ALL_SCHEMA_ID = "nnsolve.grad-all/1"
+
+
+def grad_dict(grad) -> dict[str, Any]:
+    """One weight's chain rule (chain.WeightGradient) as plain data."""
+    return {
+        "schema": GRAD_SCHEMA_ID,
+        "weight": grad.weight,
+        "layer": grad.layer,
+        "row": grad.row,
+        "column": grad.column,
+        "value": grad.value,
+        "paths": [
+            [{"symbol": f.symbol, "formula": f.formula, "value": f.value} for f in path] for path in grad.paths
+        ],
+        "path_count": grad.path_count,
+        "gradient": grad.gradient,
+        "learning_rate": grad.learning_rate,
+        "updated": grad.updated,
+        "trained": grad.trained,
+    }
+
+
+def grad_all_dict(grads) -> dict[str, Any]:
+    """Every weight of the network, in order: layer, row, column."""
+    return {
+        "schema": GRAD_ALL_SCHEMA_ID,
+        "weights": [
+            {k: v for k, v in grad_dict(g).items() if k not in ("schema", "paths", "path_count")} for g in grads
+        ],
+    }

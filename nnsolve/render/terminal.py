@@ -5,6 +5,7 @@ Rich tables on a terminal; plain text (no colour, no box drawing) when piped or 
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Optional
 
 from rich import box
@@ -12,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..chain import derivative_formula, substitute
 from ..network import ACTIVATIONS, LOSSES
 from ..notation import first_row, weight_name
 from ..solution import LayerSolution, Solution
@@ -51,17 +53,37 @@ def fmt(value: float, digits: int) -> str:
     return text.rstrip("0") if d > digits else text
 
 
-_PRETTY = (
-    ("y_hat", "ŷ"), ("beta", "β"), ("alpha", "α"), ("delta_jk", "δⱼₖ"), ("sum_k", "Σₖ"), ("_k", "ₖ"), ("_j", "ⱼ"),
-    ("^2", "²"), ("1/2 ", "½ "), ("-", "−"), ("*", "·"),
+_GREEK = {"alpha": "α", "beta": "β", "delta": "δ"}
+_SYMBOL = re.compile(
+    r"(?P<greek>alpha|beta|delta)(?P<layer>\d+)?(?:_(?P<k>\d+))?(?![a-z])"
+    r"|y_hat(?:_(?P<yk>\d+))?|\b(?P<xy>[xy])_(?P<xk>\d+)"
 )
 
 
-def pretty(formula: str) -> str:
-    """An ASCII formula of the math module in the worksheet's symbols: y_hat -> ŷ, ^2 -> ²."""
-    for ascii_, uni in _PRETTY:
-        formula = formula.replace(ascii_, uni)
-    return formula
+def _symbol(m: re.Match) -> str:
+    if m.group("greek"):
+        layer, k = m.group("layer"), m.group("k")
+        return _GREEK[m.group("greek")] + (sup(layer) if layer else "") + (sub(k) if k else "")
+    if m.group("xy"):
+        return m.group("xy") + sub(m.group("xk"))
+    return "ŷ" + (sub(m.group("yk")) if m.group("yk") else "")
+
+
+_OPERATORS = (
+    ("dl/d", "∂ℓ/∂"), ("/d", "/∂"), ("delta_jk", "δⱼₖ"), ("sum_k", "Σₖ"), ("y_k", "yₖ"), ("y_hat_k", "ŷₖ"),
+    ("beta_j", "βⱼ"), ("beta_k", "βₖ"), ("a_j", "aⱼ"), ("a_k", "aₖ"), ("^2", "²"), ("1/2 ", "½ "), ("*", "·"),
+)
+
+
+def pretty(text: str) -> str:
+    """ASCII math in the worksheet's symbols: y_hat -> ŷ, alpha2_1 -> α²₁, dl/dy_hat -> ∂ℓ/∂ŷ.
+    A minus sign becomes −, but not the sign of a number written into the text."""
+    for ascii_, uni in _OPERATORS:
+        text = text.replace(ascii_, uni)
+    if text.startswith("d") and "/∂" in text:  # a derivative dA/dB
+        text = "∂" + text[1:]
+    text = _SYMBOL.sub(_symbol, text)
+    return re.sub(r"-(?![\d.])", "−", text)
 
 
 def paren(value: float, digits: int) -> str:
@@ -233,7 +255,7 @@ class TerminalRenderer:
                     yield Text(f"  ∂ℓ/∂{self.y_hat_symbol(k)} = {f(g)}")
             act = ACTIVATIONS[out.activation]
             if out.derivative is not None:
-                yield Text(f"∂ŷ/∂α{sup(L)} = {out.activation}'(α{sup(L)}) = {pretty(act.derivative_formula.replace('beta', 'y_hat'))}")
+                yield Text(f"∂ŷ/∂α{sup(L)} = {out.activation}'(α{sup(L)}) = {pretty(derivative_formula(act, 'y_hat', f'alpha{L}'))}")
                 for k, d in enumerate(out.derivative, start=1):
                     yield Text(f"  ∂{self.y_hat_symbol(k)}/∂α{sup(L)}{sub(k)} = {f(d)}")
                 yield Text(f"δ{sup(L)} = ∂ℓ/∂α{sup(L)} = ∂ℓ/∂ŷ · ∂ŷ/∂α{sup(L)}")
@@ -246,7 +268,7 @@ class TerminalRenderer:
             s_l, s_next = s.layers[l - 1], s.layers[l]
             act = ACTIVATIONS[s_l.activation]
             W_next = f"(W{sup(l + 1)} without its bias row)" if p.bias else f"W{sup(l + 1)}"
-            derivative = pretty(act.derivative_formula.replace("beta", f"β{sup(l)}"))
+            derivative = pretty(derivative_formula(act, f"beta{l}", f"alpha{l}"))
             yield Text(f"δ{sup(l)} = {s_l.activation}'(α{sup(l)}) ⊙ {W_next} δ{sup(l + 1)},  {s_l.activation}' = {derivative}")
             for j in range(len(s_l.delta)):
                 row = j + 1 - r0  # array row of W^{l+1} holding the weights from neuron j+1
@@ -283,10 +305,12 @@ class TerminalRenderer:
             yield self.matrix(f"new W{sup(s.layer)}", s, s.updated_W)
 
 
-def render(solution: Solution, console: Console, digits: int) -> None:
-    plain = console.no_color or not console.is_terminal
-    parts = TerminalRenderer(solution, digits, plain).renderables()
-    if not plain:
+def _plain(console: Console) -> bool:
+    return console.no_color or not console.is_terminal
+
+
+def _print(console: Console, parts: Iterable) -> None:
+    if not _plain(console):
         for part in parts:
             # a line of working is never wrapped mid-formula; tables fit the width
             console.print(part, highlight=False, soft_wrap=isinstance(part, Text))
@@ -296,3 +320,119 @@ def render(solution: Solution, console: Console, digits: int) -> None:
             console.print(part, highlight=False, soft_wrap=isinstance(part, Text))
     # piped text carries no padding after the last column
     console.file.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
+
+
+def render(solution: Solution, console: Console, digits: int) -> None:
+    _print(console, TerminalRenderer(solution, digits, _plain(console)).renderables())
+
+
+# -- nnsolve grad ---------------------------------------------------------------------------
+
+
+def route(path) -> list[str]:
+    """The nodes a path passes from the weight to the loss, read off its factors' symbols."""
+    nodes = [f.symbol.split("/d", 1)[1] for f in reversed(path)][:1]
+    nodes += [f.symbol.split("/", 1)[0][1:] for f in reversed(path)]
+    return nodes[:-1] + ["ℓ"]  # the last numerator is the loss, "l" in dl/d...
+
+
+def product(values, digits: int) -> str:
+    return "".join(paren(v, digits) for v in values)
+
+
+class GradRenderer(TerminalRenderer):
+    """The chain rule for one weight, factor by factor, with the numbers plugged in."""
+
+    MAX_WRITTEN_PATHS = 8
+
+    def __init__(self, solution: Solution, grad, digits: int, plain: bool):
+        super().__init__(solution, digits, plain)
+        self.g = grad
+
+    def renderables(self) -> Iterable:
+        g = self.g
+        yield self.heading(f"∂ℓ/∂{g.weight}: the chain rule for {g.weight} = {self.f(g.value)}")
+        yield from self.paths_text()
+        yield Text("")
+        if g.path_count > self.MAX_WRITTEN_PATHS:
+            yield from self.recursion()
+        else:
+            yield from self.written_paths()
+        yield Text("")
+        yield from self.update_text()
+
+    def paths_text(self):
+        g = self.g
+        paths = g.paths
+        if g.path_count == 1:
+            nodes = [pretty(n) for n in route(paths[0])]
+            through = nodes[1:-2]
+            via = ", ".join(through[:-1]) + (" and " if len(through) > 1 else "") + through[-1]
+            source = paths[0][-1].formula
+            source = "the bias term 1" if source == "1" else pretty(source)
+            yield Text(f"{g.weight} affects ŷ only through {via}, from {source}: {' → '.join(nodes)}")
+        else:
+            yield Text(f"{g.weight} reaches the loss by {g.path_count} paths; ∂ℓ/∂{g.weight} is the sum over them of the product of the factors along each.")
+
+    def written_paths(self):
+        g, f = self.g, self.f
+        symbols = [" · ".join(pretty(x.symbol) for x in path) for path in g.paths]
+        yield Text(f"∂ℓ/∂{g.weight} = " + ("\n    + ".join(symbols) if len(symbols) > 1 else symbols[0]))
+        totals = []
+        for n, path in enumerate(g.paths, start=1):
+            title = f"Path {n}: {' → '.join(pretty(x) for x in route(path))}" if len(g.paths) > 1 else "The factors"
+            t = Table(title=title, title_justify="left", box=self.box, show_edge=False)
+            for col, just in (("factor", "left"), ("formula", "left"), ("with the numbers", "left"), ("value", "right")):
+                t.add_column(col, justify=just)
+            for x in path:
+                t.add_row(pretty(x.symbol), pretty(x.formula), pretty(substitute(x.formula, x.values, f)), f(x.value))
+            yield t
+            value = 1.0
+            for x in path:
+                value *= x.value
+            totals.append(value)
+            yield Text(f"product = {product([x.value for x in path], self.d)} = {f(value)}")
+        if len(totals) > 1:
+            yield Text(f"∂ℓ/∂{g.weight} = " + " + ".join(paren(v, self.d) for v in totals) + f" = {f(g.gradient)}")
+        else:
+            yield Text(f"∂ℓ/∂{g.weight} = {f(g.gradient)}")
+
+    def recursion(self):
+        """Past a handful of paths, the sum is written the way backpropagation computes it."""
+        g, f = self.g, self.f
+        l, j = g.layer, g.column
+        last = g.paths[0][-1]
+        yield Text(f"∂ℓ/∂{g.weight} = δ{sup(l)}{sub(j)} · ∂α{sup(l)}{sub(j)}/∂{g.weight}, where δˡⱼ = fˡ'(αˡⱼ) · Σₖ Wˡ⁺¹ⱼₖ δˡ⁺¹ₖ")
+        for line in self.backprop():
+            if isinstance(line, Text) and "δ" in line.plain and "∂ℓ/∂Wˡᵢⱼ" not in line.plain:
+                yield line
+        yield Text(
+            f"∂ℓ/∂{g.weight} = δ{sup(l)}{sub(j)} · {pretty(last.formula)} = "
+            f"{paren(self.s.layers[l - 1].delta[j - 1], self.d)}{paren(last.value, self.d)} = {f(g.gradient)}"
+        )
+
+    def update_text(self):
+        g, f = self.g, self.f
+        yield self.heading("The update")
+        if not g.trained:
+            yield Text(f"{g.weight} is a bias weight and train_bias is false: it stays {f(g.value)}.")
+            return
+        yield Text(
+            f"new {g.weight} = {g.weight} − λ ∂ℓ/∂{g.weight} = {f(g.value)} − {paren(g.learning_rate, self.d)}"
+            f"{paren(g.gradient, self.d)} = {f(g.updated)}"
+        )
+
+
+def render_grad(solution: Solution, grad, console: Console, digits: int) -> None:
+    _print(console, GradRenderer(solution, grad, digits, _plain(console)).renderables())
+
+
+def render_grad_table(solution: Solution, grads, console: Console, digits: int) -> None:
+    """--all: every weight of the network, one row each."""
+    r = TerminalRenderer(solution, digits, _plain(console))
+    t = Table(box=r.box, show_edge=False)
+    for col in ("weight", "w", "∂ℓ/∂w", "new w"):
+        t.add_column(col, justify="left" if col == "weight" else "right")
+    for g in grads:
+        t.add_row(g.weight, r.f(g.value), r.f(g.gradient), r.f(g.updated) + ("" if g.trained else " (kept)"))
+    _print(console, [t])

@@ -1,0 +1,250 @@
+"""The chain rule for one weight, factor by factor, read off a Solution.
+
+A weight W^l[i,j] reaches the loss through alpha^l_j and, from there, through every chain of
+neurons in the later layers: the derivative is the sum over those paths of the product of
+their factors. Each factor keeps its symbol, its general formula and the values the formula
+uses, so a renderer can write `beta1_1(1 - beta1_1) = 0.5(1 - 0.5) = 0.25`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from . import network
+from .errors import NnsolveError
+from .notation import first_row, input_name, parse_weight_ref, weight_name
+from .solution import Solution
+
+MAX_LISTED_PATHS = 4096  # past this, the one path through delta^l_j stands for them all
+
+
+@dataclass(frozen=True)
+class Factor:
+    symbol: str  # dalpha2/dbeta1_1
+    formula: str  # W2[1,1]
+    values: tuple[tuple[str, float], ...]  # the names in formula and their values: (("W2[1,1]", 2.0),)
+    value: float
+
+
+@dataclass(frozen=True)
+class WeightGradient:
+    """dl/dw for one weight w = W^l[i,j], with the paths that make it up."""
+
+    weight: str  # W2[1,1]
+    layer: int
+    row: int  # i, from 0 = the bias row (from 1 with bias: false)
+    column: int  # j, from 1
+    value: float  # w
+    paths: tuple[tuple[Factor, ...], ...]  # each from the loss back to the weight
+    path_count: int  # the number of paths; more than len(paths) when they are summarised by delta
+    gradient: float  # dl/dw, as backpropagation computed it
+    learning_rate: float
+    updated: float
+    trained: bool  # False for a bias weight with train_bias: false
+
+
+def resolve_ref(solution: Solution, ref: str) -> tuple[int, int, int]:
+    """(layer, i, j) of a weight name, checked against the network; NnsolveError if it has none."""
+    p = solution.problem
+    try:
+        layer, i, j = parse_weight_ref(ref)
+    except ValueError as e:
+        raise NnsolveError(str(e), key=ref) from None
+    if not 1 <= layer <= p.n_layers:
+        raise NnsolveError(
+            f"the network has no layer {layer}", key=ref, fix=f"layers are W1..W{p.n_layers}"
+        )
+    rows, cols = p.weights[layer - 1].shape
+    r0 = first_row(p.bias)
+    if not (r0 <= i < r0 + rows and 1 <= j <= cols):
+        raise NnsolveError(
+            f"out of range", key=ref, fix=f"W{layer} has rows {r0}..{r0 + rows - 1} and columns 1..{cols}"
+        )
+    return layer, i, j
+
+
+# -- symbols ---------------------------------------------------------------------------
+
+
+def neuron(kind: str, layer: int, k: int, width: int) -> str:
+    """alpha2 for a layer of one neuron (as the worksheet writes it), alpha2_1 otherwise."""
+    return f"{kind}{layer}" if width == 1 else f"{kind}{layer}_{k}"
+
+
+def y_hat(k: int, width: int) -> str:
+    return "y_hat" if width == 1 else f"y_hat_{k}"
+
+
+def y_label(k: int, width: int) -> str:
+    return "y" if width == 1 else f"y_{k}"
+
+
+def derivative_formula(activation: network.Activation, beta: str, alpha: str) -> str:
+    """An activation's derivative, written for one neuron (or layer) named beta = f(alpha)."""
+    template = activation.derivative_formula
+    template = re.sub(r"\bbeta\^", f"({beta})^", template)
+    template = re.sub(r"\bbeta\b", beta, template)
+    return re.sub(r"\ba\b", alpha, template)
+
+
+# -- paths ---------------------------------------------------------------------------------
+
+
+class _PathBuilder:
+    def __init__(self, solution: Solution):
+        self.s = solution
+        self.p = solution.problem
+        self.sizes = self.p.sizes
+        self.L = self.p.n_layers
+        self.loss = network.LOSSES[self.p.loss]
+        self.out_act = network.ACTIVATIONS[self.p.activations[-1]]
+
+    def sym(self, kind: str, layer: int, k: int) -> str:
+        """The name of neuron k of a layer; the output layer's beta is y_hat."""
+        if kind == "beta" and layer == self.L:
+            return y_hat(k, self.sizes[-1])
+        return neuron(kind, layer, k, self.sizes[layer])
+
+    def output_factors(self, k: int) -> list[list[Factor]]:
+        """dl/dalpha^L_k as one or more products: the first factors of every path through k."""
+        s, L, K = self.s, self.L, self.sizes[-1]
+        a_k = self.sym("alpha", L, k)
+        if s.simplified_delta is not None:
+            formula = re.sub(r"\by\b", y_label(k, K), s.simplified_delta)
+            formula = re.sub(r"\by_hat\b", y_hat(k, K), formula)
+            values = ((y_hat(k, K), float(s.y_hat[k - 1])), (y_label(k, K), float(self.p.y[k - 1])))
+            return [[Factor(f"dl/d{a_k}", formula, values, float(s.layers[-1].delta[k - 1]))]]
+        outputs = range(1, K + 1) if self.out_act.derivative is None else (k,)
+        products = []
+        for m in outputs:
+            yh, y = y_hat(m, K), y_label(m, K)
+            dl = Factor(
+                f"dl/d{yh}",
+                self.loss_formula(m),
+                ((y, float(self.p.y[m - 1])), (yh, float(s.y_hat[m - 1]))),
+                float(s.dl_dy_hat[m - 1]),
+            )
+            if self.out_act.derivative is None:  # softmax: y_hat_m(delta_mk - y_hat_k)
+                yk = y_hat(k, K)
+                formula = f"{yh}(1 - {yh})" if m == k else f"-{yh} {yk}"
+                values = ((yh, float(s.y_hat[m - 1])),) if m == k else ((yh, float(s.y_hat[m - 1])), (yk, float(s.y_hat[k - 1])))
+            else:
+                formula = derivative_formula(self.out_act, yh, a_k)
+                values = ((yh, float(s.y_hat[m - 1])), (a_k, float(s.layers[-1].alpha[k - 1])))
+            dy = Factor(f"d{yh}/d{a_k}", formula, _used(formula, values), float(s.dy_hat_dalpha[m - 1, k - 1]))
+            products.append([dl, dy])
+        return products
+
+    def loss_formula(self, m: int) -> str:
+        K = self.sizes[-1]
+        formula = self.loss.grad_formula.replace("2/K", f"2/{K}")
+        formula = re.sub(r"\by_hat\b", y_hat(m, K), formula)
+        return re.sub(r"\by\b", y_label(m, K), formula)
+
+    def hidden_factors(self, t: int, k: int, j: int) -> list[Factor]:
+        """dalpha^(t+1)_k / dbeta^t_j = W^(t+1)[j,k], then dbeta^t_j / dalpha^t_j = f'(alpha^t_j)."""
+        s, p = self.s, self.p
+        nxt, cur = s.layers[t], s.layers[t - 1]
+        row = j - first_row(p.bias)
+        w = weight_name(t + 1, j, k)
+        b, a = self.sym("beta", t, j), self.sym("alpha", t, j)
+        act = network.ACTIVATIONS[cur.activation]
+        formula = derivative_formula(act, b, a)
+        values = ((b, float(cur.beta[j - 1])), (a, float(cur.alpha[j - 1])))
+        return [
+            Factor(f"d{self.sym('alpha', t + 1, k)}/d{b}", w, ((w, float(nxt.W[row, k - 1])),), float(nxt.W[row, k - 1])),
+            Factor(f"d{b}/d{a}", formula, _used(formula, values), float(cur.derivative[j - 1])),
+        ]
+
+    def input_factor(self, layer: int, i: int, j: int) -> Factor:
+        s = self.s.layers[layer - 1]
+        a = self.sym("alpha", layer, j)
+        w = weight_name(layer, i, j)
+        value = float(s.input[i - first_row(self.p.bias)])
+        if i == 0 and self.p.bias:
+            return Factor(f"d{a}/d{w}", "1", (), 1.0)
+        name = input_name(layer, i) if layer == 1 else self.sym("beta", layer - 1, i)
+        return Factor(f"d{a}/d{w}", name, ((name, value),), value)
+
+    def paths(self, layer: int, i: int, j: int) -> tuple[list[list[Factor]], int]:
+        """Every path from the loss to W^layer[i,j], or the one through delta when there are too many."""
+        count = self.path_count(layer)
+        last = self.input_factor(layer, i, j)
+        if count > MAX_LISTED_PATHS:
+            delta = float(self.s.layers[layer - 1].delta[j - 1])
+            d = neuron("delta", layer, j, self.sizes[layer])
+            a = self.sym("alpha", layer, j)
+            return [[Factor(f"dl/d{a}", d, ((d, delta),), delta), last]], count
+        result = []
+        self._extend(layer, j, [last], result)
+        return result, count
+
+    def path_count(self, layer: int) -> int:
+        later = self.sizes[layer + 1 :]  # neurons of each later layer
+        count = math.prod(later)
+        if self.s.simplified_delta is None and self.out_act.derivative is None:
+            count *= self.sizes[-1]  # softmax: each alpha^L reaches every y_hat
+        return count
+
+    def _extend(self, t: int, k: int, tail: list[Factor], result: list) -> None:
+        """Paths from neuron k of layer t forward; tail holds the factors already written (weight side)."""
+        if t == self.L:
+            for head in self.output_factors(k):
+                result.append(head + tail)
+            return
+        for k_next in range(1, self.sizes[t + 1] + 1):
+            self._extend(t + 1, k_next, self.hidden_factors(t, k_next, k) + tail, result)
+
+
+def _used(formula: str, values) -> tuple[tuple[str, float], ...]:
+    """Only the values a formula names (a sigmoid's derivative needs beta, a relu's alpha)."""
+    return tuple((n, v) for n, v in values if re.search(rf"(?<![\w\[]){re.escape(n)}(?![\w\]])", formula))
+
+
+def weight_gradient(solution: Solution, ref: str) -> WeightGradient:
+    """The chain rule for the weight named ref (any spelling of notation.parse_weight_ref)."""
+    layer, i, j = resolve_ref(solution, ref)
+    return gradient_of(solution, layer, i, j)
+
+
+def gradient_of(solution: Solution, layer: int, i: int, j: int) -> WeightGradient:
+    p = solution.problem
+    s = solution.layers[layer - 1]
+    r = i - first_row(p.bias)
+    paths, count = _PathBuilder(solution).paths(layer, i, j)
+    trained = not (p.bias and i == 0 and not p.train_bias)
+    return WeightGradient(
+        weight=weight_name(layer, i, j),
+        layer=layer,
+        row=i,
+        column=j,
+        value=float(s.W[r, j - 1]),
+        paths=tuple(tuple(path) for path in paths),
+        path_count=count,
+        gradient=float(s.grad_W[r, j - 1]),
+        learning_rate=p.learning_rate,
+        updated=float(s.updated_W[r, j - 1]),
+        trained=trained,
+    )
+
+
+def all_weights(solution: Solution):
+    """(layer, i, j) of every weight, layer by layer, row by row."""
+    r0 = first_row(solution.problem.bias)
+    for s in solution.layers:
+        rows, cols = s.W.shape
+        for r in range(rows):
+            for j in range(1, cols + 1):
+                yield s.layer, r + r0, j
+
+
+def substitute(formula: str, values, fmt) -> str:
+    """The formula with each name replaced by its value, as fmt writes it."""
+    for name, value in sorted(values, key=lambda nv: -len(nv[0])):
+        text = fmt(value)
+        if value < 0:
+            text = f"({text})"
+        formula = re.sub(rf"(?<![\w\[]){re.escape(name)}(?![\w\]])", lambda _m: text, formula)
+    return formula
