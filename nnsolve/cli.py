@@ -74,7 +74,7 @@ problem_argument = click.argument("file", required=False, type=click.Path(dir_ok
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema nnsolve.solution/1) instead of tables.")
 @click.option(
     "--digits",
-    type=click.IntRange(0, 17),
+    type=click.IntRange(1, 17),
     default=8,
     show_default=True,
     metavar="N",
@@ -105,7 +105,7 @@ def run(file, as_json, digits):
 @problem_argument
 @click.option("--all", "all_weights", is_flag=True, help="List every weight of the network: value, gradient, updated value.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema nnsolve.grad/1, or nnsolve.grad-all/1 with --all).")
-@click.option("--digits", type=click.IntRange(0, 17), default=8, show_default=True, metavar="N", help="Decimals shown in the terminal output (display only).")
+@click.option("--digits", type=click.IntRange(1, 17), default=8, show_default=True, metavar="N", help="Decimals shown in the terminal output (display only).")
 def grad(ref, file, all_weights, as_json, digits):
     """The chain rule for the weight REF, factor by factor, in FILE.
 

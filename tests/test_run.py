@@ -204,7 +204,7 @@ def test_digits_changes_display_only():
     assert "0.38790175" not in short
     assert run_json("--digits", "3")["loss"] == pytest.approx(0.38790175, abs=5e-9)
     result = invoke("run", "--digits", "99")
-    assert_usage_error(result, "--digits", "0<=x<=17")
+    assert_usage_error(result, "--digits", "1<=x<=17")
 
 
 def test_no_color_env_is_plain():

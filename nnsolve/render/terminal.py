@@ -17,6 +17,7 @@ from ..chain import derivative_formula, substitute
 from ..network import ACTIVATIONS, LOSSES
 from ..notation import first_row, weight_name
 from ..solution import LayerSolution, Solution
+from .numbers import fmt, paren
 
 MAX_WRITTEN_TERMS = 10  # past this fan-in, alpha is given as a dot product, not term by term
 
@@ -30,27 +31,6 @@ def sup(n) -> str:
 
 def sub(n) -> str:
     return str(n).translate(_SUB)
-
-
-def fmt(value: float, digits: int) -> str:
-    """A number as a person writes it: exact values short (24, 0.5), others to `digits` decimals."""
-    v = float(value)
-    if v == 0:
-        return "0"
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    if abs(v) < 0.5 * 10.0**-digits or abs(v) >= 1e15:
-        return f"{v:.{max(digits - 1, 1)}e}"
-    text = f"{v:.{digits}f}"
-    short = text.rstrip("0").rstrip(".")
-    if float(short) == v:
-        return short
-    # never let rounding pass for an exact value: sigmoid(24) shows as 0.99999999996, not 1.00000000
-    d = digits
-    while float(text).is_integer() and d < 17:
-        d += 1
-        text = f"{v:.{d}f}"
-    return text.rstrip("0") if d > digits else text
 
 
 _GREEK = {"alpha": "α", "beta": "β", "delta": "δ"}
@@ -84,11 +64,6 @@ def pretty(text: str) -> str:
         text = "∂" + text[1:]
     text = _SYMBOL.sub(_symbol, text)
     return re.sub(r"-(?![\d.])", "−", text)
-
-
-def paren(value: float, digits: int) -> str:
-    """(−1)(1): every factor in brackets, as the worksheet writes products out."""
-    return f"({fmt(value, digits)})"
 
 
 class TerminalRenderer:
