@@ -68,45 +68,131 @@ def cli():
 
 problem_argument = click.argument("file", required=False, type=click.Path(dir_okay=True, allow_dash=False))
 
+FORMATS = ("text", "json", "markdown", "latex")
+
+
+def output_options(schema_name: str):
+    """The options every command that prints a solution shares: format, digits, -o/--force."""
+
+    def decorate(command):
+        options = (
+            click.option(
+                "--format", "output_format", type=click.Choice(FORMATS), default=None,
+                help="text (tables, the default), json (for scripts), markdown (GitHub math) or latex (a document for pdflatex).",
+            ),
+            click.option("--json", "as_json", is_flag=True, help=f"Short for --format json: one JSON object, schema {schema_name}."),
+            click.option(
+                "--digits", type=click.IntRange(1, 17), default=8, show_default=True, metavar="N",
+                help="Decimals shown in text, Markdown and LaTeX (display only; the math and JSON keep full precision).",
+            ),
+            click.option("--fragment", is_flag=True, help="With --format latex: the body only, to \\input into a document of your own."),
+            click.option(
+                "-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+                help="Write to FILE instead of stdout, atomically; an existing FILE is replaced only with --force.",
+            ),
+            click.option("--force", is_flag=True, help="Let -o replace an existing file."),
+        )
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def resolve_format(output_format, as_json, fragment, output, force) -> str:
+    if as_json and output_format not in (None, "json"):
+        raise click.UsageError(f"--json and --format {output_format} ask for two formats; give one")
+    chosen = "json" if as_json else (output_format or "text")
+    if fragment and chosen != "latex":
+        raise click.UsageError("--fragment is for --format latex")
+    if force and not output:
+        raise click.UsageError("--force is for -o FILE")
+    return chosen
+
+
+def emit(chosen: str, digits: int, fragment: bool, output, force: bool, document, data) -> None:
+    """Write the solution in the chosen format: document() builds what people read, data() the JSON."""
+    if chosen == "json":
+        from .render import json as render_json
+
+        text = render_json.dumps(data())
+    elif chosen == "markdown":
+        from .render import markdown
+
+        text = markdown.write(document(digits))
+    elif chosen == "latex":
+        from .render import latex
+
+        text = latex.write(document(digits), fragment)
+    elif output:
+        text = terminal_text(document(digits))
+    else:
+        from .render import terminal
+
+        terminal.write(document(digits), make_console())
+        return
+    if output:
+        from .files import write_text_atomic
+
+        write_text_atomic(output, text, force)
+        click.echo(f"nnsolve: wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def terminal_text(document) -> str:
+    """The plain text of the terminal output, for a file."""
+    import io
+
+    from rich.console import Console
+
+    from .render import terminal
+
+    buffer = io.StringIO()
+    terminal.write(document, Console(file=buffer, width=120, color_system=None, force_terminal=False))
+    return buffer.getvalue()
+
 
 @cli.command()
 @problem_argument
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema nnsolve.solution/1) instead of tables.")
-@click.option(
-    "--digits",
-    type=click.IntRange(1, 17),
-    default=8,
-    show_default=True,
-    metavar="N",
-    help="Decimals shown in the terminal output (display only; the math and --json keep full precision).",
-)
-def run(file, as_json, digits):
+@output_options("nnsolve.solution/1")
+def run(file, output_format, as_json, digits, fragment, output, force):
     """Solve FILE: forward pass, loss, backpropagation and update.
 
     FILE is a problem in YAML (see problems/); without it, the built-in worksheet.
     The output follows the worksheet's questions in order, in its notation.
+
+    \b
+    Examples:
+      nnsolve run problems/worksheet.yaml
+      nnsolve run --json
+      nnsolve run --format latex -o key.tex
     """
+    chosen = resolve_format(output_format, as_json, fragment, output, force)
     from .problem import load_problem
     from .solution import solve
 
     solution = solve(load_problem(file))
-    if as_json:
-        from .render import json as render_json
 
-        click.echo(render_json.dumps(render_json.solution_dict(solution)), nl=False)
-        return
-    from .render import terminal
+    def document(digits):
+        from .render.document import solution_document
 
-    terminal.render(solution, make_console(), digits)
+        return solution_document(solution, digits)
+
+    def data():
+        from .render.json import solution_dict
+
+        return solution_dict(solution)
+
+    emit(chosen, digits, fragment, output, force, document, data)
 
 
 @cli.command()
 @click.argument("ref", required=False)
 @problem_argument
 @click.option("--all", "all_weights", is_flag=True, help="List every weight of the network: value, gradient, updated value.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema nnsolve.grad/1, or nnsolve.grad-all/1 with --all).")
-@click.option("--digits", type=click.IntRange(1, 17), default=8, show_default=True, metavar="N", help="Decimals shown in the terminal output (display only).")
-def grad(ref, file, all_weights, as_json, digits):
+@output_options("nnsolve.grad/1, or nnsolve.grad-all/1 with --all")
+def grad(ref, file, all_weights, output_format, as_json, digits, fragment, output, force):
     """The chain rule for the weight REF, factor by factor, in FILE.
 
     REF names a weight as W2[1,1]: layer 2, row 1 (row 0 is the bias row), column 1.
@@ -119,6 +205,7 @@ def grad(ref, file, all_weights, as_json, digits):
       nnsolve grad 'W1[2,1]'
       nnsolve grad 'W2[1,1]' problems/two_outputs.yaml --json
       nnsolve grad --all problems/deep_tanh_relu.yaml
+      nnsolve grad 'W1[2,1]' --format markdown -o key.md
     """
     if all_weights and ref is not None and file is None and not _looks_like_ref(ref):
         ref, file = None, ref  # `nnsolve grad --all FILE`
@@ -126,6 +213,7 @@ def grad(ref, file, all_weights, as_json, digits):
         raise click.UsageError("name a weight, such as 'W2[1,1]', or give --all")
     if ref is not None and all_weights:
         raise click.UsageError("give a weight or --all, not both")
+    chosen = resolve_format(output_format, as_json, fragment, output, force)
     from . import chain
     from .problem import load_problem
     from .solution import solve
@@ -135,18 +223,20 @@ def grad(ref, file, all_weights, as_json, digits):
         grads = [chain.gradient_of(solution, *w) for w in chain.all_weights(solution)]
     else:
         grads = [chain.weight_gradient(solution, ref)]
-    if as_json:
+
+    def document(digits):
+        from .render import document as doc
+
+        if all_weights:
+            return doc.grad_table_document(solution, grads, digits)
+        return doc.grad_document(solution, grads[0], digits)
+
+    def data():
         from .render import json as render_json
 
-        data = render_json.grad_all_dict(grads) if all_weights else render_json.grad_dict(grads[0])
-        click.echo(render_json.dumps(data), nl=False)
-        return
-    from .render import terminal
+        return render_json.grad_all_dict(grads) if all_weights else render_json.grad_dict(grads[0])
 
-    if all_weights:
-        terminal.render_grad_table(solution, grads, make_console(), digits)
-    else:
-        terminal.render_grad(solution, grads[0], make_console(), digits)
+    emit(chosen, digits, fragment, output, force, document, data)
 
 
 def _looks_like_ref(text: str) -> bool:

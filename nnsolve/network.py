@@ -4,6 +4,10 @@ Pure numpy, float64, no I/O. Every function works on the last axis, so a stack o
 problems of one shape (leading batch axes) goes through the same code as one problem.
 Notation (see DESIGN.md): W^l has shape (n_{l-1} + 1, n_l) with row 0 the bias weights;
 alpha^l = W^l^T [1; beta^{l-1}], beta^l = f^l(alpha^l), y_hat = beta^L.
+
+Hand-rounded working: forward, loss_value, backward and update take `rnd`, a function that
+rounds an array (None: exact). Each intermediate is rounded as soon as it is computed and
+the next step uses the rounded value, as a person with a calculator writes the worksheet.
 """
 
 from __future__ import annotations
@@ -12,6 +16,12 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
+
+Rounder = Optional[Callable[[np.ndarray], np.ndarray]]  # None: exact
+
+
+def _exact(values: np.ndarray) -> np.ndarray:
+    return values
 
 
 # ---------------------------------------------------------------------------
@@ -53,10 +63,12 @@ class Activation:
     value: Callable[[np.ndarray], np.ndarray]
     derivative: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]]
 
-    def backward(self, alpha: np.ndarray, beta: np.ndarray, grad_beta: np.ndarray) -> np.ndarray:
-        """dl/dalpha from dl/dbeta (the vector-Jacobian product)."""
+    def backward(self, alpha: np.ndarray, beta: np.ndarray, grad_beta: np.ndarray, rnd: Rounder = None) -> np.ndarray:
+        """dl/dalpha from dl/dbeta (the vector-Jacobian product); with rnd, from the rounded f' or Jacobian."""
         if self.derivative is not None:
-            return grad_beta * self.derivative(alpha, beta)
+            return grad_beta * (rnd or _exact)(self.derivative(alpha, beta))
+        if rnd is not None:  # by hand: sum_m dl/dbeta_m dbeta_m/dalpha_k, each Jacobian entry rounded
+            return (grad_beta[..., None, :] @ rnd(self.jacobian(alpha, beta)))[..., 0, :]
         # softmax: J = diag(s) - s s^T, symmetric, so J^T g = s * (g - <g, s>)
         return beta * (grad_beta - np.sum(grad_beta * beta, axis=-1, keepdims=True))
 
@@ -115,11 +127,12 @@ class Loss:
     # output activation name -> the formula of that direct delta^L, for people
     simplified_formulas: tuple[tuple[str, str], ...] = ()
 
-    def output_delta(self, y, alpha, y_hat, activation: Activation) -> np.ndarray:
-        """delta^L = dl/dalpha^L."""
+    def output_delta(self, y, alpha, y_hat, activation: Activation, rnd: Rounder = None) -> np.ndarray:
+        """delta^L = dl/dalpha^L; with rnd, from the rounded dl/dy_hat and dy_hat/dalpha, itself rounded."""
+        keep = rnd or _exact
         if self.simplifies_with(activation):
-            return self.simplified_delta(y, alpha, y_hat, activation)
-        return activation.backward(alpha, y_hat, self.grad_y_hat(y, y_hat))
+            return keep(self.simplified_delta(y, alpha, y_hat, activation))
+        return keep(activation.backward(alpha, y_hat, keep(self.grad_y_hat(y, y_hat)), rnd))
 
     def simplified_formula(self, activation: Activation) -> Optional[str]:
         """The formula of delta^L where it is taken directly (y_hat - y), else None."""
@@ -219,22 +232,25 @@ def with_bias(beta: np.ndarray) -> np.ndarray:
     return np.concatenate([ones, beta], axis=-1)
 
 
-def forward(weights, x: np.ndarray, activations, bias: bool = True) -> Forward:
-    """alpha^l = W^l^T input^l and beta^l = f^l(alpha^l), for every layer in turn."""
+def forward(weights, x: np.ndarray, activations, bias: bool = True, rnd: Rounder = None) -> Forward:
+    """alpha^l = W^l^T input^l and beta^l = f^l(alpha^l), for every layer in turn (x used as given)."""
+    keep = rnd or _exact
     inputs, alphas, betas = [], [], []
     beta = np.asarray(x, dtype=np.float64)
     for W, act in zip(weights, activations):
         inp = with_bias(beta) if bias else beta
-        alpha = (inp[..., None, :] @ W)[..., 0, :]  # W^T input, for stacks too
-        beta = act.value(alpha)
+        alpha = keep((inp[..., None, :] @ W)[..., 0, :])  # W^T input, for stacks too
+        beta = keep(act.value(alpha))
         inputs.append(inp)
         alphas.append(alpha)
         betas.append(beta)
     return Forward(tuple(inputs), tuple(alphas), tuple(betas))
 
 
-def loss_value(y, fwd: Forward, activations, loss: Loss) -> np.ndarray:
-    return loss.value(np.asarray(y, dtype=np.float64), fwd.alphas[-1], fwd.y_hat, activations[-1])
+def loss_value(y, fwd: Forward, activations, loss: Loss, rnd: Rounder = None) -> np.ndarray:
+    """The loss of the forward pass fwd (rounded ones give the loss of the rounded y_hat and alpha^L)."""
+    value = loss.value(np.asarray(y, dtype=np.float64), fwd.alphas[-1], fwd.y_hat, activations[-1])
+    return (rnd or _exact)(value)
 
 
 @dataclass(frozen=True)
@@ -243,30 +259,42 @@ class Backward:
 
     deltas: tuple[np.ndarray, ...]  # (..., n_l)
     grads: tuple[np.ndarray, ...]  # same shape as W^l
+    # dl/dbeta^l = W^{l+1} delta^{l+1} without the bias row, the sum backpropagated into layer l;
+    # None for the output layer (its dl/dy_hat comes from the loss)
+    grad_betas: tuple[Optional[np.ndarray], ...] = ()
 
 
-def backward(weights, fwd: Forward, y, activations, loss: Loss, bias: bool = True) -> Backward:
+def backward(weights, fwd: Forward, y, activations, loss: Loss, bias: bool = True, rnd: Rounder = None) -> Backward:
     """Backpropagation: delta^L from the loss, then delta^l = f'(alpha^l) * (W^{l+1} delta^{l+1})
-    without its bias row, and dl/dW^l = input^l (delta^l)^T. No weight is changed here."""
+    without its bias row, and dl/dW^l = input^l (delta^l)^T. No weight is changed here.
+    With rnd, f'(alpha^l), the sum W^{l+1} delta^{l+1}, delta^l and dl/dW^l are each rounded."""
+    keep = rnd or _exact
     y = np.asarray(y, dtype=np.float64)
     L = len(weights)
     deltas: list[np.ndarray] = [None] * L  # type: ignore[list-item]
-    deltas[-1] = loss.output_delta(y, fwd.alphas[-1], fwd.y_hat, activations[-1])
+    grad_betas: list[Optional[np.ndarray]] = [None] * L
+    deltas[-1] = loss.output_delta(y, fwd.alphas[-1], fwd.y_hat, activations[-1], rnd)
     for l in range(L - 2, -1, -1):
         W_next = weights[l + 1][..., 1:, :] if bias else weights[l + 1]
-        grad_beta = (W_next @ deltas[l + 1][..., :, None])[..., 0]
-        deltas[l] = activations[l].backward(fwd.alphas[l], fwd.betas[l], grad_beta)
-    grads = tuple(fwd.inputs[l][..., :, None] * deltas[l][..., None, :] for l in range(L))
-    return Backward(tuple(deltas), grads)
+        grad_betas[l] = keep((W_next @ deltas[l + 1][..., :, None])[..., 0])
+        deltas[l] = keep(activations[l].backward(fwd.alphas[l], fwd.betas[l], grad_betas[l], rnd))
+    grads = tuple(keep(fwd.inputs[l][..., :, None] * deltas[l][..., None, :]) for l in range(L))
+    return Backward(tuple(deltas), grads, tuple(grad_betas))
 
 
-def update(weights, grads, learning_rate: float, bias: bool = True, train_bias: bool = True):
-    """w <- w - lambda dl/dw for every weight at once; bias rows stay when train_bias is off."""
+def update(weights, grads, learning_rate: float, bias: bool = True, train_bias: bool = True, rnd: Rounder = None):
+    """w <- w - lambda dl/dw for every weight at once; bias rows stay when train_bias is off.
+    With rnd, each new weight is rounded; a bias weight that stays keeps its given value."""
     updated = []
     for W, G in zip(weights, grads):
         step = learning_rate * G
         if bias and not train_bias:
             step = step.copy()
             step[..., 0, :] = 0.0
-        updated.append(W - step)
+        new = W - step
+        if rnd is not None:
+            new = rnd(new)
+            if bias and not train_bias:
+                new[..., 0, :] = W[..., 0, :]  # a kept weight is given, not computed: never rounded
+        updated.append(new)
     return tuple(updated)

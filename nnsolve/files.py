@@ -1,0 +1,54 @@
+"""Writing files the way an instructor can rely on: atomically, and never over a file unasked."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from .errors import NnsolveError
+
+
+def write_text_atomic(path: str, text: str, force: bool = False) -> None:
+    """Write text to path through a temporary file and a rename, so a failure leaves the old
+    file (or no file) in place; an existing path is replaced only with force."""
+    if os.path.isdir(path):
+        raise NnsolveError("is a directory", file=path, fix="give a file name for -o")
+    if os.path.lexists(path) and not force:
+        raise NnsolveError("already exists", file=path, fix="add --force to replace it, or choose another name")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise NnsolveError("its folder does not exist", file=path, fix="create the folder first")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".nnsolve-", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise NnsolveError(f"cannot write: {e.strerror or e}", file=path) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except OSError as e:
+        _remove_quietly(tmp)
+        raise NnsolveError(f"cannot write: {e.strerror or e}", file=path) from None
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+def _mode_for(path: str) -> int:
+    """The mode the file keeps (or would get from open()): mkstemp's 0600 is for the temporary only."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass

@@ -1,0 +1,420 @@
+"""What a solution says, in the worksheet's order, before it is written for a medium.
+
+The builders here turn a Solution (and a chain.WeightGradient) into a Document: headings,
+sentences, chains of equalities, matrices and tables, with the math in nnsolve's ASCII
+notation (alpha1_1, y_hat, W2[1,1], dl/dy_hat). The terminal, Markdown and LaTeX renderers
+each write the same Document in their own symbols (see mathtext), so the three never drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Union
+
+from ..chain import derivative_formula, substitute
+from ..network import ACTIVATIONS, LOSSES
+from ..notation import first_row, weight_name
+from ..solution import LayerSolution, Solution
+from .numbers import fmt, paren
+
+MAX_WRITTEN_TERMS = 10  # past this fan-in, alpha is given as a sum, not term by term
+MAX_WRITTEN_PATHS = 8  # past this many paths, grad writes the delta recursion
+
+
+@dataclass(frozen=True)
+class Math:
+    """A piece of math in ASCII notation, inside a sentence or a table cell."""
+
+    text: str
+
+
+Inline = Union[str, Math]  # plain text or math
+Parts = tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class Heading:
+    parts: Parts
+
+
+@dataclass(frozen=True)
+class Para:
+    parts: Parts
+
+
+@dataclass(frozen=True)
+class Equations:
+    """Chains of equalities, one per line: ("alpha1_1", "(-1)(1) + (-2)(2) + (1)(5)", "0")."""
+
+    lines: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    name: str  # ASCII math: "W1", "new W1"
+    row_labels: tuple[str, ...]  # ASCII math: "1" (the bias), "x_1", "beta1_2"
+    rows: tuple[tuple[str, ...], ...]  # numbers, already written
+    first_row: int = 0  # the notation's index of the first row: 1 without biases
+
+
+@dataclass(frozen=True)
+class Table:
+    header: Parts
+    rows: tuple[Parts, ...]
+    title: Optional[Parts] = None
+    numeric: tuple[bool, ...] = ()  # right-align these columns
+
+
+Block = Union[Heading, Para, Equations, Matrix, Table]
+
+
+@dataclass(frozen=True)
+class Document:
+    title: Optional[str]
+    blocks: tuple[Block, ...]
+
+
+def M(text: str) -> Math:
+    return Math(text)
+
+
+# -- names ---------------------------------------------------------------------------------
+
+
+class _Names:
+    """Symbols of one network in ASCII notation: alpha2 for a single output, alpha2_1 otherwise."""
+
+    def __init__(self, solution: Solution):
+        self.s = solution
+        self.p = solution.problem
+        self.widths = self.p.sizes
+
+    def neuron(self, kind: str, layer: int, k: int) -> str:
+        if kind == "beta" and layer == self.p.n_layers:
+            return self.y_hat(k)
+        return f"{kind}{layer}" if self.widths[layer] == 1 else f"{kind}{layer}_{k}"
+
+    def y_hat(self, k: int) -> str:
+        return "y_hat" if self.widths[-1] == 1 else f"y_hat_{k}"
+
+    def y(self, k: int) -> str:
+        return "y" if self.widths[-1] == 1 else f"y_{k}"
+
+    def input(self, layer: int, i: int) -> str:
+        """Feature i of layer l's input: 1 (bias), x_i, beta{l-1}_i."""
+        if i == 0 and self.p.bias:
+            return "1"
+        if layer == 1:
+            return f"x_{i}"
+        return f"beta{layer - 1}_{i}"
+
+    def input_vector(self, layer: int) -> str:
+        prev = "x" if layer == 1 else f"beta{layer - 1}"
+        return f"[1; {prev}]" if self.p.bias else prev
+
+
+# -- nnsolve run ---------------------------------------------------------------------------
+
+
+class SolutionDocument(_Names):
+    """Every step of one solve, in the worksheet's order."""
+
+    def __init__(self, solution: Solution, digits: int):
+        super().__init__(solution)
+        self.d = digits
+
+    def f(self, v: float) -> str:
+        return fmt(v, self.d)
+
+    def pf(self, v: float) -> str:
+        return paren(v, self.d)
+
+    def build(self) -> Document:
+        blocks: list[Block] = []
+        for part in (self.network, self.forward, self.output, self.backprop, self.update):
+            blocks.extend(part())
+        return Document(self.p.title, tuple(blocks))
+
+    def heading(self, question: Optional[int], *parts: Inline) -> Heading:
+        """Numbered as the worksheet's questions when the network has the worksheet's two layers."""
+        if question is not None and self.p.n_layers == 2:
+            parts = (f"Q{question}. ",) + parts
+        return Heading(tuple(parts))
+
+    def matrix(self, name: str, s: LayerSolution, values) -> Matrix:
+        r0 = first_row(self.p.bias)
+        labels = tuple(self.input(s.layer, r + r0) for r in range(values.shape[0]))
+        return Matrix(name, labels, tuple(tuple(self.f(v) for v in row) for row in values), r0)
+
+    def network(self):
+        p = self.p
+        yield self.heading(2, "The network and the shapes of the weights")
+        rows = [("input", str(len(p.x)), "", "", "")]
+        prev = "inputs"
+        for s in self.s.layers:
+            n_rows, cols = s.W.shape
+            bias = " + bias" if p.bias else ""
+            what = "output" if s.layer == p.n_layers else "neuron"
+            rows.append(
+                (
+                    str(s.layer),
+                    str(cols),
+                    s.activation,
+                    M(f"W{s.layer}"),
+                    f"{n_rows} × {cols} = ({n_rows - p.bias} {prev}{bias}) × {cols} {what}{'s' if cols != 1 else ''}",
+                )
+            )
+            prev = f"from layer {s.layer}"
+        yield Table(("layer", "neurons", "activation", "weights", "shape"), tuple(rows))
+        loss = LOSSES[p.loss]
+        yield Para((f"Loss {p.loss}: ", M(f"l = {loss.formula}"), "; learning rate ", M(f"lambda = {self.f(p.learning_rate)}"), "."))
+        if p.bias:
+            yield Para(("Row 0 of each weight matrix holds the bias weights, row i the weights from input i, column j the weights into neuron j.",))
+            if not p.train_bias:
+                yield Para(("train_bias is false: the bias weights (row 0) are used but not updated.",))
+        for s in self.s.layers:
+            yield self.matrix(f"W{s.layer}", s, s.W)
+
+    def forward(self):
+        p = self.p
+        for s in self.s.layers:
+            l = s.layer
+            q = 3 + 2 * (l - 1)
+            last = l == p.n_layers
+            yield self.heading(q, f"Into layer {l}: ", M(f"alpha{l} = W{l}^T {self.input_vector(l)}"))
+            shown = ", ".join(self.f(v) for v in s.input)
+            lines = [(self.input_vector(l), f"[{shown}]")]
+            for j in range(s.W.shape[1]):
+                name = self.neuron("alpha", l, j + 1)
+                if len(s.input) <= MAX_WRITTEN_TERMS:
+                    terms = " + ".join(f"{self.pf(s.W[r, j])}{self.pf(s.input[r])}" for r in range(len(s.input)))
+                else:
+                    terms = f"sum_i W{l}[i,{j + 1}] input_i ({len(s.input)} terms)"
+                lines.append((name, terms, self.f(s.alpha[j])))
+            yield Equations(tuple(lines))
+            act = ACTIVATIONS[s.activation]
+            out = "y_hat = " if last else ""
+            yield self.heading(q + 1, f"Out of layer {l}: ", M(f"{out}beta{l} = {s.activation}(alpha{l})"))
+            lines = [(f"{s.activation}(a)", act.formula)]
+            denominator = " + ".join(f"e^({self.f(a)})" for a in s.alpha)
+            for j in range(len(s.beta)):
+                name = self.neuron("beta", l, j + 1)
+                if act.derivative is None:  # softmax: every output depends on every alpha
+                    working = f"e^({self.f(s.alpha[j])}) / ({denominator})"
+                else:
+                    working = f"{s.activation}({self.f(s.alpha[j])})"
+                lines.append((name, working, self.f(s.beta[j])))
+            yield Equations(tuple(lines))
+
+    def output(self):
+        p, s = self.p, self.s
+        yield self.heading(7, "The predicted class")
+        if p.activations[-1] == "softmax":
+            k = int(s.prediction.argmax()) + 1
+            yield Para(
+                ("The class is the output with the largest ", M("y_hat"), f": output {k}, with ",
+                 M(f"{self.y_hat(k)} = {self.f(s.y_hat[k - 1])}"), f" (one-hot {s.prediction.tolist()}).")
+            )
+        else:
+            for k, (yh, c) in enumerate(zip(s.y_hat, s.prediction), start=1):
+                which = "Class" if len(s.y_hat) == 1 else f"Output {k}: class"
+                rel = ">=" if c else "<"
+                yield Para((f"{which} {c}, since ", M(f"{self.y_hat(k)} = {self.f(yh)} {rel} {self.f(p.threshold)}"), " (the threshold)."))
+        yield self.heading(8, "The loss")
+        yield Equations((("l", self.loss_working(), self.f(s.loss)),))
+
+    def loss_working(self) -> str:
+        p, s, f = self.p, self.s, self.f
+        pairs = list(zip(p.y, s.y_hat))
+        squares = " + ".join(f"({f(y)} - {f(yh)})^2" for y, yh in pairs)
+        if p.loss == "squared_error":
+            return f"1/2 ({f(pairs[0][0])} - {f(pairs[0][1])})^2" if len(pairs) == 1 else f"1/2 [{squares}]"
+        if p.loss == "mse":
+            return f"1/{len(pairs)} [{squares}]"
+        if p.loss == "binary_cross_entropy":
+            return "-[" + " + ".join(f"{f(y)} log({f(yh)}) + (1 - {f(y)}) log(1 - {f(yh)})" for y, yh in pairs) + "]"
+        terms = [f"{f(y)} log({f(yh)})" for y, yh in pairs if y != 0]
+        return "-[" + " + ".join(terms or ["0"]) + "]"
+
+    def backprop(self):
+        yield self.heading(9, "Backpropagation: every derivative, before any weight changes")
+        yield from self.deltas()
+        yield Para(("Each weight's derivative is its input times the delta of its neuron, ",
+                    M("dl/dW[i,j] = input_i * delta_j"), ", with input 0 = 1 for the bias; the update is ",
+                    M("w - lambda dl/dw"), "."))
+        for layer in reversed(self.s.layers):
+            yield self.weight_table(layer)
+
+    def deltas(self):
+        """delta^L from the loss, then each hidden layer's delta from the layer after it."""
+        p, s, f = self.p, self.s, self.f
+        L = p.n_layers
+        out = s.layers[-1]
+        K = len(s.y_hat)
+        loss = LOSSES[p.loss]
+        lines = []
+        if s.simplified_delta is not None:
+            yield Para((f"With {out.activation} outputs and {p.loss} the derivative of the activation cancels: ",
+                        M(f"delta{L} = dl/dalpha{L} = {s.simplified_delta}"), "."))
+        else:
+            act = ACTIVATIONS[out.activation]
+            if s.dl_dy_hat is not None:
+                lines.append(("dl/dy_hat", loss.grad_formula.replace("2/K", f"2/{K}")))
+                lines += [(f"dl/d{self.y_hat(k)}", f(g)) for k, g in enumerate(s.dl_dy_hat, start=1)]
+            if out.derivative is not None:
+                lines.append((f"dy_hat/dalpha{L}", f"{out.activation}'(alpha{L})", derivative_formula(act, "y_hat", f"alpha{L}")))
+                lines += [(f"d{self.y_hat(k)}/d{self.neuron('alpha', L, k)}", f(d)) for k, d in enumerate(out.derivative, start=1)]
+                lines.append((f"delta{L}", f"dl/dalpha{L}", f"dl/dy_hat * dy_hat/dalpha{L}"))
+            else:
+                yield Para(("The softmax Jacobian is ", M(f"dy_hat_j/dalpha{L}_k = y_hat_j(delta_jk - y_hat_k)"),
+                            ", and ", M(f"delta{L}_k = sum_j dl/dy_hat_j * dy_hat_j/dalpha{L}_k"), "."))
+        lines += [(self.neuron("delta", L, k), f(d)) for k, d in enumerate(out.delta, start=1)]
+        yield Equations(tuple(lines))
+        r0 = first_row(p.bias)
+        for l in range(L - 1, 0, -1):
+            s_l, s_next = s.layers[l - 1], s.layers[l]
+            act = ACTIVATIONS[s_l.activation]
+            W_next = f"W{l + 1}" + (" without its bias row" if p.bias else "")
+            yield Para((M(f"delta{l} = {s_l.activation}'(alpha{l}) (.) ({W_next}) delta{l + 1}"), ", with ",
+                        M(f"{s_l.activation}'(alpha{l}) = {derivative_formula(act, f'beta{l}', f'alpha{l}')}"), ":"))
+            lines = []
+            for j in range(len(s_l.delta)):
+                row = j + 1 - r0  # the array row of W^{l+1} holding the weights from neuron j+1
+                terms = " + ".join(f"{self.pf(s_next.W[row, k])}{self.pf(s_next.delta[k])}" for k in range(len(s_next.delta)))
+                lines.append((self.neuron("delta", l, j + 1), f"{f(s_l.derivative[j])} * [{terms}]", f(s_l.delta[j])))
+            yield Equations(tuple(lines))
+
+    def weight_table(self, s: LayerSolution) -> Table:
+        p = self.p
+        r0 = first_row(p.bias)
+        rows = []
+        for r in range(s.W.shape[0]):
+            i = r + r0
+            for j in range(s.W.shape[1]):
+                kept = i == 0 and not p.train_bias
+                rows.append(
+                    (
+                        M(weight_name(s.layer, i, j + 1)),
+                        self.f(s.W[r, j]),
+                        M(f"{self.pf(s.input[r])}{self.pf(s.delta[j])}"),
+                        self.f(s.grad_W[r, j]),
+                        self.f(s.updated_W[r, j]) + (" (kept)" if kept else ""),
+                    )
+                )
+        return Table(
+            ("weight", M("w"), M("input * delta"), M("dl/dw"), M("w - lambda dl/dw")),
+            tuple(rows),
+            title=(f"Layer {s.layer}",),
+            numeric=(False, True, False, True, True),
+        )
+
+    def update(self):
+        yield Heading(("Updated weights (", M(f"lambda = {self.f(self.p.learning_rate)}"), ")"))
+        for s in self.s.layers:
+            yield self.matrix(f"new W{s.layer}", s, s.updated_W)
+
+
+def solution_document(solution: Solution, digits: int) -> Document:
+    return SolutionDocument(solution, digits).build()
+
+
+# -- nnsolve grad --------------------------------------------------------------------------
+
+
+def route(path) -> list[str]:
+    """The nodes a path passes from the weight to the loss, read off its factors' symbols."""
+    nodes = [path[-1].symbol.split("/d", 1)[1]]
+    nodes += [f.symbol.split("/", 1)[0][1:] for f in reversed(path)]
+    return nodes
+
+
+class GradDocument(SolutionDocument):
+    """The chain rule for one weight, factor by factor, with the numbers plugged in."""
+
+    def __init__(self, solution: Solution, grad, digits: int):
+        super().__init__(solution, digits)
+        self.g = grad
+
+    def build(self) -> Document:
+        g = self.g
+        blocks: list[Block] = [Heading((M(f"dl/d{g.weight}"), ": the chain rule for ", M(g.weight), f" = {self.f(g.value)}"))]
+        blocks.extend(self.paths_text())
+        if g.path_count > MAX_WRITTEN_PATHS:
+            blocks.extend(self.recursion())
+        else:
+            blocks.extend(self.written_paths())
+        blocks.extend(self.update_text())
+        return Document(self.p.title, tuple(blocks))
+
+    def paths_text(self):
+        g = self.g
+        if g.path_count == 1:
+            nodes = route(g.paths[0])
+            through = [M(n) for n in nodes[1:-2]]
+            via: list[Inline] = []
+            for n, node in enumerate(through):
+                if n:
+                    via.append(" and " if n == len(through) - 1 else ", ")
+                via.append(node)
+            source = g.paths[0][-1].formula
+            src: Inline = "the bias term 1" if source == "1" else M(source)
+            yield Para((M(g.weight), " affects ", M("y_hat"), " only through ", *via, ", from ", src, ": ", M(" -> ".join(nodes)), "."))
+        else:
+            yield Para((M(g.weight), f" reaches the loss by {g.path_count} paths; ", M(f"dl/d{g.weight}"),
+                        " is the sum over them of the product of the factors along each."))
+
+    def written_paths(self):
+        g, f = self.g, self.f
+        chains = [" * ".join(x.symbol for x in path) for path in g.paths]
+        yield Equations(((f"dl/d{g.weight}", " + ".join(chains)),) if len(chains) == 1 else
+                        ((f"dl/d{g.weight}", chains[0]),) + tuple(("", "+ " + c) for c in chains[1:]))
+        totals = []
+        for n, path in enumerate(g.paths, start=1):
+            title = (f"Path {n}: ", M(" -> ".join(route(path)))) if len(g.paths) > 1 else ("The factors",)
+            rows = tuple((M(x.symbol), M(x.formula), M(substitute(x.formula, x.values, f)), f(x.value)) for x in path)
+            yield Table(("factor", "formula", "with the numbers", "value"), rows, title=tuple(title), numeric=(False, False, False, True))
+            value = 1.0
+            for x in path:
+                value *= x.value
+            totals.append(value)
+            yield Equations((("product", "".join(self.pf(x.value) for x in path), f(value)),))
+        if len(totals) > 1:
+            yield Equations(((f"dl/d{g.weight}", " + ".join(self.pf(v) for v in totals), f(g.gradient)),))
+        else:
+            yield Equations(((f"dl/d{g.weight}", f(g.gradient)),))
+
+    def recursion(self):
+        """Past a handful of paths, the sum is written the way backpropagation computes it."""
+        g, f = self.g, self.f
+        l, j = g.layer, g.column
+        last = g.paths[0][-1]
+        delta = self.neuron("delta", l, j)
+        yield Para((M(f"dl/d{g.weight} = {delta} * d{self.neuron('alpha', l, j)}/d{g.weight}"),
+                    ", where each delta comes from the layer after it: ",
+                    M("delta_j = f'(alpha_j) * sum_k W[j,k] delta_k"), "."))
+        yield from self.deltas()
+        yield Equations(((f"dl/d{g.weight}", f"{delta} * {last.formula}",
+                          f"{self.pf(self.s.layers[l - 1].delta[j - 1])}{self.pf(last.value)}", f(g.gradient)),))
+
+    def update_text(self):
+        g, f = self.g, self.f
+        yield Heading(("The update",))
+        if not g.trained:
+            yield Para((M(g.weight), f" is a bias weight and train_bias is false: it stays {f(g.value)}.",))
+            return
+        yield Equations(((f"new {g.weight}", f"{g.weight} - lambda dl/d{g.weight}",
+                          f"{f(g.value)} - {self.pf(g.learning_rate)}{self.pf(g.gradient)}", f(g.updated)),))
+
+
+def grad_document(solution: Solution, grad, digits: int) -> Document:
+    return GradDocument(solution, grad, digits).build()
+
+
+def grad_table_document(solution: Solution, grads, digits: int) -> Document:
+    """--all: every weight of the network, one row each."""
+    rows = tuple(
+        (M(g.weight), fmt(g.value, digits), fmt(g.gradient, digits), fmt(g.updated, digits) + ("" if g.trained else " (kept)"))
+        for g in grads
+    )
+    table = Table(("weight", M("w"), M("dl/dw"), M("w - lambda dl/dw")), rows, numeric=(False, True, True, True))
+    return Document(solution.problem.title, (table,))

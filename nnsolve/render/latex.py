@@ -1,0 +1,77 @@
+"""A Document as LaTeX: a complete article (amsmath, booktabs) for pdflatex, or the body alone."""
+
+from __future__ import annotations
+
+from . import document as doc
+from .mathtext import tex, tex_text
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[T1]{fontenc}
+\usepackage{amsmath}
+\usepackage{booktabs}
+\usepackage[margin=2cm]{geometry}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.6em}
+"""
+
+
+def inline(part: doc.Inline) -> str:
+    return f"${tex(part.text).strip()}$" if isinstance(part, doc.Math) else tex_text(part)
+
+
+def line(parts: doc.Parts) -> str:
+    return "".join(inline(p) for p in parts)
+
+
+def equations(block: doc.Equations) -> str:
+    rows = []
+    for terms in block.lines:
+        lhs, rest = terms[0], terms[1:]
+        right = " = ".join(tex(t).strip() for t in rest)
+        rows.append(f"{tex(lhs).strip()} &= {right}" if lhs else f"&\\quad {right}")
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
+def matrix(m: doc.Matrix) -> str:
+    body = " \\\\ ".join(" & ".join(row) for row in m.rows)
+    return f"\\[\n{tex(m.name).strip()} = \\begin{{bmatrix}} {body} \\end{{bmatrix}}\n\\]"
+
+
+def table(t: doc.Table) -> str:
+    numeric = t.numeric or (False,) * len(t.header)
+    out = []
+    if t.title:
+        out.append(f"\\textbf{{{line(t.title)}}}\n")
+    out.append("\\begin{center}\n\\begin{tabular}{" + "".join("r" if right else "l" for right in numeric) + "}")
+    out.append("\\toprule")
+    out.append(" & ".join(inline(h) for h in t.header) + " \\\\")
+    out.append("\\midrule")
+    out += [" & ".join(inline(c) for c in row) + " \\\\" for row in t.rows]
+    out.append("\\bottomrule\n\\end{tabular}\n\\end{center}")
+    return "\n".join(out)
+
+
+def body(document: doc.Document) -> str:
+    out = []
+    if document.title:
+        out.append(f"\\section*{{{tex_text(document.title)}}}")
+    for block in document.blocks:
+        if isinstance(block, doc.Heading):
+            out.append(f"\\subsection*{{{line(block.parts)}}}")
+        elif isinstance(block, doc.Para):
+            out.append(line(block.parts))
+        elif isinstance(block, doc.Equations):
+            out.append(equations(block))
+        elif isinstance(block, doc.Matrix):
+            out.append(matrix(block))
+        elif isinstance(block, doc.Table):
+            out.append(table(block))
+    return "\n\n".join(out) + "\n"
+
+
+def write(document: doc.Document, fragment: bool = False) -> str:
+    """A complete document, or with fragment the body alone (to \\input into another)."""
+    if fragment:
+        return body(document)
+    return PREAMBLE + "\n\\begin{document}\n\n" + body(document) + "\n\\end{document}\n"

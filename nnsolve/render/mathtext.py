@@ -1,0 +1,159 @@
+"""nnsolve's ASCII math (the names of the JSON: alpha2_1, y_hat, W2[1,1], dl/dy_hat) written
+for people: Unicode for the terminal (α²₁, ŷ, ∂ℓ/∂ŷ) and LaTeX for Markdown and LaTeX keys.
+
+Symbols: alpha/beta/delta followed by the layer and _neuron; y_hat and y_hat_k; x_i, y_k;
+W2 (a matrix), W2^T, W2[1,1] (a weight); dA/dB a derivative, with l the loss; lambda;
+sigmoid(...) and the other activations; 1/2, ^2, e^(...), sum_k, *, >=, <, (.)
+"""
+
+from __future__ import annotations
+
+import re
+
+_SUP = str.maketrans("0123456789-T+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ⁺")
+_SUB = str.maketrans("0123456789ijk", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ")
+
+
+def sup(n) -> str:
+    return str(n).translate(_SUP)
+
+
+def sub(n) -> str:
+    return str(n).translate(_SUB)
+
+
+_NAME = r"(?:y_hat(?:_\d+)?|(?:alpha|beta|delta)\d*(?:_\d+)?|W\d*\[\w+,\w+\]|[xy]_\d+|l|w)"
+_TOKEN = re.compile(
+    rf"d(?P<num>{_NAME})/d(?P<den>{_NAME})"
+    r"|W(?P<wl>\d*)\[(?P<wi>\w+),(?P<wj>\w+)\]"
+    r"|W(?P<ml>\d+)(?P<mt>\^T)?(?![\d\[])"
+    r"|(?P<greek>alpha|beta|delta)(?P<gl>\d+)?(?:_(?P<gk>\d+|jk|j|k))?(?![a-z])"
+    r"|y_hat(?:_(?P<yk>\d+|k|j))?"
+    r"|\b(?P<xy>[xya])_(?P<xk>\d+|k|j|i)"
+    r"|\b(?P<fn>sigmoid|tanh|relu|leaky_relu|linear|softmax|log|max|exp)(?P<prime>')?(?=\()"
+    r"|\b(?P<sum>sum)_(?P<sv>[ijk])"
+    r"|\b(?P<inp>input)_(?P<iv>[ijk0-9])"
+    r"|\b(?P<lam>lambda)\b"
+    r"|(?<![\w.])(?P<loss>l)(?![\w\[(])"
+    r"|(?P<half>1/2)(?=\s)"
+    r"|\^\((?P<exp>[^()]*(?:\([^()]*\)[^()]*)*)\)"
+    r"|(?P<sq>\^2)"
+    r"|(?P<op>->|>=|\*|\(\.\)|(?<![\w)])-(?![\d.>])| - )"
+    r"|(?P<word>\b(?:if|else|and|new|product|terms)\b)"
+)
+
+_GREEK_UNI = {"alpha": "α", "beta": "β", "delta": "δ"}
+_FN_TEX = {
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "relu": r"\operatorname{relu}",
+    "leaky_relu": r"\operatorname{leaky\_relu}",
+    "linear": r"\operatorname{linear}",
+    "softmax": r"\operatorname{softmax}",
+    "log": r"\log",
+    "max": r"\max",
+    "exp": r"\exp",
+}
+
+
+def _indices(i: str, j: str) -> str:
+    return f"{i}{j}" if len(i) == 1 and len(j) == 1 else f"{i},{j}"
+
+
+def _unicode(m: re.Match) -> str:
+    g = m.groupdict()
+    if g["num"]:
+        return f"∂{unicode(g['num'])}/∂{unicode(g['den'])}"
+    if g["wi"]:
+        return m.group(0)  # weights keep their canonical name W2[1,1], as typed on the command line
+    if g["ml"]:
+        return "W" + sup(g["ml"]) + ("ᵀ" if g["mt"] else "")
+    if g["greek"]:
+        return _GREEK_UNI[g["greek"]] + (sup(g["gl"]) if g["gl"] else "") + (sub(g["gk"]) if g["gk"] else "")
+    if m.group(0).startswith("y_hat"):
+        return "ŷ" + (sub(g["yk"]) if g["yk"] else "")
+    if g["xy"]:
+        return g["xy"] + sub(g["xk"])
+    if g["fn"]:
+        return g["fn"] + ("'" if g["prime"] else "")
+    if g["sum"]:
+        return "Σ" + sub(g["sv"])
+    if g["inp"]:
+        return "input" + sub(g["iv"])
+    if g["lam"]:
+        return "λ"
+    if g["loss"]:
+        return "ℓ"
+    if g["half"]:
+        return "½"
+    if g["exp"] is not None:
+        return "^(" + unicode(g["exp"]) + ")"
+    if g["sq"]:
+        return "²"
+    if g["op"]:
+        return {"->": "→", ">=": "≥", "*": "·", "(.)": "⊙", "-": "−", " - ": " − "}[g["op"]]
+    return m.group(0)
+
+
+def _tex(m: re.Match) -> str:
+    g = m.groupdict()
+    if g["num"]:
+        return rf"\frac{{\partial {tex(g['num'])}}}{{\partial {tex(g['den'])}}}"
+    if g["wi"]:
+        layer = f"^{{{g['wl']}}}" if g["wl"] else ""
+        return f"W{layer}_{{{_indices(g['wi'], g['wj'])}}}"
+    if g["ml"]:
+        return f"W^{{{g['ml']}" + (r"\top" if g["mt"] else "") + "}"
+    if g["greek"]:
+        text = "\\" + g["greek"]
+        if g["gl"]:
+            text += f"^{{{g['gl']}}}"
+        if g["gk"]:
+            text += f"_{{{g['gk']}}}"
+        return text + " "
+    if m.group(0).startswith("y_hat"):
+        return r"\hat{y}" + (f"_{{{g['yk']}}}" if g["yk"] else "")
+    if g["xy"]:
+        return f"{g['xy']}_{{{g['xk']}}}"
+    if g["fn"]:
+        return _FN_TEX[g["fn"]] + ("'" if g["prime"] else "")
+    if g["sum"]:
+        return rf"\sum_{g['sv']} "
+    if g["inp"]:
+        return rf"\text{{input}}_{g['iv']}"
+    if g["lam"]:
+        return r"\lambda "
+    if g["loss"]:
+        return r"\ell "
+    if g["half"]:
+        return r"\frac{1}{2}"
+    if g["exp"] is not None:
+        return "^{" + tex(g["exp"]) + "}"
+    if g["sq"]:
+        return "^2"
+    if g["op"]:
+        return {"->": r"\to ", ">=": r"\geq ", "*": r"\cdot ", "(.)": r"\odot ", "-": "-", " - ": " - "}[g["op"]]
+    if g["word"]:
+        return rf"\text{{ {g['word']} }}"
+    return m.group(0)
+
+
+def unicode(text: str) -> str:
+    """For the terminal: alpha2_1 -> α²₁, dl/dy_hat -> ∂ℓ/∂ŷ, 1/2 (y - y_hat)^2 -> ½ (y − ŷ)²."""
+    return _TOKEN.sub(_unicode, text)
+
+
+_TEX_SPECIAL = {"×": r"$\times$", "−": "-", "→": r"$\to$", "%": r"\%", "#": r"\#", "&": r"\&", "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\~{}", "^": r"\^{}", "\\": r"\textbackslash{}"}
+
+
+def tex(text: str) -> str:
+    """For LaTeX math mode: alpha2_1 -> \\alpha^{2}_{1}, dl/dy_hat -> \\frac{\\partial \\ell}{\\partial \\hat{y}}."""
+    out = _TOKEN.sub(_tex, text)
+    return re.sub(r"[%#&$~]", lambda m: "\\" + m.group(0) if m.group(0) != "~" else r"\sim ", out)
+
+
+def tex_text(text: str) -> str:
+    """Plain text (a title, a file name) made safe for LaTeX outside math mode."""
+    out = "".join(_TEX_SPECIAL.get(c, c) for c in text).replace("_", r"\_")
+    # pdflatex reads UTF-8 Latin letters; anything past Latin-1 would stop it
+    return "".join(c if ord(c) < 0x100 else "?" for c in out)
