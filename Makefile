@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test clean
+.PHONY: run test clean latex-deps keys
 
 run: $(VENV)/.installed
 	$(BIN)/nnsolve run problems/worksheet.yaml
@@ -26,3 +26,16 @@ $(VENV)/.installed-test: $(VENV)/.created pyproject.toml
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# pdflatex for the LaTeX answer-key tests (Debian/Ubuntu; needs root). CI runs this first.
+latex-deps:
+	@command -v pdflatex >/dev/null 2>&1 || { \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			texlive-latex-base texlive-latex-recommended >/dev/null; }
+	@pdflatex --version | head -n 1
+
+# Rewrite the worksheet's answer keys in problems/ from nnsolve's own output.
+keys: $(VENV)/.installed
+	$(BIN)/nnsolve run problems/worksheet.yaml --format markdown -o problems/worksheet.key.md --force
+	$(BIN)/nnsolve run problems/worksheet.yaml --format latex -o problems/worksheet.key.tex --force
