@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from . import document as doc
 from .mathtext import tex, tex_text
 
@@ -16,8 +18,14 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]\d+)?")
+
+
 def inline(part: doc.Inline) -> str:
-    return f"${tex(part.text).strip()}$" if isinstance(part, doc.Math) else tex_text(part)
+    if isinstance(part, doc.Math) or NUMBER.fullmatch(part):
+        # a number in a table is math too: its minus sign is a minus, not a hyphen
+        return f"${tex(part if isinstance(part, str) else part.text).strip()}$"
+    return tex_text(part)
 
 
 def line(parts: doc.Parts) -> str:

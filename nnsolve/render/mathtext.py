@@ -39,7 +39,8 @@ _TOKEN = re.compile(
     r"|\^\((?P<exp>[^()]*(?:\([^()]*\)[^()]*)*)\)"
     r"|(?P<sq>\^2)"
     r"|(?P<op>->|>=|\*|\(\.\)|(?<![\w)])-(?![\d.>])| - )"
-    r"|(?P<word>\b(?:if|else|and|new|product|terms)\b)"
+    r"|(?P<sci>\d+(?:\.\d+)?)e(?P<e10>[+-]\d+)"
+    r"|(?P<word>\b[a-z][a-z]+(?: [a-z][a-z]+)*\b)"  # an English word left in the math: if, else, new, without ...
 )
 
 _GREEK_UNI = {"alpha": "α", "beta": "β", "delta": "δ"}
@@ -133,6 +134,8 @@ def _tex(m: re.Match) -> str:
         return "^2"
     if g["op"]:
         return {"->": r"\to ", ">=": r"\geq ", "*": r"\cdot ", "(.)": r"\odot ", "-": "-", " - ": " - "}[g["op"]]
+    if g["sci"]:
+        return rf"{g['sci']} \times 10^{{{int(g['e10'])}}}"
     if g["word"]:
         return rf"\text{{ {g['word']} }}"
     return m.group(0)
