@@ -1,0 +1,104 @@
+"""What the commands share: the problem argument, the output options, writing the output."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+
+problem_argument = click.argument("file", required=False, type=click.Path(dir_okay=True, allow_dash=False))
+
+FORMATS = ("text", "json", "markdown", "latex")
+
+
+def output_options(schema_name: str):
+    """The options every command that prints a solution shares: format, digits, -o/--force."""
+
+    def decorate(command):
+        options = (
+            click.option(
+                "--format", "output_format", type=click.Choice(FORMATS), default=None,
+                help="text (tables, the default), json (for scripts), markdown (GitHub math) or latex (a document for pdflatex).",
+            ),
+            click.option("--json", "as_json", is_flag=True, help=f"Short for --format json: one JSON object, schema {schema_name}."),
+            click.option(
+                "--digits", type=click.IntRange(1, 17), default=8, show_default=True, metavar="N",
+                help="Decimals shown in text, Markdown and LaTeX (display only; the math and JSON keep full precision).",
+            ),
+            click.option("--fragment", is_flag=True, help="With --format latex: the body only, to \\input into a document of your own."),
+            click.option(
+                "-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+                help="Write to FILE instead of stdout, atomically; an existing FILE is replaced only with --force.",
+            ),
+            click.option("--force", is_flag=True, help="Let -o replace an existing file."),
+        )
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def resolve_format(output_format, as_json, fragment, output, force) -> str:
+    if as_json and output_format not in (None, "json"):
+        raise click.UsageError(f"--json and --format {output_format} ask for two formats; give one")
+    chosen = "json" if as_json else (output_format or "text")
+    if fragment and chosen != "latex":
+        raise click.UsageError("--fragment is for --format latex")
+    if force and not output:
+        raise click.UsageError("--force is for -o FILE")
+    return chosen
+
+
+def emit(chosen: str, digits: int, fragment: bool, output, force: bool, document, data) -> None:
+    """Write the solution in the chosen format: document() builds what people read, data() the JSON."""
+    if chosen == "json":
+        from ..render import json as render_json
+
+        text = render_json.dumps(data())
+    elif chosen == "markdown":
+        from ..render import markdown
+
+        text = markdown.write(document(digits))
+    elif chosen == "latex":
+        from ..render import latex
+
+        text = latex.write(document(digits), fragment)
+    elif output:
+        text = terminal_text(document(digits))
+    else:
+        from ..render import terminal
+
+        terminal.write(document(digits), make_console())
+        return
+    if output:
+        from ..files import write_text_atomic
+
+        write_text_atomic(output, text, force)
+        click.echo(f"nnsolve: wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def terminal_text(document) -> str:
+    """The plain text of the terminal output, for a file."""
+    import io
+
+    from rich.console import Console
+
+    from ..render import terminal
+
+    buffer = io.StringIO()
+    terminal.write(document, Console(file=buffer, width=120, color_system=None, force_terminal=False))
+    return buffer.getvalue()
+
+
+def make_console():
+    """A rich console on stdout: fixed width and no colour when piped, so output is reproducible."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(file=sys.stdout, width=120, color_system=None, highlight=False, force_terminal=False)

@@ -1,0 +1,71 @@
+"""The `nnsolve` group: every command, and one way of reporting a user's mistakes."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import NnsolveError
+from .common import EXIT_OK, EXIT_USAGE
+from .grad import grad
+from .run import run
+from .schema import schema
+
+
+def fail(message: str) -> "NoReturn":  # noqa: F821
+    click.echo(f"nnsolve: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+class NnsolveGroup(click.Group):
+    """Turns every mistake a user can make into one `nnsolve: error: ...` line and exit status 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        if not args:  # a bare `nnsolve` is a request for help, not a mistake
+            args = ["--help"]
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            hint = f"; see '{e.ctx.command_path} --help'" if e.ctx is not None else ""
+            fail(" ".join(e.format_message().split()).rstrip(".") + hint)
+        except click.ClickException as e:
+            fail(" ".join(e.format_message().split()))
+        except NnsolveError as e:
+            fail(str(e))
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("nnsolve: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            # the reader stopped (nnsolve run | head): not an error; silence the final flush
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_OK)
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+@click.group("nnsolve", cls=NnsolveGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="nnsolve", message="%(prog)s %(version)s")
+def cli():
+    """Solve neural-network worksheets step by step.
+
+    A problem file (YAML) gives the input x, the label y, the weights W1, W2, ... (row 0 =
+    bias weights), the activations, the loss and the learning rate. nnsolve computes the
+    forward pass, the loss, every derivative by backpropagation and the updated weights.
+
+    \b
+    Examples:
+      nnsolve run                          # the built-in worksheet
+      nnsolve run problems/worksheet.yaml --json
+      nnsolve schema solution              # the JSON Schema of `run --json`
+    """
+
+
+for command in (run, grad, schema):
+    cli.add_command(command)
+
+
+def main(args=None, prog_name="nnsolve"):
+    cli.main(args=args, prog_name=prog_name)

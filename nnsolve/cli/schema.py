@@ -1,0 +1,24 @@
+"""`nnsolve schema`: the JSON Schemas nnsolve ships."""
+
+from __future__ import annotations
+
+import click
+
+SCHEMAS = ("solution", "problem", "grad", "grad-all")
+
+
+@click.command()
+@click.argument("name", type=click.Choice(SCHEMAS))
+def schema(name):
+    """Print the JSON Schema (draft-07) for NAME.
+
+    \b
+    solution  the output of `nnsolve run --json`
+    problem   problem files (point your editor's YAML support at it)
+    grad      the output of `nnsolve grad REF --json`
+    grad-all  the output of `nnsolve grad --all --json`
+    """
+    from importlib import resources
+
+    text = resources.files("nnsolve").joinpath("schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+    click.echo(text, nl=False)
