@@ -4,6 +4,9 @@ A weight W^l[i,j] reaches the loss through alpha^l_j and, from there, through ev
 neurons in the later layers: the derivative is the sum over those paths of the product of
 their factors. Each factor keeps its symbol, its general formula and the values the formula
 uses, so a renderer can write `beta1_1(1 - beta1_1) = 0.5(1 - 0.5) = 0.25`.
+
+Read off a hand-rounded Solution, every factor is a rounded intermediate, and the gradient is
+worked as a person does: each path's product rounded, their sum rounded, then the update.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Optional
 
 from . import network
 from .errors import NnsolveError
 from .notation import first_row, input_name, parse_weight_ref, weight_name
+from .rounding import Rounding
 from .solution import Solution
 
 MAX_LISTED_PATHS = 4096  # past this, the one path through delta^l_j stands for them all
@@ -39,10 +44,17 @@ class WeightGradient:
     value: float  # w
     paths: tuple[tuple[Factor, ...], ...]  # each from the loss back to the weight
     path_count: int  # the number of paths; more than len(paths) when they are summarised by delta
-    gradient: float  # dl/dw, as backpropagation computed it
+    gradient: float  # dl/dw: as backpropagation computed it; with rounding, the rounded chain rule
     learning_rate: float
-    updated: float
+    updated: float  # w - learning_rate dl/dw (rounded with rounding); w when not trained
     trained: bool  # False for a bias weight with train_bias: false
+    rounding: Optional[Rounding] = None  # the solution's: None for exact working
+    exact_gradient: Optional[float] = None  # dl/dw without rounding (gradient itself when exact)
+    exact_updated: Optional[float] = None  # the update without rounding (updated itself when exact)
+
+    def path_products(self) -> tuple[float, ...]:
+        """The product of each path's factors, rounded as the gradient's working rounds it."""
+        return tuple(_path_product(path, self.rounding) for path in self.paths)
 
 
 def resolve_ref(solution: Solution, ref: str) -> tuple[int, int, int]:
@@ -214,20 +226,41 @@ def gradient_of(solution: Solution, layer: int, i: int, j: int) -> WeightGradien
     s = solution.layers[layer - 1]
     r = i - first_row(p.bias)
     paths, count = _PathBuilder(solution).paths(layer, i, j)
+    paths = tuple(tuple(path) for path in paths)
     trained = not (p.bias and i == 0 and not p.train_bias)
+    value = float(s.W[r, j - 1])
+    gradient, updated = float(s.grad_W[r, j - 1]), float(s.updated_W[r, j - 1])
+    exact_gradient, exact_updated = gradient, updated
+    rounding = solution.rounding
+    if rounding is not None:
+        exact = solution.exact.layers[layer - 1]
+        exact_gradient, exact_updated = float(exact.grad_W[r, j - 1]), float(exact.updated_W[r, j - 1])
+        # by hand the chain rule is its own working, not a copy of backpropagation's rounded
+        # dl/dW: the two can differ in the last digit
+        gradient = rounding.apply(sum(_path_product(path, rounding) for path in paths))
+        updated = rounding.apply(value - p.learning_rate * gradient) if trained else value
     return WeightGradient(
         weight=weight_name(layer, i, j),
         layer=layer,
         row=i,
         column=j,
-        value=float(s.W[r, j - 1]),
-        paths=tuple(tuple(path) for path in paths),
+        value=value,
+        paths=paths,
         path_count=count,
-        gradient=float(s.grad_W[r, j - 1]),
+        gradient=gradient,
         learning_rate=p.learning_rate,
-        updated=float(s.updated_W[r, j - 1]),
+        updated=updated,
         trained=trained,
+        rounding=rounding,
+        exact_gradient=exact_gradient,
+        exact_updated=exact_updated,
     )
+
+
+def _path_product(path, rounding: Optional[Rounding]) -> float:
+    """The product of a path's factor values; rounded, as a person writes it, with rounding."""
+    product = math.prod(f.value for f in path)
+    return product if rounding is None else rounding.apply(product)
 
 
 def all_weights(solution: Solution):

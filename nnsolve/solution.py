@@ -1,18 +1,23 @@
 """The record of every intermediate of one solve: forward pass, backpropagation, update.
 
-Renderers (terminal, JSON, ...) read only this; they never redo the math.
+Renderers (terminal, JSON, ...) read only this; they never redo the math. A hand-rounded
+solution (solve with a Rounding) holds the rounded values a person writes, and the exact
+solution of the same problem beside them, so that a renderer can say how far they drift.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
 from . import network
 from .errors import SolveError
+from .notation import first_row, weight_name
 from .problem import Problem
+from .rounding import Rounding
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,9 @@ class LayerSolution:
     delta: np.ndarray  # (n_l,) = dl/dalpha
     grad_W: np.ndarray  # like W: dl/dW = input delta^T
     updated_W: np.ndarray  # like W: W - learning_rate grad_W (bias rows kept with train_bias: false)
+    # (n_l,) = dl/dbeta = sum_k W^(l+1)_jk delta^(l+1)_k, the sum backpropagated into a hidden
+    # layer; None for the output layer, whose dl/dy_hat is Solution.dl_dy_hat
+    dl_dbeta: Optional[np.ndarray] = None
 
 
 @dataclass(frozen=True)
@@ -41,23 +49,70 @@ class Solution:
     dl_dy_hat: Optional[np.ndarray]  # None where infinite (a log loss with y_hat exactly 0 or 1)
     dy_hat_dalpha: np.ndarray  # (n_L, n_L): the output layer's Jacobian, diagonal unless softmax
     simplified_delta: Optional[str]  # formula of delta^L where taken directly ("y_hat - y")
+    rounding: Optional[Rounding] = None  # None: exact; else every value above is hand-rounded
+    exact: Optional["Solution"] = None  # with rounding: the same problem solved exactly
+
+    def quantities(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(name, values) of every computed quantity: per layer alpha, beta, delta, dl/dW and the
+        new W, then y_hat and the loss. The output layer's beta is named y_hat."""
+        L = len(self.layers)
+        for s in self.layers:
+            yield f"alpha{s.layer}", s.alpha
+            if s.layer < L:
+                yield f"beta{s.layer}", s.beta
+            yield f"delta{s.layer}", s.delta
+            yield f"dl/dW{s.layer}", s.grad_W
+            yield f"new W{s.layer}", s.updated_W
+        yield "y_hat", self.y_hat
+        yield "loss", np.asarray(self.loss)
+
+    def max_difference(self) -> Optional[tuple[str, float]]:
+        """(name, |rounded - exact|) of the value that drifts furthest from the exact solution,
+        named down to the element ("dl/dW1[2,1]", "beta1_2"); None for an exact solution."""
+        if self.exact is None:
+            return None
+        worst_name, worst = "", -1.0
+        for (name, rounded), (_, exact) in zip(self.quantities(), self.exact.quantities()):
+            diff = np.abs(rounded - exact)
+            k = int(np.argmax(diff))  # the first of equal differences
+            if diff.flat[k] > worst:
+                worst_name, worst = _element(name, diff.shape, k, self.problem.bias), float(diff.flat[k])
+        return worst_name, worst
 
 
-def solve(problem: Problem) -> Solution:
-    """Forward pass, loss, backpropagation (all derivatives first), then the update."""
+def _element(name: str, shape: tuple[int, ...], k: int, bias: bool) -> str:
+    """The name of element k (flat) of a quantity: beta1 -> beta1_2, dl/dW1 -> dl/dW1[2,1]."""
+    index = np.unravel_index(k, shape)
+    if "W" in name:  # dl/dW1, new W1: a weight's name in the notation
+        prefix, layer = name.rsplit("W", 1)
+        return prefix + weight_name(int(layer), int(index[0]) + first_row(bias), int(index[1]) + 1)
+    if math.prod(shape) == 1:  # the loss, or a layer of one neuron: alpha2, as the worksheet writes it
+        return name
+    return f"{name}_{int(index[0]) + 1}"
+
+
+def solve(problem: Problem, rounding: Optional[Rounding] = None) -> Solution:
+    """Forward pass, loss, backpropagation (all derivatives first), then the update; with
+    rounding, every intermediate is rounded before the next step uses it, as by hand."""
+    exact = solve(problem) if rounding is not None else None  # first, so an overflow reads as before
+    rnd = rounding.apply if rounding is not None else None
+    keep = rnd or (lambda values: values)
     activations = [network.ACTIVATIONS[a] for a in problem.activations]
     loss = network.LOSSES[problem.loss]
     with np.errstate(all="ignore"):  # overflow is reported below by name, not as a warning
-        fwd = network.forward(problem.weights, problem.x, activations, problem.bias)
-        loss_value = float(network.loss_value(problem.y, fwd, activations, loss))
-        bwd = network.backward(problem.weights, fwd, problem.y, activations, loss, problem.bias)
-        updated = network.update(problem.weights, bwd.grads, problem.learning_rate, problem.bias, problem.train_bias)
-        dl_dy_hat = loss.grad_y_hat(problem.y, fwd.y_hat)
+        fwd = network.forward(problem.weights, problem.x, activations, problem.bias, rnd)
+        loss_value = float(network.loss_value(problem.y, fwd, activations, loss, rnd))
+        bwd = network.backward(problem.weights, fwd, problem.y, activations, loss, problem.bias, rnd)
+        updated = network.update(
+            problem.weights, bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd
+        )
+        # the same values backward used (each rounded there too), kept for the renderers
+        dl_dy_hat = keep(loss.grad_y_hat(problem.y, fwd.y_hat))
         derivatives = [
-            act.derivative(a, b) if act.derivative is not None else None
+            keep(act.derivative(a, b)) if act.derivative is not None else None
             for act, a, b in zip(activations, fwd.alphas, fwd.betas)
         ]
-        jacobian = activations[-1].jacobian(fwd.alphas[-1], fwd.y_hat)
+        jacobian = keep(activations[-1].jacobian(fwd.alphas[-1], fwd.y_hat))
 
     layers = []
     for l, act in enumerate(problem.activations, start=1):
@@ -73,6 +128,7 @@ def solve(problem: Problem) -> Solution:
             delta=bwd.deltas[i],
             grad_W=bwd.grads[i],
             updated_W=updated[i],
+            dl_dbeta=bwd.grad_betas[i],
         )
         for name in ("alpha", "beta", "delta", "grad_W", "updated_W"):
             _check_finite(getattr(layer, name), name, l, problem)
@@ -93,6 +149,8 @@ def solve(problem: Problem) -> Solution:
         dl_dy_hat=dl_dy_hat if np.all(np.isfinite(dl_dy_hat)) else None,
         dy_hat_dalpha=jacobian,
         simplified_delta=loss.simplified_formula(activations[-1]),
+        rounding=rounding,
+        exact=exact,
     )
 
 
