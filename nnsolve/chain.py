@@ -281,3 +281,9 @@ def substitute(formula: str, values, fmt) -> str:
             text = f"({text})"
         formula = re.sub(rf"(?<![\w\[]){re.escape(name)}(?![\w\]])", lambda _m: text, formula)
     return formula
+
+
+def output_factors(solution: Solution, k: int) -> list[list[Factor]]:
+    """The first factors of every path through output neuron k: [dl/dy_hat_m, dy_hat_m/dalpha^L_k]
+    for each output m it reaches (only m = k unless softmax), or [dl/dalpha^L_k] where it simplifies."""
+    return _PathBuilder(solution).output_factors(k)

@@ -41,6 +41,42 @@ def output_options(schema_name: str):
     return decorate
 
 
+def rounding_options(command):
+    """--round N / --sig N with --round-mode: hand-rounded working, as with a calculator."""
+    options = (
+        click.option(
+            "--round", "round_decimals", type=click.IntRange(0, 15), default=None, metavar="N",
+            help="Hand-rounded working: round every intermediate to N decimals before the next step uses it.",
+        ),
+        click.option(
+            "--sig", "round_sig", type=click.IntRange(1, 15), default=None, metavar="N",
+            help="Like --round, but to N significant figures.",
+        ),
+        click.option(
+            "--round-mode", type=click.Choice(("half-up", "truncate")), default=None,
+            help="How --round and --sig round: half-up (half away from zero, the default) or truncate.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def make_rounding(round_decimals, round_sig, round_mode):
+    """The Rounding the options ask for, or None for exact working."""
+    if round_decimals is not None and round_sig is not None:
+        raise click.UsageError("--round and --sig both set the rounding; give one")
+    if round_decimals is None and round_sig is None:
+        if round_mode is not None:
+            raise click.UsageError("--round-mode needs --round N or --sig N")
+        return None
+    from ..rounding import Rounding
+
+    if round_sig is not None:
+        return Rounding(round_sig, round_mode or "half-up", significant=True)
+    return Rounding(round_decimals, round_mode or "half-up")
+
+
 def resolve_format(output_format, as_json, fragment, output, force) -> str:
     if as_json and output_format not in (None, "json"):
         raise click.UsageError(f"--json and --format {output_format} ask for two formats; give one")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import emit, output_options, problem_argument, resolve_format
+from .common import emit, make_rounding, output_options, problem_argument, resolve_format, rounding_options
 
 
 @click.command()
@@ -12,7 +12,8 @@ from .common import emit, output_options, problem_argument, resolve_format
 @problem_argument
 @click.option("--all", "all_weights", is_flag=True, help="List every weight of the network: value, gradient, updated value.")
 @output_options("nnsolve.grad/1, or nnsolve.grad-all/1 with --all")
-def grad(ref, file, all_weights, output_format, as_json, digits, fragment, output, force):
+@rounding_options
+def grad(ref, file, all_weights, output_format, as_json, digits, fragment, output, force, round_decimals, round_sig, round_mode):
     """The chain rule for the weight REF, factor by factor, in FILE.
 
     REF names a weight as W2[1,1]: layer 2, row 1 (row 0 is the bias row), column 1.
@@ -26,6 +27,7 @@ def grad(ref, file, all_weights, output_format, as_json, digits, fragment, outpu
       nnsolve grad 'W2[1,1]' problems/two_outputs.yaml --json
       nnsolve grad --all problems/deep_tanh_relu.yaml
       nnsolve grad 'W1[2,1]' --format markdown -o key.md
+      nnsolve grad 'W1[2,1]' --round 4     # each factor rounded, as by hand
     """
     if all_weights and ref is not None and file is None and not _looks_like_ref(ref):
         ref, file = None, ref  # `nnsolve grad --all FILE`
@@ -34,11 +36,12 @@ def grad(ref, file, all_weights, output_format, as_json, digits, fragment, outpu
     if ref is not None and all_weights:
         raise click.UsageError("give a weight or --all, not both")
     chosen = resolve_format(output_format, as_json, fragment, output, force)
+    rounding = make_rounding(round_decimals, round_sig, round_mode)
     from .. import chain
     from ..problem import load_problem
     from ..solution import solve
 
-    solution = solve(load_problem(file))
+    solution = solve(load_problem(file), rounding)
     if all_weights:
         grads = [chain.gradient_of(solution, *w) for w in chain.all_weights(solution)]
     else:

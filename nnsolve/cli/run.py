@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from .common import emit, output_options, problem_argument, resolve_format
+from .common import emit, make_rounding, output_options, problem_argument, resolve_format, rounding_options
 
 
 @click.command()
 @problem_argument
 @output_options("nnsolve.solution/1")
-def run(file, output_format, as_json, digits, fragment, output, force):
+@rounding_options
+def run(file, output_format, as_json, digits, fragment, output, force, round_decimals, round_sig, round_mode):
     """Solve FILE: forward pass, loss, backpropagation and update.
 
     FILE is a problem in YAML (see problems/); without it, the built-in worksheet.
@@ -21,12 +22,14 @@ def run(file, output_format, as_json, digits, fragment, output, force):
       nnsolve run problems/worksheet.yaml
       nnsolve run --json
       nnsolve run --format latex -o key.tex
+      nnsolve run --round 3                # as worked by hand, to 3 decimals
     """
     chosen = resolve_format(output_format, as_json, fragment, output, force)
+    rounding = make_rounding(round_decimals, round_sig, round_mode)
     from ..problem import load_problem
     from ..solution import solve
 
-    solution = solve(load_problem(file))
+    solution = solve(load_problem(file), rounding)
 
     def document(digits):
         from ..render.document import solution_document

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
-from ..chain import derivative_formula, substitute
+from ..chain import derivative_formula, output_factors, substitute
 from ..network import ACTIVATIONS, LOSSES
 from ..notation import first_row, weight_name
 from ..solution import LayerSolution, Solution
@@ -47,6 +47,7 @@ class Equations:
     """Chains of equalities, one per line: ("alpha1_1", "(-1)(1) + (-2)(2) + (1)(5)", "0")."""
 
     lines: tuple[tuple[str, ...], ...]
+    approx: bool = False  # the last equality of each line is a hand-rounded result: write it ≈
 
 
 @dataclass(frozen=True)
@@ -129,11 +130,33 @@ class SolutionDocument(_Names):
     def pf(self, v: float) -> str:
         return paren(v, self.d)
 
+    @property
+    def rounded(self) -> bool:
+        return self.s.rounding is not None
+
     def build(self) -> Document:
-        blocks: list[Block] = []
+        blocks: list[Block] = list(self.rounding_note())
         for part in (self.network, self.forward, self.output, self.backprop, self.update):
             blocks.extend(part())
+        blocks.extend(self.rounding_summary())
         return Document(self.p.title, tuple(blocks))
+
+    def rounding_note(self):
+        if self.rounded:
+            yield Para((f"Hand-rounded working: every intermediate is rounded to {self.s.rounding.describe()}, "
+                        "before the next step uses it (≈ marks a rounded result).",))
+
+    def rounding_summary(self):
+        if not self.rounded:
+            return
+        name, difference = self.s.max_difference()
+        yield Heading(("Rounding",))
+        yield Para((f"Rounded to {self.s.rounding.describe()}, at every step, the largest difference from the exact "
+                    "result is ", M(self.f(difference)), ", in ", M(name), "."))
+
+    def equations(self, *lines: tuple[str, ...]) -> Equations:
+        """Lines whose last term is a computed value: written ≈ when the working is rounded."""
+        return Equations(tuple(lines), approx=self.rounded)
 
     def heading(self, question: Optional[int], *parts: Inline) -> Heading:
         """Numbered as the worksheet's questions when the network has the worksheet's two layers."""
@@ -183,7 +206,8 @@ class SolutionDocument(_Names):
             last = l == p.n_layers
             yield self.heading(q, f"Into layer {l}: ", M(f"alpha{l} = W{l}^T {self.input_vector(l)}"))
             shown = ", ".join(self.f(v) for v in s.input)
-            lines = [(self.input_vector(l), f"[{shown}]")]
+            yield Equations(((self.input_vector(l), f"[{shown}]"),))
+            lines = []
             for j in range(s.W.shape[1]):
                 name = self.neuron("alpha", l, j + 1)
                 if len(s.input) <= MAX_WRITTEN_TERMS:
@@ -191,11 +215,12 @@ class SolutionDocument(_Names):
                 else:
                     terms = f"sum_i W{l}[i,{j + 1}] input_i ({len(s.input)} terms)"
                 lines.append((name, terms, self.f(s.alpha[j])))
-            yield Equations(tuple(lines))
+            yield self.equations(*lines)
             act = ACTIVATIONS[s.activation]
             out = "y_hat = " if last else ""
             yield self.heading(q + 1, f"Out of layer {l}: ", M(f"{out}beta{l} = {s.activation}(alpha{l})"))
-            lines = [(f"{s.activation}(a)", act.formula)]
+            yield Equations(((f"{s.activation}(a)", act.formula),))
+            lines = []
             denominator = " + ".join(f"e^({self.f(a)})" for a in s.alpha)
             for j in range(len(s.beta)):
                 name = self.neuron("beta", l, j + 1)
@@ -204,7 +229,7 @@ class SolutionDocument(_Names):
                 else:
                     working = f"{s.activation}({self.f(s.alpha[j])})"
                 lines.append((name, working, self.f(s.beta[j])))
-            yield Equations(tuple(lines))
+            yield self.equations(*lines)
 
     def output(self):
         p, s = self.p, self.s
@@ -221,7 +246,7 @@ class SolutionDocument(_Names):
                 rel = ">=" if c else "<"
                 yield Para((f"{which} {c}, since ", M(f"{self.y_hat(k)} = {self.f(yh)} {rel} {self.f(p.threshold)}"), " (the threshold)."))
         yield self.heading(8, "The loss")
-        yield Equations((("l", self.loss_working(), self.f(s.loss)),))
+        yield self.equations(("l", self.loss_working(), self.f(s.loss)))
 
     def loss_working(self) -> str:
         p, s, f = self.p, self.s, self.f
@@ -251,25 +276,29 @@ class SolutionDocument(_Names):
         L = p.n_layers
         out = s.layers[-1]
         K = len(s.y_hat)
-        loss = LOSSES[p.loss]
-        lines = []
+        factors = [output_factors(s, k) for k in range(1, K + 1)]
         if s.simplified_delta is not None:
             yield Para((f"With {out.activation} outputs and {p.loss} the derivative of the activation cancels: ",
                         M(f"delta{L} = dl/dalpha{L} = {s.simplified_delta}"), "."))
-        else:
-            act = ACTIVATIONS[out.activation]
-            if s.dl_dy_hat is not None:
-                lines.append(("dl/dy_hat", loss.grad_formula.replace("2/K", f"2/{K}")))
-                lines += [(f"dl/d{self.y_hat(k)}", f(g)) for k, g in enumerate(s.dl_dy_hat, start=1)]
-            if out.derivative is not None:
-                lines.append((f"dy_hat/dalpha{L}", f"{out.activation}'(alpha{L})", derivative_formula(act, "y_hat", f"alpha{L}")))
-                lines += [(f"d{self.y_hat(k)}/d{self.neuron('alpha', L, k)}", f(d)) for k, d in enumerate(out.derivative, start=1)]
-                lines.append((f"delta{L}", f"dl/dalpha{L}", f"dl/dy_hat * dy_hat/dalpha{L}"))
-            else:
-                yield Para(("The softmax Jacobian is ", M(f"dy_hat_j/dalpha{L}_k = y_hat_j(delta_jk - y_hat_k)"),
-                            ", and ", M(f"delta{L}_k = sum_j dl/dy_hat_j * dy_hat_j/dalpha{L}_k"), "."))
-        lines += [(self.neuron("delta", L, k), f(d)) for k, d in enumerate(out.delta, start=1)]
-        yield Equations(tuple(lines))
+            yield self.equations(*(self.factor_line(paths[0][0], self.neuron("delta", L, k))
+                                   for k, paths in enumerate(factors, start=1)))
+        elif out.derivative is not None:
+            yield Para((M(f"delta{L} = dl/dalpha{L} = dl/dy_hat * dy_hat/dalpha{L}"), ", with ",
+                        M(f"dy_hat/dalpha{L} = {out.activation}'(alpha{L})"), ":"))
+            lines = []
+            for k, [[dl, dy]] in enumerate(factors, start=1):
+                lines += [self.factor_line(dl), self.factor_line(dy)]
+                lines.append((self.neuron("delta", L, k), f"{self.pf(dl.value)}{self.pf(dy.value)}", f(out.delta[k - 1])))
+            yield self.equations(*lines)
+        else:  # softmax with a loss that does not simplify: every output reaches every alpha
+            yield Para(("The softmax Jacobian is ", M(f"dy_hat_j/dalpha{L}_k = y_hat_j(delta_jk - y_hat_k)"),
+                        ", so ", M(f"delta{L}_k = sum_j dl/dy_hat_j * dy_hat_j/dalpha{L}_k"), ":"))
+            yield self.equations(*(self.factor_line(paths[0]) for paths in [factors[0][m] for m in range(K)]))
+            lines = []
+            for k, paths in enumerate(factors, start=1):
+                terms = " + ".join(f"{self.pf(dl.value)}{self.pf(dy.value)}" for dl, dy in paths)
+                lines.append((self.neuron("delta", L, k), terms, f(out.delta[k - 1])))
+            yield self.equations(*lines)
         r0 = first_row(p.bias)
         for l in range(L - 1, 0, -1):
             s_l, s_next = s.layers[l - 1], s.layers[l]
@@ -281,8 +310,19 @@ class SolutionDocument(_Names):
             for j in range(len(s_l.delta)):
                 row = j + 1 - r0  # the array row of W^{l+1} holding the weights from neuron j+1
                 terms = " + ".join(f"{self.pf(s_next.W[row, k])}{self.pf(s_next.delta[k])}" for k in range(len(s_next.delta)))
-                lines.append((self.neuron("delta", l, j + 1), f"{f(s_l.derivative[j])} * [{terms}]", f(s_l.delta[j])))
-            yield Equations(tuple(lines))
+                working = [f"{f(s_l.derivative[j])} * [{terms}]"]
+                if self.rounded and s_l.dl_dbeta is not None:  # by hand the sum is rounded first
+                    working.append(f"{f(s_l.derivative[j])} * {self.pf(s_l.dl_dbeta[j])}")
+                lines.append((self.neuron("delta", l, j + 1), *working, f(s_l.delta[j])))
+            yield self.equations(*lines)
+
+    def factor_line(self, factor, name: Optional[str] = None) -> tuple[str, ...]:
+        """symbol = formula = the formula with its numbers = value."""
+        line = [name or factor.symbol, factor.formula]
+        with_numbers = substitute(factor.formula, factor.values, self.f)
+        if with_numbers != factor.formula and with_numbers != self.f(factor.value):
+            line.append(with_numbers)
+        return (*line, self.f(factor.value))
 
     def weight_table(self, s: LayerSolution) -> Table:
         p = self.p
@@ -338,13 +378,25 @@ class GradDocument(SolutionDocument):
     def build(self) -> Document:
         g = self.g
         blocks: list[Block] = [Heading((M(f"dl/d{g.weight}"), ": the chain rule for ", M(g.weight), f" = {self.f(g.value)}"))]
+        blocks.extend(self.rounding_note())
         blocks.extend(self.paths_text())
         if g.path_count > MAX_WRITTEN_PATHS:
             blocks.extend(self.recursion())
         else:
             blocks.extend(self.written_paths())
         blocks.extend(self.update_text())
+        blocks.extend(self.rounding_summary())
         return Document(self.p.title, tuple(blocks))
+
+    def rounding_summary(self):
+        g = self.g
+        if g.rounding is None:
+            return
+        yield Heading(("Rounding",))
+        yield Para((f"Rounded to {g.rounding.describe()}, at every step, ", M(f"dl/d{g.weight}"), " is ",
+                    M(self.f(g.gradient)), "; exactly it is ", M(self.f(g.exact_gradient)), ", a difference of ",
+                    M(self.f(abs(g.gradient - g.exact_gradient))), ". (The rounded working of nnsolve run, which goes "
+                    "through delta, may differ in the last digit.)"))
 
     def paths_text(self):
         g = self.g
@@ -368,18 +420,14 @@ class GradDocument(SolutionDocument):
         chains = [" * ".join(x.symbol for x in path) for path in g.paths]
         yield Equations(((f"dl/d{g.weight}", " + ".join(chains)),) if len(chains) == 1 else
                         ((f"dl/d{g.weight}", chains[0]),) + tuple(("", "+ " + c) for c in chains[1:]))
-        totals = []
-        for n, path in enumerate(g.paths, start=1):
+        totals = g.path_products()
+        for n, (path, value) in enumerate(zip(g.paths, totals), start=1):
             title = (f"Path {n}: ", M(" -> ".join(route(path)))) if len(g.paths) > 1 else ("The factors",)
             rows = tuple((M(x.symbol), M(x.formula), M(substitute(x.formula, x.values, f)), f(x.value)) for x in path)
             yield Table(("factor", "formula", "with the numbers", "value"), rows, title=tuple(title), numeric=(False, False, False, True))
-            value = 1.0
-            for x in path:
-                value *= x.value
-            totals.append(value)
-            yield Equations((("product", "".join(self.pf(x.value) for x in path), f(value)),))
+            yield self.equations(("product", "".join(self.pf(x.value) for x in path), f(value)))
         if len(totals) > 1:
-            yield Equations(((f"dl/d{g.weight}", " + ".join(self.pf(v) for v in totals), f(g.gradient)),))
+            yield self.equations((f"dl/d{g.weight}", " + ".join(self.pf(v) for v in totals), f(g.gradient)))
         else:
             yield Equations(((f"dl/d{g.weight}", f(g.gradient)),))
 
@@ -393,8 +441,8 @@ class GradDocument(SolutionDocument):
                     ", where each delta comes from the layer after it: ",
                     M("delta_j = f'(alpha_j) * sum_k W[j,k] delta_k"), "."))
         yield from self.deltas()
-        yield Equations(((f"dl/d{g.weight}", f"{delta} * {last.formula}",
-                          f"{self.pf(self.s.layers[l - 1].delta[j - 1])}{self.pf(last.value)}", f(g.gradient)),))
+        yield self.equations((f"dl/d{g.weight}", f"{delta} * {last.formula}",
+                              f"{self.pf(self.s.layers[l - 1].delta[j - 1])}{self.pf(last.value)}", f(g.gradient)))
 
     def update_text(self):
         g, f = self.g, self.f
@@ -402,8 +450,8 @@ class GradDocument(SolutionDocument):
         if not g.trained:
             yield Para((M(g.weight), f" is a bias weight and train_bias is false: it stays {f(g.value)}.",))
             return
-        yield Equations(((f"new {g.weight}", f"{g.weight} - lambda dl/d{g.weight}",
-                          f"{f(g.value)} - {self.pf(g.learning_rate)}{self.pf(g.gradient)}", f(g.updated)),))
+        yield self.equations((f"new {g.weight}", f"{g.weight} - lambda dl/d{g.weight}",
+                              f"{f(g.value)} - {self.pf(g.learning_rate)}{self.pf(g.gradient)}", f(g.updated)))
 
 
 def grad_document(solution: Solution, grad, digits: int) -> Document:

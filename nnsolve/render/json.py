@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Optional
 
 from ..solution import Solution
 
@@ -43,7 +43,16 @@ def solution_dict(solution: Solution) -> dict[str, Any]:
         },
         "gradients": {f"W{s.layer}": s.grad_W.tolist() for s in layers},
         "updated": {f"W{s.layer}": s.updated_W.tolist() for s in layers},
+        "rounding": rounding_dict(solution),
     }
+
+
+def rounding_dict(solution: Solution) -> Optional[dict[str, Any]]:
+    """How the working was rounded, and how far that took it from the exact result; None if exact."""
+    if solution.rounding is None:
+        return None
+    quantity, difference = solution.max_difference()
+    return {**solution.rounding.as_dict(), "max_difference": {"quantity": quantity, "difference": difference}}
 
 
 # a list of numbers that json.dumps spread over lines; JSON strings hold no raw newline,
@@ -78,14 +87,19 @@ def grad_dict(grad) -> dict[str, Any]:
         "learning_rate": grad.learning_rate,
         "updated": grad.updated,
         "trained": grad.trained,
+        "rounding": None if grad.rounding is None else grad.rounding.as_dict(),
+        "exact_gradient": grad.exact_gradient,
+        "exact_updated": grad.exact_updated,
     }
 
 
 def grad_all_dict(grads) -> dict[str, Any]:
     """Every weight of the network, in order: layer, row, column."""
+    rounding = grads[0].rounding
     return {
         "schema": GRAD_ALL_SCHEMA_ID,
+        "rounding": None if rounding is None else rounding.as_dict(),
         "weights": [
-            {k: v for k, v in grad_dict(g).items() if k not in ("schema", "paths", "path_count")} for g in grads
+            {k: v for k, v in grad_dict(g).items() if k not in ("schema", "paths", "path_count", "rounding")} for g in grads
         ],
     }

@@ -32,11 +32,18 @@ def line(parts: doc.Parts) -> str:
     return "".join(inline(p) for p in parts)
 
 
+def chain_of_equalities(terms: tuple[str, ...], approx: bool) -> str:
+    """The right-hand side b = c, or b \\approx c for a hand-rounded result (the left has &=)."""
+    written = [tex(t).strip() for t in terms]
+    if approx and len(written) > 1:
+        return " = ".join(written[:-1]) + r" \approx " + written[-1]
+    return " = ".join(written)
+
+
 def equations(block: doc.Equations) -> str:
     rows = []
     for terms in block.lines:
-        lhs, rest = terms[0], terms[1:]
-        right = " = ".join(tex(t).strip() for t in rest)
+        lhs, right = terms[0], chain_of_equalities(terms[1:], block.approx)
         rows.append(f"{tex(lhs).strip()} &= {right}" if lhs else f"&\\quad {right}")
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import document as doc
+from .latex import chain_of_equalities
 from .mathtext import tex
 
 
@@ -20,8 +21,8 @@ def line(parts: doc.Parts) -> str:
 def equations(block: doc.Equations) -> str:
     rows = []
     for terms in block.lines:
-        lhs, rest = terms[0], terms[1:]
-        rows.append(f"{tex(lhs).strip()} &= " + " = ".join(tex(t).strip() for t in rest) if lhs else "&\\quad " + " = ".join(tex(t).strip() for t in rest))
+        lhs, right = terms[0], chain_of_equalities(terms[1:], block.approx)
+        rows.append(f"{tex(lhs).strip()} &= {right}" if lhs else f"&\\quad {right}")
     return "$$\n\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n$$"
 
 

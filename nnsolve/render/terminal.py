@@ -25,10 +25,12 @@ def line(parts: doc.Parts) -> str:
     return "".join(inline(p) for p in parts)
 
 
-def equation(terms: tuple[str, ...]) -> str:
-    if not terms[0]:  # a continuation line: "    + ..."
-        return "    " + " = ".join(unicode(t) for t in terms[1:])
-    return " = ".join(unicode(t) for t in terms)
+def equation(terms: tuple[str, ...], approx: bool = False) -> str:
+    """a = b = c, or a = b ≈ c for a hand-rounded result."""
+    written = [unicode(t) for t in terms]
+    last = " ≈ " if approx and len(written) > 1 else " = "
+    text = " = ".join(written[:-1]) + last + written[-1] if len(written) > 1 else written[0]
+    return "    " + text.lstrip(" =") if not terms[0] else text  # a continuation line: "    + ..."
 
 
 class _Writer:
@@ -47,7 +49,7 @@ class _Writer:
                 yield Text(line(block.parts))
             elif isinstance(block, doc.Equations):
                 for terms in block.lines:
-                    yield Text(equation(terms))
+                    yield Text(equation(terms, block.approx))
             elif isinstance(block, doc.Matrix):
                 yield self.matrix(block)
             elif isinstance(block, doc.Table):
