@@ -18,10 +18,24 @@ from typing import Callable, Optional
 import numpy as np
 
 Rounder = Optional[Callable[[np.ndarray], np.ndarray]]  # None: exact
+# Given values: (name, computed value) -> the value the next step uses. Names are the
+# notation's: alpha2, beta1, dl/dy_hat, dy_hat/dalpha2, dbeta1/dalpha1, dl/dbeta1, delta1, dl/dW1.
+# A student's own numbers (nnsolve run --given, and carrying errors forward in check) enter here.
+Given = Optional[Callable[[str, np.ndarray], np.ndarray]]
 
 
 def _exact(values: np.ndarray) -> np.ndarray:
     return values
+
+
+def _keeper(rnd: Rounder, given: Given) -> Callable[[str, np.ndarray], np.ndarray]:
+    """Each intermediate as the next step uses it: rounded (rnd), then replaced where given."""
+    if given is None:
+        keep = rnd or _exact
+        return lambda name, values: keep(values)
+    if rnd is None:
+        return given
+    return lambda name, values: given(name, rnd(values))
 
 
 # ---------------------------------------------------------------------------
@@ -232,15 +246,15 @@ def with_bias(beta: np.ndarray) -> np.ndarray:
     return np.concatenate([ones, beta], axis=-1)
 
 
-def forward(weights, x: np.ndarray, activations, bias: bool = True, rnd: Rounder = None) -> Forward:
+def forward(weights, x: np.ndarray, activations, bias: bool = True, rnd: Rounder = None, given: Given = None) -> Forward:
     """alpha^l = W^l^T input^l and beta^l = f^l(alpha^l), for every layer in turn (x used as given)."""
-    keep = rnd or _exact
+    keep = _keeper(rnd, given)
     inputs, alphas, betas = [], [], []
     beta = np.asarray(x, dtype=np.float64)
-    for W, act in zip(weights, activations):
+    for l, (W, act) in enumerate(zip(weights, activations), start=1):
         inp = with_bias(beta) if bias else beta
-        alpha = keep((inp[..., None, :] @ W)[..., 0, :])  # W^T input, for stacks too
-        beta = keep(act.value(alpha))
+        alpha = keep(f"alpha{l}", (inp[..., None, :] @ W)[..., 0, :])  # W^T input, for stacks too
+        beta = keep(f"beta{l}", act.value(alpha))
         inputs.append(inp)
         alphas.append(alpha)
         betas.append(beta)
@@ -262,24 +276,43 @@ class Backward:
     # dl/dbeta^l = W^{l+1} delta^{l+1} without the bias row, the sum backpropagated into layer l;
     # None for the output layer (its dl/dy_hat comes from the loss)
     grad_betas: tuple[Optional[np.ndarray], ...] = ()
+    # f'(alpha^l) as backpropagation used it; None for softmax, and for an output layer whose
+    # delta is taken directly (y_hat - y)
+    derivatives: tuple[Optional[np.ndarray], ...] = ()
+    dl_dy_hat: Optional[np.ndarray] = None  # as used; None where delta^L is taken directly
 
 
-def backward(weights, fwd: Forward, y, activations, loss: Loss, bias: bool = True, rnd: Rounder = None) -> Backward:
+def backward(
+    weights, fwd: Forward, y, activations, loss: Loss, bias: bool = True, rnd: Rounder = None, given: Given = None
+) -> Backward:
     """Backpropagation: delta^L from the loss, then delta^l = f'(alpha^l) * (W^{l+1} delta^{l+1})
     without its bias row, and dl/dW^l = input^l (delta^l)^T. No weight is changed here.
     With rnd, f'(alpha^l), the sum W^{l+1} delta^{l+1}, delta^l and dl/dW^l are each rounded."""
-    keep = rnd or _exact
+    keep = _keeper(rnd, given)
     y = np.asarray(y, dtype=np.float64)
     L = len(weights)
     deltas: list[np.ndarray] = [None] * L  # type: ignore[list-item]
     grad_betas: list[Optional[np.ndarray]] = [None] * L
-    deltas[-1] = loss.output_delta(y, fwd.alphas[-1], fwd.y_hat, activations[-1], rnd)
+    derivatives: list[Optional[np.ndarray]] = [None] * L
+    out, alpha_L, y_hat = activations[-1], fwd.alphas[-1], fwd.y_hat
+    dl_dy_hat = None
+    if loss.simplifies_with(out):
+        deltas[-1] = keep(f"delta{L}", loss.simplified_delta(y, alpha_L, y_hat, out))
+    else:
+        dl_dy_hat = keep("dl/dy_hat", loss.grad_y_hat(y, y_hat))
+        if out.derivative is not None:
+            derivatives[-1] = keep(f"dy_hat/dalpha{L}", out.derivative(alpha_L, y_hat))
+            deltas[-1] = keep(f"delta{L}", dl_dy_hat * derivatives[-1])
+        else:
+            deltas[-1] = keep(f"delta{L}", out.backward(alpha_L, y_hat, dl_dy_hat, rnd))
     for l in range(L - 2, -1, -1):
         W_next = weights[l + 1][..., 1:, :] if bias else weights[l + 1]
-        grad_betas[l] = keep((W_next @ deltas[l + 1][..., :, None])[..., 0])
-        deltas[l] = keep(activations[l].backward(fwd.alphas[l], fwd.betas[l], grad_betas[l], rnd))
-    grads = tuple(keep(fwd.inputs[l][..., :, None] * deltas[l][..., None, :]) for l in range(L))
-    return Backward(tuple(deltas), grads, tuple(grad_betas))
+        act = activations[l]
+        grad_betas[l] = keep(f"dl/dbeta{l + 1}", (W_next @ deltas[l + 1][..., :, None])[..., 0])
+        derivatives[l] = keep(f"dbeta{l + 1}/dalpha{l + 1}", act.derivative(fwd.alphas[l], fwd.betas[l]))
+        deltas[l] = keep(f"delta{l + 1}", grad_betas[l] * derivatives[l])  # hidden layers are never softmax
+    grads = tuple(keep(f"dl/dW{l + 1}", fwd.inputs[l][..., :, None] * deltas[l][..., None, :]) for l in range(L))
+    return Backward(tuple(deltas), grads, tuple(grad_betas), tuple(derivatives), dl_dy_hat)
 
 
 def update(weights, grads, learning_rate: float, bias: bool = True, train_bias: bool = True, rnd: Rounder = None):

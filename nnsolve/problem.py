@@ -25,7 +25,7 @@ MAX_NODES = 200_000  # values after aliases expand; a bomb passes this long befo
 BUILTIN_NAME = "worksheet.yaml"  # shipped in nnsolve/data; the same as problems/worksheet.yaml
 
 REQUIRED_KEYS = ("x", "y", "W1", "learning_rate")
-OPTIONAL_KEYS = ("title", "activation", "loss", "threshold", "bias", "train_bias")
+OPTIONAL_KEYS = ("title", "activation", "loss", "threshold", "bias", "train_bias", "points")
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "squared_error"
 DEFAULT_THRESHOLD = 0.5
@@ -68,6 +68,8 @@ class Problem:
     train_bias: bool = True  # False: bias weights are used but not updated
     title: Optional[str] = None
     source: str = "<problem>"  # the file name used in messages
+    # points per answer when nnsolve check grades a sheet: (quantity name, points); others earn 1
+    points: tuple[tuple[str, float], ...] = ()
 
     @property
     def n_layers(self) -> int:
@@ -373,6 +375,7 @@ class _Reader:
             if not isinstance(node, yaml.ScalarNode) or node.tag == _TAG + "null":
                 raise self.error(node, "title", "is not text", "write the title on one line, such as 'title: 1 Neural Network'")
             title = node.value
+        points = self.points(entries) if "points" in entries else ()
         return Problem(
             x=_frozen(x),
             y=_frozen(y),
@@ -385,7 +388,21 @@ class _Reader:
             train_bias=train_bias,
             title=title,
             source=self.source,
+            points=points,
         )
+
+    def points(self, entries) -> tuple[tuple[str, float], ...]:
+        """points: {quantity name: points}; the names are checked when a sheet is graded."""
+        node = entries["points"][1]
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, "points", "is not a mapping", "write 'points:' then one 'name: points' per line, such as 'loss: 2'")
+        result = []
+        for key_node, value_node in self.mapping(node).values():
+            value = self.number(value_node, f"points: {key_node.value}")
+            if value < 0:
+                raise self.error(value_node, f"points: {key_node.value}", f"is {value:g}", "give 0 or more points")
+            result.append((key_node.value, value))
+        return tuple(result)
 
     @staticmethod
     def key_fix(name: str) -> str:

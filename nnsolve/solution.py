@@ -8,8 +8,8 @@ solution of the same problem beside them, so that a renderer can say how far the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Iterator, Optional
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping, Optional
 
 import numpy as np
 
@@ -51,6 +51,9 @@ class Solution:
     simplified_delta: Optional[str]  # formula of delta^L where taken directly ("y_hat - y")
     rounding: Optional[Rounding] = None  # None: exact; else every value above is hand-rounded
     exact: Optional["Solution"] = None  # with rounding: the same problem solved exactly
+    # with given values: what each given quantity would have been, computed from the values
+    # before it (a student's own earlier numbers); keyed by network names (alpha2, beta1, dl/dW1)
+    computed: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def quantities(self) -> Iterator[tuple[str, np.ndarray]]:
         """(name, values) of every computed quantity: per layer alpha, beta, delta, dl/dW and the
@@ -91,28 +94,38 @@ def _element(name: str, shape: tuple[int, ...], k: int, bias: bool) -> str:
     return f"{name}_{int(index[0]) + 1}"
 
 
-def solve(problem: Problem, rounding: Optional[Rounding] = None) -> Solution:
+def solve(
+    problem: Problem, rounding: Optional[Rounding] = None, given: Optional[Mapping[str, np.ndarray]] = None
+) -> Solution:
     """Forward pass, loss, backpropagation (all derivatives first), then the update; with
-    rounding, every intermediate is rounded before the next step uses it, as by hand."""
+    rounding, every intermediate is rounded before the next step uses it, as by hand; with
+    given values (network names -> arrays, NaN where not given), each given value replaces the
+    computed one and everything after it follows from it."""
     exact = solve(problem) if rounding is not None else None  # first, so an overflow reads as before
     rnd = rounding.apply if rounding is not None else None
     keep = rnd or (lambda values: values)
+    computed: dict[str, np.ndarray] = {}
+    take = _taker(given, computed) if given else None
     activations = [network.ACTIVATIONS[a] for a in problem.activations]
     loss = network.LOSSES[problem.loss]
     with np.errstate(all="ignore"):  # overflow is reported below by name, not as a warning
-        fwd = network.forward(problem.weights, problem.x, activations, problem.bias, rnd)
+        fwd = network.forward(problem.weights, problem.x, activations, problem.bias, rnd, take)
         loss_value = float(network.loss_value(problem.y, fwd, activations, loss, rnd))
-        bwd = network.backward(problem.weights, fwd, problem.y, activations, loss, problem.bias, rnd)
+        bwd = network.backward(problem.weights, fwd, problem.y, activations, loss, problem.bias, rnd, take)
         updated = network.update(
             problem.weights, bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd
         )
-        # the same values backward used (each rounded there too), kept for the renderers
-        dl_dy_hat = keep(loss.grad_y_hat(problem.y, fwd.y_hat))
+        # the values backward used (rounded, or given, there), kept for the renderers; where
+        # backward took a shortcut (delta = y_hat - y), as a person would compute them
+        dl_dy_hat = bwd.dl_dy_hat if bwd.dl_dy_hat is not None else keep(loss.grad_y_hat(problem.y, fwd.y_hat))
         derivatives = [
-            keep(act.derivative(a, b)) if act.derivative is not None else None
-            for act, a, b in zip(activations, fwd.alphas, fwd.betas)
+            used if used is not None else (keep(act.derivative(a, b)) if act.derivative is not None else None)
+            for used, act, a, b in zip(bwd.derivatives, activations, fwd.alphas, fwd.betas)
         ]
-        jacobian = keep(activations[-1].jacobian(fwd.alphas[-1], fwd.y_hat))
+        if derivatives[-1] is not None:
+            jacobian = derivatives[-1][..., :, None] * np.eye(len(fwd.y_hat))
+        else:
+            jacobian = keep(activations[-1].jacobian(fwd.alphas[-1], fwd.y_hat))
 
     layers = []
     for l, act in enumerate(problem.activations, start=1):
@@ -151,7 +164,20 @@ def solve(problem: Problem, rounding: Optional[Rounding] = None) -> Solution:
         simplified_delta=loss.simplified_formula(activations[-1]),
         rounding=rounding,
         exact=exact,
+        computed=computed,
     )
+
+
+def _taker(given: Mapping[str, np.ndarray], computed: dict[str, np.ndarray]):
+    """The network's `given` hook: record what each given quantity computes to, then use the given."""
+
+    def take(name: str, values: np.ndarray) -> np.ndarray:
+        if name not in given:
+            return values
+        computed[name] = values
+        return np.where(np.isnan(given[name]), values, given[name])
+
+    return take
 
 
 _WHAT = {

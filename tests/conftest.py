@@ -12,7 +12,8 @@ from nnsolve.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
-PROBLEM_FILES = sorted(PROBLEMS.glob("*.yaml"))
+# problem files; answer sheets (-answers.yaml) and keys (.key.yaml) live beside them
+PROBLEM_FILES = sorted(p for p in PROBLEMS.glob("*.yaml") if not p.name.endswith(("-answers.yaml", ".key.yaml")))
 
 
 def invoke(*args: str, env: dict | None = None):

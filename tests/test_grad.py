@@ -10,7 +10,7 @@ import pytest
 
 from nnsolve import chain
 from nnsolve.solution import solve
-from conftest import PROBLEMS, assert_usage_error, invoke, run_json
+from conftest import PROBLEM_FILES, PROBLEMS, assert_usage_error, invoke, run_json
 from random_networks import as_problem, make_case
 
 
@@ -148,7 +148,7 @@ def test_paths_sum_to_the_gradient_of_run_for_every_weight(seed):
 
 
 def test_grad_json_equals_run_json_on_every_problem_file():
-    for path in sorted(PROBLEMS.glob("*.yaml")):
+    for path in PROBLEM_FILES:
         run = run_json(str(path))
         validator = jsonschema.Draft7Validator(schema("grad"))
         for w in json.loads(invoke("grad", "--all", str(path), "--json").stdout)["weights"]:

@@ -62,6 +62,43 @@ def rounding_options(command):
     return command
 
 
+def given_option(command):
+    """--given NAME=VALUE: the student's own numbers, and everything that follows from them."""
+    return click.option(
+        "--given", "given", multiple=True, metavar="NAME=VALUE",
+        help="Use your own value for a quantity (alpha, beta, y_hat, dl/dy_hat, dy_hat/dalpha, delta or dl/dW, "
+        "whole or one element, as in an answer sheet) and compute everything after it from it. Repeatable.",
+    )(command)
+
+
+def make_given(problem, given) -> "dict | None":
+    """--given values as solve()'s given (network names -> arrays, NaN where not given), or None."""
+    if not given:
+        return None
+    from ..check import overrides
+    from ..errors import NnsolveError
+    from ..quantities import Catalog
+    from ..sheet import bind, parse_raw_sheet
+
+    catalog = Catalog(problem)
+    answers = []
+    for text in given:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.UsageError(f"--given {text!r}: write NAME=VALUE, such as beta1=[0.5,0.999]")
+        try:
+            answers += bind(parse_raw_sheet(f"{name.strip()}: {value.strip()}\n", "--given"), catalog).answers
+        except NnsolveError as e:
+            raise click.UsageError(f"--given {text!r}: {e.message}" + (f"; {e.fix}" if e.fix else "")) from None
+    for a in answers:
+        if not a.quantity.overridable:
+            raise click.UsageError(
+                f"--given {a.quantity.name}: nothing after it is computed from it; give alpha, beta, y_hat, "
+                "dl/dy_hat, dy_hat/dalpha, dbeta/dalpha, delta or dl/dW"
+            )
+    return overrides(problem, ((a.quantity, a.value) for a in answers))
+
+
 def make_rounding(round_decimals, round_sig, round_mode):
     """The Rounding the options ask for, or None for exact working."""
     if round_decimals is not None and round_sig is not None:

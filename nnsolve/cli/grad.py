@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import emit, make_rounding, output_options, problem_argument, resolve_format, rounding_options
+from .common import emit, given_option, make_given, make_rounding, output_options, problem_argument, resolve_format, rounding_options
 
 
 @click.command()
@@ -13,7 +13,8 @@ from .common import emit, make_rounding, output_options, problem_argument, resol
 @click.option("--all", "all_weights", is_flag=True, help="List every weight of the network: value, gradient, updated value.")
 @output_options("nnsolve.grad/1, or nnsolve.grad-all/1 with --all")
 @rounding_options
-def grad(ref, file, all_weights, output_format, as_json, digits, fragment, output, force, round_decimals, round_sig, round_mode):
+@given_option
+def grad(ref, file, all_weights, output_format, as_json, digits, fragment, output, force, round_decimals, round_sig, round_mode, given):
     """The chain rule for the weight REF, factor by factor, in FILE.
 
     REF names a weight as W2[1,1]: layer 2, row 1 (row 0 is the bias row), column 1.
@@ -41,7 +42,8 @@ def grad(ref, file, all_weights, output_format, as_json, digits, fragment, outpu
     from ..problem import load_problem
     from ..solution import solve
 
-    solution = solve(load_problem(file), rounding)
+    problem = load_problem(file)
+    solution = solve(problem, rounding, make_given(problem, given))
     if all_weights:
         grads = [chain.gradient_of(solution, *w) for w in chain.all_weights(solution)]
     else:

@@ -10,6 +10,7 @@ import click
 from .. import __version__
 from ..errors import NnsolveError
 from .common import EXIT_OK, EXIT_USAGE
+from .check import check
 from .grad import grad
 from .run import run
 from .schema import schema
@@ -63,7 +64,7 @@ def cli():
     """
 
 
-for command in (run, grad, schema):
+for command in (run, grad, check, schema):
     cli.add_command(command)
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import click
 
-from .common import emit, make_rounding, output_options, problem_argument, resolve_format, rounding_options
+from .common import emit, given_option, make_given, make_rounding, output_options, problem_argument, resolve_format, rounding_options
 
 
 @click.command()
 @problem_argument
 @output_options("nnsolve.solution/1")
 @rounding_options
-def run(file, output_format, as_json, digits, fragment, output, force, round_decimals, round_sig, round_mode):
+@given_option
+def run(file, output_format, as_json, digits, fragment, output, force, round_decimals, round_sig, round_mode, given):
     """Solve FILE: forward pass, loss, backpropagation and update.
 
     FILE is a problem in YAML (see problems/); without it, the built-in worksheet.
@@ -29,7 +30,8 @@ def run(file, output_format, as_json, digits, fragment, output, force, round_dec
     from ..problem import load_problem
     from ..solution import solve
 
-    solution = solve(load_problem(file), rounding)
+    problem = load_problem(file)
+    solution = solve(problem, rounding, make_given(problem, given))
 
     def document(digits):
         from ..render.document import solution_document

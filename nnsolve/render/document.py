@@ -14,6 +14,7 @@ from typing import Optional, Union
 from ..chain import derivative_formula, output_factors, substitute
 from ..network import ACTIVATIONS, LOSSES
 from ..notation import first_row, weight_name
+from ..quantities import base_value
 from ..solution import LayerSolution, Solution
 from .numbers import fmt, paren
 
@@ -135,11 +136,19 @@ class SolutionDocument(_Names):
         return self.s.rounding is not None
 
     def build(self) -> Document:
-        blocks: list[Block] = list(self.rounding_note())
+        blocks: list[Block] = [*self.given_note(), *self.rounding_note()]
         for part in (self.network, self.forward, self.output, self.backprop, self.update):
             blocks.extend(part())
         blocks.extend(self.rounding_summary())
         return Document(self.p.title, tuple(blocks))
+
+    def given_note(self):
+        """With --given: which values are the student's own, and what they replace."""
+        for name, computed in self.s.computed.items():
+            given = base_value(self.s, name)
+            shown = "y_hat" if name == f"beta{self.p.n_layers}" else name
+            yield Para(("Given: ", M(f"{shown} = {_answer_text(given, self.d)}"), " in place of the computed ",
+                        M(_answer_text(computed, self.d)), "; everything after it follows from it."))
 
     def rounding_note(self):
         if self.rounded:
@@ -214,7 +223,7 @@ class SolutionDocument(_Names):
                     terms = " + ".join(f"{self.pf(s.W[r, j])}{self.pf(s.input[r])}" for r in range(len(s.input)))
                 else:
                     terms = f"sum_i W{l}[i,{j + 1}] input_i ({len(s.input)} terms)"
-                lines.append((name, terms, self.f(s.alpha[j])))
+                lines.append(self.worked(name, f"alpha{l}", j, terms, s.alpha[j]))
             yield self.equations(*lines)
             act = ACTIVATIONS[s.activation]
             out = "y_hat = " if last else ""
@@ -228,7 +237,7 @@ class SolutionDocument(_Names):
                     working = f"e^({self.f(s.alpha[j])}) / ({denominator})"
                 else:
                     working = f"{s.activation}({self.f(s.alpha[j])})"
-                lines.append((name, working, self.f(s.beta[j])))
+                lines.append(self.worked(name, f"beta{l}", j, working, s.beta[j]))
             yield self.equations(*lines)
 
     def output(self):
@@ -288,7 +297,7 @@ class SolutionDocument(_Names):
             lines = []
             for k, [[dl, dy]] in enumerate(factors, start=1):
                 lines += [self.factor_line(dl), self.factor_line(dy)]
-                lines.append((self.neuron("delta", L, k), f"{self.pf(dl.value)}{self.pf(dy.value)}", f(out.delta[k - 1])))
+                lines.append(self.worked(self.neuron("delta", L, k), f"delta{L}", k - 1, f"{self.pf(dl.value)}{self.pf(dy.value)}", out.delta[k - 1]))
             yield self.equations(*lines)
         else:  # softmax with a loss that does not simplify: every output reaches every alpha
             yield Para(("The softmax Jacobian is ", M(f"dy_hat_j/dalpha{L}_k = y_hat_j(delta_jk - y_hat_k)"),
@@ -313,8 +322,17 @@ class SolutionDocument(_Names):
                 working = [f"{f(s_l.derivative[j])} * [{terms}]"]
                 if self.rounded and s_l.dl_dbeta is not None:  # by hand the sum is rounded first
                     working.append(f"{f(s_l.derivative[j])} * {self.pf(s_l.dl_dbeta[j])}")
-                lines.append((self.neuron("delta", l, j + 1), *working, f(s_l.delta[j])))
+                lines.append(self.worked(self.neuron("delta", l, j + 1), f"delta{l}", j, *working, s_l.delta[j]))
             yield self.equations(*lines)
+
+    def worked(self, name: str, base: str, index, *working) -> tuple[str, ...]:
+        """name = working = value; where the value was given (--given), the given value instead,
+        and what the working gives beside it: the working no longer leads to the value shown."""
+        *steps, value = working
+        computed = self.s.computed.get(base)
+        if computed is not None and computed[index] != value:
+            return (name, f"{self.f(value)} (given; the working gives {self.f(computed[index])})")
+        return (name, *steps, self.f(value))
 
     def factor_line(self, factor, name: Optional[str] = None) -> tuple[str, ...]:
         """symbol = formula = the formula with its numbers = value."""
@@ -337,7 +355,7 @@ class SolutionDocument(_Names):
                         M(weight_name(s.layer, i, j + 1)),
                         self.f(s.W[r, j]),
                         M(f"{self.pf(s.input[r])}{self.pf(s.delta[j])}"),
-                        self.f(s.grad_W[r, j]),
+                        self.f(s.grad_W[r, j]) + (" (given)" if self.given_gradient(s.layer, r, j) else ""),
                         self.f(s.updated_W[r, j]) + (" (kept)" if kept else ""),
                     )
                 )
@@ -347,6 +365,10 @@ class SolutionDocument(_Names):
             title=(f"Layer {s.layer}",),
             numeric=(False, True, False, True, True),
         )
+
+    def given_gradient(self, layer: int, r: int, c: int) -> bool:
+        computed = self.s.computed.get(f"dl/dW{layer}")
+        return computed is not None and computed[r, c] != self.s.layers[layer - 1].grad_W[r, c]
 
     def update(self):
         yield Heading(("Updated weights (", M(f"lambda = {self.f(self.p.learning_rate)}"), ")"))
@@ -378,6 +400,7 @@ class GradDocument(SolutionDocument):
     def build(self) -> Document:
         g = self.g
         blocks: list[Block] = [Heading((M(f"dl/d{g.weight}"), ": the chain rule for ", M(g.weight), f" = {self.f(g.value)}"))]
+        blocks.extend(self.given_note())
         blocks.extend(self.rounding_note())
         blocks.extend(self.paths_text())
         if g.path_count > MAX_WRITTEN_PATHS:
@@ -466,3 +489,89 @@ def grad_table_document(solution: Solution, grads, digits: int) -> Document:
     )
     table = Table(("weight", M("w"), M("dl/dw"), M("w - lambda dl/dw")), rows, numeric=(False, True, True, True))
     return Document(solution.problem.title, (table,))
+
+
+# -- nnsolve check -------------------------------------------------------------------------
+
+
+def _answer_text(values, digits: int) -> str:
+    values = list(map(float, getattr(values, "flat", [values])))
+    shown = [fmt(v, digits) for v in values]
+    return shown[0] if len(shown) == 1 else "[" + ", ".join(shown) + "]"
+
+
+def check_document(report, tolerance, digits: int) -> Document:
+    """One sheet: every answer with the key, what follows from the student's answers, the verdict."""
+    rows, notes = [], []
+    for g in report.graded:
+        rows.append(
+            (
+                M(g.quantity),
+                _answer_text(g.answer, digits),
+                _answer_text(g.key, digits),
+                "" if g.recomputed is None else _answer_text(g.recomputed, digits),
+                g.verdict,
+            )
+        )
+        if g.verdict == "wrong":
+            if g.departure is None:
+                notes.append(Para((M(g.quantity), " is wrong: your working first leaves the key here.")))
+            else:
+                notes.append(Para((M(g.quantity), " is wrong, and not right from your own earlier answers either "
+                                   "(they first left the key at ", M(g.departure), ").")))
+    carried = [g for g in report.graded if g.verdict == "carried forward"]
+    if carried:
+        names: list[Inline] = []
+        for n, g in enumerate(carried):
+            names += ([", "] if n else []) + [M(g.quantity)]
+        notes.append(Para(("Carried forward, right from your own earlier answers (they first left the key at ",
+                           M(carried[0].departure), "): ", *names, ".")))
+    who = f" ({report.student})" if report.student else ""
+    blocks: list[Block] = [
+        Heading((f"{report.sheet}{who}",)),
+        Table(("answer", "yours", "key", "from your answers", "verdict"), tuple(rows), numeric=(False, True, True, True, False)),
+        *notes,
+        Para((summary(report, tolerance),)),
+    ]
+    return Document(None, tuple(blocks))
+
+
+def summary(report, tolerance) -> str:
+    from ..check import CARRIED, CORRECT, WRONG
+
+    first = f"; first wrong: {report.first_wrong}" if report.first_wrong else ""
+    return (
+        f"Score {fmt(report.score, 2)} of {fmt(report.max_score, 2)}: {report.count(CORRECT)} correct, "
+        f"{report.count(CARRIED)} carried forward, {report.count(WRONG)} wrong{first} ({tolerance.describe()})."
+    )
+
+
+def class_document(rows, tolerance) -> Document:
+    """Many sheets, one row each; a sheet that could not be read gets its reason instead."""
+    from ..check import CARRIED, CORRECT, WRONG
+
+    table_rows = []
+    for sheet, report, error in rows:
+        if error is not None:
+            table_rows.append((sheet, "", "", "", "", "", f"error: {error}"))
+            continue
+        table_rows.append(
+            (
+                sheet,
+                report.student or "",
+                f"{fmt(report.score, 2)}/{fmt(report.max_score, 2)}",
+                str(report.count(CORRECT)),
+                str(report.count(CARRIED)),
+                str(report.count(WRONG)),
+                report.first_wrong or "",
+            )
+        )
+    table = Table(
+        ("sheet", "student", "score", "correct", "carried forward", "wrong", "first wrong"),
+        tuple(table_rows),
+        numeric=(False, False, True, True, True, True, False),
+    )
+    graded = [r for _, r, e in rows if e is None]
+    errors = len(rows) - len(graded)
+    text = f"{len(graded)} sheets graded ({tolerance.describe()})" + (f", {errors} could not be read." if errors else ".")
+    return Document(None, (table, Para((text,))))

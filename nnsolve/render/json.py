@@ -9,6 +9,9 @@ import json
 import re
 from typing import Any, Optional
 
+import numpy as np
+
+from ..quantities import base_value
 from ..solution import Solution
 
 SOLUTION_SCHEMA_ID = "nnsolve.solution/1"
@@ -44,6 +47,10 @@ def solution_dict(solution: Solution) -> dict[str, Any]:
         "gradients": {f"W{s.layer}": s.grad_W.tolist() for s in layers},
         "updated": {f"W{s.layer}": s.updated_W.tolist() for s in layers},
         "rounding": rounding_dict(solution),
+        "given": {
+            name: {"value": _plain(base_value(solution, name)), "computed": _plain(computed)}
+            for name, computed in solution.computed.items()
+        } or None,
     }
 
 
@@ -101,5 +108,73 @@ def grad_all_dict(grads) -> dict[str, Any]:
         "rounding": None if rounding is None else rounding.as_dict(),
         "weights": [
             {k: v for k, v in grad_dict(g).items() if k not in ("schema", "paths", "path_count", "rounding")} for g in grads
+        ],
+    }
+
+
+CHECK_SCHEMA_ID = "nnsolve.check/1"
+
+
+def _plain(values):
+    values = np.asarray(values, dtype=np.float64)
+    return float(values) if values.ndim == 0 else values.tolist()
+
+
+def check_dict(sheet: str, report, error: Optional[str], tolerance, carry_forward: bool) -> dict[str, Any]:
+    """One line of `nnsolve check --json`: a graded sheet, or the reason it could not be graded."""
+    if error is not None:
+        return {"schema": CHECK_SCHEMA_ID, "sheet": sheet, "error": error}
+    from ..check import CARRIED, CORRECT, WRONG
+
+    return {
+        "schema": CHECK_SCHEMA_ID,
+        "sheet": sheet,
+        "student": report.student,
+        "score": report.score,
+        "max_score": report.max_score,
+        "counts": {"correct": report.count(CORRECT), "carried_forward": report.count(CARRIED), "wrong": report.count(WRONG)},
+        "first_wrong": report.first_wrong,
+        "tolerance": {"rtol": tolerance.rtol, "atol": tolerance.atol, "sig": tolerance.sig},
+        "carry_forward": carry_forward,
+        "answers": [
+            {
+                "quantity": g.quantity,
+                "answer": _plain(g.answer),
+                "key": _plain(g.key),
+                "recomputed": None if g.recomputed is None else _plain(g.recomputed),
+                "verdict": g.verdict,
+                "first_departure": g.departure,
+                "points": g.points,
+                "score": g.score,
+            }
+            for g in report.graded
+        ],
+        "error": None,
+    }
+
+
+def dumps_line(data: dict[str, Any]) -> str:
+    """One JSON Lines record: compact, never NaN."""
+    return json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def gradescope_dict(report, tolerance) -> dict[str, Any]:
+    """Gradescope's autograder results.json for one sheet: score, and one test per answer."""
+    from .document import _answer_text, summary
+
+    return {
+        "score": report.score,
+        "output": summary(report, tolerance),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": g.quantity,
+                "score": g.score,
+                "max_score": g.points,
+                "output": f"your answer {_answer_text(g.answer, 8)}: {g.explain()}",
+                "visibility": "visible",
+            }
+            for g in report.graded
         ],
     }

@@ -1,0 +1,190 @@
+"""The names of every quantity of a problem, as answer sheets, --given and JSON write them.
+
+One catalog per problem, in the worksheet's order: the shapes, then alpha and beta layer by
+layer, y_hat, the class, the loss, then backpropagation (dl/dy_hat, dy_hat/dalpha, the
+deltas) and, weight by weight, the chain-rule factors, the derivative and the new weight.
+A vector may be answered whole (beta1: [0.5, 0.999]) or one element at a time (beta1_2),
+a weight matrix one weight at a time (dl/dW1[2,1], new W1[2,1]) or whole (dl/dW1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from . import network
+from .notation import first_row, weight_name
+from .problem import Problem
+from .solution import Solution
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One answerable name: the array it is read from (base) and which part of it (index)."""
+
+    name: str  # as written on a sheet: "beta1", "beta1_2", "dl/dW1[2,1]", "dalpha2/dbeta1_1"
+    base: str  # alpha1, beta1, y_hat, prediction, loss, shape W1, dl/dy_hat, dy_hat/dalpha2,
+    #            dbeta1/dalpha1, delta1, dl/dW1, new W1, input1 (layer 1's input), W2 (a weight)
+    index: tuple  # into the base array; () for all of it
+    shape: tuple[int, ...]  # of the answer: () for a number
+    order: int  # the worksheet's order: an earlier quantity is never computed from a later one
+    listed: bool = True  # in the blank sheet (--template); element names of vectors are not
+
+    @property
+    def overridable(self) -> bool:
+        """A student's value for it changes what follows (carried forward, --given)."""
+        return _split(self.base)[0] in OVERRIDABLE
+
+
+# the quantities backpropagation carries on from; the others (shapes, factors that are a weight
+# or an input, the class, the loss, new weights) change nothing after them
+OVERRIDABLE = frozenset({"alpha", "beta", "y_hat", "dl/dy_hat", "dy_hat/dalpha", "dbeta/dalpha", "delta", "dl/dW"})
+
+
+def _neuron(kind: str, layer: int, k: int, width: int) -> str:
+    return f"{kind}{layer}" if width == 1 else f"{kind}{layer}_{k}"
+
+
+class Catalog:
+    """Every name of one problem, and how to read each from a Solution."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.sizes = problem.sizes
+        self.L = problem.n_layers
+        out = network.ACTIVATIONS[problem.activations[-1]]
+        loss = network.LOSSES[problem.loss]
+        self.simplified = loss.simplifies_with(out)
+        self.elementwise_output = out.derivative is not None
+        self.quantities: list[Quantity] = []
+        self.by_name: dict[str, Quantity] = {}
+        self._build()
+
+    # -- building -------------------------------------------------------------------------
+
+    def _add(self, name: str, base: str, index: tuple, shape: tuple, listed: bool = True) -> None:
+        q = Quantity(name, base, index, shape, len(self.quantities), listed)
+        self.quantities.append(q)
+        self.by_name[name] = q
+
+    def _vector(self, name: str, layer: int, width: int, element) -> None:
+        """A layer vector, answerable whole or by element (element(k) names element k)."""
+        self._add(name, name, (), (width,))
+        if width > 1:
+            for k in range(1, width + 1):
+                self._add(element(k), name, (k - 1,), (), listed=False)
+
+    def _build(self) -> None:
+        p, L, n = self.problem, self.L, self.sizes
+        for l, W in enumerate(p.weights, start=1):
+            self._add(f"shape W{l}", f"shape W{l}", (), (2,))
+        for l in range(1, L + 1):
+            self._vector(f"alpha{l}", l, n[l], lambda k, l=l: f"alpha{l}_{k}")
+            if l < L:
+                self._vector(f"beta{l}", l, n[l], lambda k, l=l: f"beta{l}_{k}")
+        self._vector("y_hat", L, n[L], lambda k: f"y_hat_{k}")
+        self.by_name[f"beta{L}"] = self.by_name["y_hat"]  # the same thing, by its other name
+        self._add("prediction", "prediction", (), (n[L],))
+        self._add("loss", "loss", (), ())
+        K = n[L]
+        if not self.simplified:
+            self._vector("dl/dy_hat", L, K, lambda k: f"dl/dy_hat_{k}")
+            if self.elementwise_output:
+                self._vector(f"dy_hat/dalpha{L}", L, K, lambda k: f"dy_hat_{k}/dalpha{L}_{k}")
+        self._vector(f"delta{L}", L, K, lambda k: f"delta{L}_{k}")
+        if self.simplified:  # where delta^L is taken directly the chain rule calls it dl/dalpha^L
+            for k in range(1, K + 1):
+                self.by_name[f"dl/d{_neuron('alpha', L, k, K)}"] = self.by_name[f"delta{L}" if K == 1 else f"delta{L}_{k}"]
+        for l in range(L - 1, 0, -1):
+            width = n[l]
+            if width == 1:
+                self._add(f"dbeta{l}/dalpha{l}", f"dbeta{l}/dalpha{l}", (), (1,))
+            else:
+                self._vector(f"dbeta{l}/dalpha{l}", l, width, lambda k, l=l: f"dbeta{l}_{k}/dalpha{l}_{k}")
+            self._vector(f"delta{l}", l, width, lambda k, l=l: f"delta{l}_{k}")
+        r0 = first_row(p.bias)
+        for l in range(L, 0, -1):
+            W = p.weights[l - 1]
+            for r in range(W.shape[0]):
+                for c in range(W.shape[1]):
+                    w = weight_name(l, r + r0, c + 1)
+                    alpha = _neuron("alpha", l, c + 1, n[l])
+                    self._add(f"d{alpha}/d{w}", f"input{l}", (r,), ())
+                    self._add(f"dl/d{w}", f"dl/dW{l}", (r, c), ())
+                    self._add(f"new {w}", f"new W{l}", (r, c), ())
+            if l > 1:  # dalpha^l_k / dbeta^(l-1)_j is the weight W^l[j,k]
+                for j in range(1, n[l - 1] + 1):
+                    for k in range(1, n[l] + 1):
+                        name = f"d{_neuron('alpha', l, k, n[l])}/d{_neuron('beta', l - 1, j, n[l - 1])}"
+                        self._add(name, f"W{l}", (j - r0, k - 1), ())
+        for l in range(1, L + 1):  # whole matrices, accepted but not listed
+            self._add(f"dl/dW{l}", f"dl/dW{l}", (), p.weights[l - 1].shape, listed=False)
+            self._add(f"new W{l}", f"new W{l}", (), p.weights[l - 1].shape, listed=False)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """Every name of the blank sheet, in order."""
+        return [q.name for q in self.quantities if q.listed]
+
+    def find(self, name: str) -> Optional[Quantity]:
+        return self.by_name.get(" ".join(name.split()).replace(" /", "/").replace("/ ", "/"))
+
+    def value(self, solution: Solution, q: Quantity) -> np.ndarray:
+        """The quantity's value in a solution (the key, or a student's carried-forward state)."""
+        return np.asarray(base_value(solution, q.base))[q.index]
+
+
+def base_value(solution: Solution, base: str) -> np.ndarray:
+    """The whole array a base name stands for."""
+    p, layers = solution.problem, solution.layers
+    kind, layer = _split(base)
+    if base == "y_hat":
+        return solution.y_hat
+    if base == "prediction":
+        return solution.prediction.astype(np.float64)
+    if base == "loss":
+        return np.asarray(solution.loss)
+    if base == "dl/dy_hat":
+        return solution.dl_dy_hat
+    if base.startswith("shape W"):
+        return np.asarray(p.weights[layer - 1].shape, dtype=np.float64)
+    s = layers[layer - 1]
+    return {
+        "alpha": s.alpha,
+        "beta": s.beta,
+        "delta": s.delta,
+        "dbeta/dalpha": s.derivative,
+        "dy_hat/dalpha": s.derivative,
+        "dl/dW": s.grad_W,
+        "new W": s.updated_W,
+        "input": s.input,
+        "W": s.W,
+    }[kind]
+
+
+def base_shape(problem: Problem, base: str) -> tuple[int, ...]:
+    """The shape of the whole array a base name stands for."""
+    kind, layer = _split(base)
+    if kind in ("y_hat", "dl/dy_hat", "dy_hat/dalpha", "prediction"):
+        return (problem.sizes[-1],)
+    if kind in ("dl/dW", "new W", "W"):
+        return problem.weights[layer - 1].shape
+    if kind == "loss":
+        return ()
+    return (problem.sizes[layer],)
+
+
+def _split(base: str) -> tuple[str, int]:
+    """("alpha", 2) from alpha2, ("dbeta/dalpha", 1) from dbeta1/dalpha1, ("new W", 1) from new W1."""
+    digits = "".join(c if c.isdigit() else " " for c in base).split()
+    layer = int(digits[-1]) if digits else 0
+    kind = "".join(c for c in base if not c.isdigit())
+    return kind, layer
+
+
+def network_name(problem: Problem, base: str) -> str:
+    """The name network.forward/backward give a base: y_hat is beta^L there."""
+    return f"beta{problem.n_layers}" if base == "y_hat" else base

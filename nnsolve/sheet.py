@@ -1,0 +1,140 @@
+"""Answer sheets: a student's YAML file of quantity names and values, read as untrusted input.
+
+A sheet is read like a problem file (safe YAML into nodes, tags refused, aliases sized before
+anything is read, files over 1 MiB refused) and its names are checked against the catalog of
+its problem. `problem:` may name the sheet's problem file, but only a file beside the sheet:
+a sheet cannot make nnsolve open anything else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import yaml
+
+from .errors import ProblemError
+from .problem import _TAG, _count, _Reader, compose_yaml, read_text_file, suggest
+from .quantities import Catalog, Quantity
+
+SHEET_KEYS = ("problem", "student")
+
+
+@dataclass(frozen=True)
+class Answer:
+    quantity: Quantity
+    value: np.ndarray  # the quantity's shape; a number for () and (1,)
+    line: int
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    """A sheet read but not yet matched to a problem."""
+
+    source: str
+    problem: Optional[str]  # the problem file it names, as a path beside the sheet
+    student: Optional[str]
+    entries: dict  # name -> (key node, value node)
+    reader: _Reader
+
+
+@dataclass(frozen=True)
+class Sheet:
+    source: str
+    student: Optional[str]
+    answers: tuple[Answer, ...]  # in the catalog's order
+
+
+def read_raw_sheet(path: str) -> RawSheet:
+    """Read a sheet's YAML; ProblemError (with file and line) if it is not a sheet."""
+    text = read_text_file(path, what="answer sheet")
+    return parse_raw_sheet(text, path)
+
+
+def parse_raw_sheet(text: str, source: str) -> RawSheet:
+    root = compose_yaml(text, source)
+    reader = _Reader(source)
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.value == ""):
+        raise ProblemError("empty answer sheet", file=source, fix="write one answer per line, such as 'loss: 0.388'")
+    reader.check_nodes("", root)
+    if not isinstance(root, yaml.MappingNode):
+        raise reader.error(root, "", "is not a mapping of quantity names to answers", "write one answer per line, such as 'loss: 0.388'")
+    entries = reader.mapping(root)
+    problem = _text(reader, entries, "problem")
+    if problem is not None:
+        problem = _beside(source, problem, reader, entries["problem"][1])
+    return RawSheet(source, problem, _text(reader, entries, "student"), entries, reader)
+
+
+def _text(reader: _Reader, entries: dict, key: str) -> Optional[str]:
+    if key not in entries:
+        return None
+    node = entries[key][1]
+    if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null":
+        return None  # left blank, as in the blank sheet
+    if not isinstance(node, yaml.ScalarNode) or not node.value:
+        raise reader.error(node, key, "is not text", f"write '{key}: ...' on one line")
+    return node.value
+
+
+def _beside(sheet: str, name: str, reader: _Reader, node) -> str:
+    """The path of a problem file named by a sheet: a file in the sheet's own folder, or refused."""
+    if os.path.isabs(name) or os.path.normpath(name) != os.path.basename(name) or name in (".", ".."):
+        raise reader.error(
+            node, "problem", f"{name!r} is not a file beside the sheet",
+            "name a problem file in the sheet's folder, or give --problem FILE",
+        )
+    return os.path.join(os.path.dirname(sheet), name)
+
+
+def bind(raw: RawSheet, catalog: Catalog) -> Sheet:
+    """Match a sheet's names to its problem's quantities and read each answer in its shape."""
+    answers = []
+    seen: dict[str, str] = {}  # base+index -> the name that answered it
+    for name, (key_node, value_node) in raw.entries.items():
+        if name in SHEET_KEYS or _blank(value_node):
+            continue  # a blank answer is not graded
+        q = catalog.find(name)
+        if q is None:
+            raise raw.reader.error(key_node, name, "is not a quantity of this problem", suggest(name, catalog.names()) + "; nnsolve check --template lists them all")
+        where, whole = f"{q.base}{q.index}", f"{q.base}()"
+        earlier = seen.get(where) or seen.get(whole)
+        if earlier is None and q.index == ():  # the whole, after one of its elements
+            earlier = next((n for k, n in seen.items() if k.startswith(q.base + "(")), None)
+        if earlier is not None:
+            raise raw.reader.error(key_node, name, f"answers a value that {earlier} answers too", "keep one answer for each value")
+        seen[where] = name
+        answers.append(Answer(q, _value(raw.reader, value_node, name, q), key_node.start_mark.line + 1))
+    answers.sort(key=lambda a: a.quantity.order)
+    return Sheet(raw.source, raw.student, tuple(answers))
+
+
+def _blank(node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null" and node.value in ("", "~", "null", "Null", "NULL")
+
+
+def _value(reader: _Reader, node, key: str, q: Quantity) -> np.ndarray:
+    """An answer in the quantity's shape: a number, a list, or a list of rows."""
+    shape = q.shape
+    if len(shape) <= 1 and not isinstance(node, yaml.SequenceNode):
+        value = np.array(reader.number(node, key))
+        if shape == () or shape == (1,):
+            return value.reshape(shape)
+        raise reader.error(node, key, f"is one number; {key} has {shape[0]} values", f"write a list of {shape[0]}, such as [{', '.join(['0'] * shape[0])}]")
+    if not isinstance(node, yaml.SequenceNode):
+        raise reader.error(node, key, "is one number; it is a matrix", f"write {shape[0]} rows of {shape[1]}")
+    if shape == ():
+        if len(node.value) == 1 and isinstance(node.value[0], yaml.ScalarNode):
+            return np.array(reader.number(node.value[0], key))
+        raise reader.error(node, key, "is a list; it is one number", "write a single number")
+    if len(shape) == 1:
+        values = reader.numbers(node, key)
+        if any(isinstance(item, yaml.SequenceNode) for item in node.value) or len(values) != shape[0]:
+            raise reader.error(node, key, f"has {_count(len(node.value), 'value')}; {key} has {shape[0]}", f"write a list of {shape[0]} numbers")
+        return np.array(values)
+    rows = node.value
+    if len(rows) != shape[0] or not all(isinstance(r, yaml.SequenceNode) and len(r.value) == shape[1] for r in rows):
+        raise reader.error(node, key, f"is not a {shape[0]} x {shape[1]} matrix", f"write {shape[0]} rows of {shape[1]} numbers")
+    return np.array([[reader.number(v, key) for v in r.value] for r in rows])
