@@ -137,8 +137,17 @@ def parse_problem(text: str, source: str = "<problem>") -> Problem:
     return _Reader(source).problem(compose_yaml(text, source))
 
 
+# libyaml composes ten times faster (a class's sheets); its messages are terser, so a file it
+# refuses is read again by the pure-Python parser for the message
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def compose_yaml(text: str, source: str) -> Optional[yaml.Node]:
     """The YAML node tree of text (safe: tags are only read, never constructed)."""
+    try:
+        return yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        pass
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
@@ -429,7 +438,7 @@ class _Reader:
             raise self.error(node, key, f"is {shown}{means}, not a number", "write a number such as 1 or 0")
         if tag == "timestamp":
             raise self.error(node, key, f"is {shown}, which YAML reads as a date, not a number", "write a number")
-        quoted = tag == "str" and node.style is not None
+        quoted = tag == "str" and node.style not in (None, "")  # libyaml writes a plain style as ""
         try:
             value = _yaml_number(tag, text)
         except _NotANumber as e:
