@@ -1,0 +1,402 @@
+"""Data files for `nnsolve train`: a CSV with a header, or NumPy's .npy/.npz, as examples X, Y.
+
+The only module that reads data files. Every mistake is an NnsolveError naming the file,
+the line (row) and the column, what is wrong and how to fix it, found before any training
+starts. A CSV is parsed by numpy's C reader; only when that fails is the file read again,
+cell by cell, to say exactly where and why.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .errors import NnsolveError
+from .network import LOSSES
+
+MAX_DATA_BYTES = 1 << 30  # 1 GiB: about 60,000 x 784 float64 in .npy, or a CSV of that size
+DATA_SUFFIXES = (".csv", ".npy", ".npz")
+
+
+class DataError(NnsolveError):
+    """A data file that cannot be read, or whose examples do not fit the network."""
+
+
+@dataclass(frozen=True)
+class DataSet:
+    X: np.ndarray  # (N, n_0) the inputs, one example a row
+    Y: np.ndarray  # (N, n_L) the labels, one-hot where class numbers were given
+    features: tuple[str, ...]  # column names of X
+    labels: tuple[str, ...]  # column names of Y as given (one name for class numbers)
+    source: str  # the file name used in messages
+
+    @property
+    def n_examples(self) -> int:
+        return self.X.shape[0]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The numbers of a data file, with what is needed to point at a cell in a message."""
+
+    names: tuple[str, ...]
+    values: np.ndarray  # (rows, columns)
+    source: str
+    csv: bool  # rows and columns are lines and names of a CSV; else indices of arrays
+    row_lines: Optional[tuple[int, ...]] = None  # the line of each row, when it differs from row + 1
+
+    def where(self, row: int, column: int) -> tuple[Optional[int], str]:
+        """(line, key) for a message about the cell at row, column (from 0)."""
+        if self.csv:
+            line = self.row_lines[row] if self.row_lines else row + 2
+            return line, f"row {row + 1}, column '{self.names[column]}'"
+        return None, f"array[{row}, {column}]"  # as numpy indexes it, from 0
+
+
+def load_data(path: str, labels: Sequence[str], n_inputs: int, n_outputs: int, loss: str, output_activation: str) -> DataSet:
+    """The examples of a data file for a network with n_inputs and n_outputs.
+
+    labels: the label column names (--label); none means the last column(s). With n_outputs
+    of 2 or more, one label column of class numbers 0..n_outputs-1 is written one-hot."""
+    table = _read(path)
+    return _select(table, list(labels), n_inputs, n_outputs, loss, output_activation)
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+def _read(path: str) -> _Table:
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise DataError("no such file", file=path, fix=f"check the path; shipped data sets are in {shipped_hint()}") from None
+    except OSError as e:
+        raise DataError(f"cannot read: {e.strerror or e}", file=path) from None
+    if os.path.isdir(path):
+        raise DataError("is a directory, not a file", file=path, fix="give a .csv, .npy or .npz file inside it")
+    if size > MAX_DATA_BYTES:
+        raise DataError(
+            f"is {size / (1 << 30):.1f} GiB, larger than the {MAX_DATA_BYTES >> 30} GiB nnsolve reads",
+            file=path, fix="train on a sample of the rows",
+        )
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in (".npy", ".npz"):
+        return _read_npy(path)
+    return _read_csv(path)
+
+
+def shipped_hint() -> str:
+    return "problems/data/ (xor.csv, moons.csv, breast_cancer.csv)"
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(MAX_DATA_BYTES + 1)
+    except PermissionError:
+        raise DataError("permission denied", file=path, fix="make the file readable") from None
+    except OSError as e:
+        raise DataError(f"cannot read: {e.strerror or e}", file=path) from None
+
+
+def _read_csv(path: str) -> _Table:
+    raw = _read_bytes(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataError("not UTF-8 text", file=path, line=line, fix="save the file as UTF-8 CSV") from None
+    text = text.replace("\r\n", "\n")
+    if "\x00" in text:
+        raise DataError("is not a CSV file (it holds NUL bytes)", file=path, fix="give a CSV, .npy or .npz file")
+    header_end = text.find("\n")
+    header_text = text if header_end < 0 else text[:header_end]
+    first_line = 1
+    if not text.strip():
+        raise DataError("empty file", file=path, fix="write a header line such as 'x1,x2,y', then one example a line")
+    # blank lines before the header are skipped like blank lines anywhere
+    while not header_text.strip():
+        first_line += 1
+        text = text[header_end + 1:]
+        header_end = text.find("\n")
+        header_text = text if header_end < 0 else text[:header_end]
+    names = tuple(n.strip() for n in next(csv.reader([header_text], skipinitialspace=True)))
+    if all(_is_number(n) for n in names):
+        raise DataError(
+            "the first line is numbers, not a header naming the columns", file=path, line=first_line,
+            fix=f"add a header line such as '{','.join(_default_names(len(names)))}'",
+        )
+    for c, name in enumerate(names):
+        if not name:
+            raise DataError("a column has no name", file=path, line=first_line, key=f"column {c + 1}", fix="name every column in the header")
+        if name in names[:c]:
+            raise DataError(f"the column name '{name}' is given twice", file=path, line=first_line, key=f"column {c + 1}", fix="give every column its own name")
+    body = "" if header_end < 0 else text[header_end + 1:]
+    if not body.strip():
+        raise DataError("has a header but no rows of data", file=path, line=first_line + 1, fix="add one example a line below the header")
+    try:
+        with np.errstate(all="ignore"):
+            values = np.loadtxt(io.StringIO(body), delimiter=",", dtype=np.float64, ndmin=2, comments=None)
+        ok = values.shape[0] > 0 and values.shape[1] == len(names) and bool(np.all(np.isfinite(values)))
+    except ValueError:
+        ok = False
+    if ok:
+        return _Table(names, values, path, csv=True, row_lines=_row_lines(body, first_line))
+    return _read_csv_slowly(path, names, body, first_line)
+
+
+def _row_lines(body: str, header_line: int) -> Optional[tuple[int, ...]]:
+    """The line of each row (numpy skipped the empty lines); None when it is simply row + 2."""
+    lines = [n for n, line in enumerate(body.split("\n"), start=header_line + 1) if line]
+    return None if header_line == 1 and (not lines or lines[-1] == len(lines) + 1) else tuple(lines)
+
+
+def _read_csv_slowly(path: str, names: tuple[str, ...], body: str, header_line: int) -> _Table:
+    """Read the rows cell by cell, to name the first one that is wrong (or read quoted numbers)."""
+    rows, lines = [], []
+    reader = csv.reader(io.StringIO(body), skipinitialspace=True)
+    for fields in reader:
+        line = header_line + reader.line_num
+        if not fields or all(not f.strip() for f in fields) and len(fields) <= 1:
+            continue  # a blank line
+        r = len(rows)
+        if len(fields) != len(names):
+            if len(fields) < len(names):
+                missing = names[len(fields)]
+                what = f"has {_count(len(fields), 'value')} but the header names {len(names)} columns; column '{missing}' is missing"
+                column = len(fields) + 1
+            else:
+                what = f"has {_count(len(fields), 'value')} but the header names only {len(names)} columns"
+                column = len(names) + 1
+            raise DataError(
+                what, file=path, line=line, key=f"row {r + 1}, column {column}",
+                fix="give every row one value per column (check for a missing or extra comma)",
+            )
+        row = []
+        for c, cell in enumerate(fields):
+            text = cell.strip()
+            try:
+                value = float(text)
+            except ValueError:
+                shown = repr(text) if len(text) <= 30 else repr(text[:27] + "...")
+                what = "is empty" if not text else f"{shown} is not a number"
+                fix = "write a number such as 0.5 or 1e-3"
+                if "," in text or ";" in text:
+                    fix = "write a decimal point (1.5), not a decimal comma"
+                raise DataError(what, file=path, line=line, key=f"row {r + 1}, column '{names[c]}'", fix=fix) from None
+            if not np.isfinite(value):
+                raise DataError(
+                    f"{text!r} is not a finite number", file=path, line=line, key=f"row {r + 1}, column '{names[c]}'",
+                    fix="remove the row, or fill in a real value",
+                )
+            row.append(value)
+        rows.append(row)
+        lines.append(line)
+    if not rows:
+        raise DataError("has a header but no rows of data", file=path, line=header_line + 1, fix="add one example a line below the header")
+    return _Table(names, np.array(rows, dtype=np.float64), path, csv=True, row_lines=tuple(lines))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _default_names(n: int) -> list[str]:
+    return [f"x{i}" for i in range(1, n)] + ["y"] if n > 1 else ["y"]
+
+
+def _load_numpy(path: str):
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as e:
+        raise DataError(f"cannot read: {e.strerror or e}", file=path) from None
+    if magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
+        raise DataError("is not a NumPy file", file=path, fix="give a .npy or .npz saved by numpy.save / numpy.savez, or a CSV named .csv")
+    try:
+        return np.load(path, allow_pickle=False)  # never unpickle: a data file runs no code
+    except ValueError as e:
+        if "pickle" in str(e).lower():
+            raise DataError("holds Python objects (pickled), which nnsolve does not load", file=path, fix="save plain numeric arrays") from None
+        raise DataError(f"is not a NumPy file: {e}", file=path, fix="give a .npy or .npz saved by numpy.save / numpy.savez") from None
+    except (OSError, EOFError) as e:
+        raise DataError(f"is not a NumPy file ({e})", file=path, fix="give a .npy or .npz saved by numpy.save / numpy.savez") from None
+
+
+def _numeric(path: str, name: str, array: np.ndarray) -> np.ndarray:
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"{name} holds {array.dtype} values, not numbers", file=path, fix=f"save {name} as a float or int array")
+    array = np.asarray(array, dtype=np.float64)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise DataError(f"{name} has {array.ndim} dimensions; it must be one example a row", file=path, fix=f"reshape {name} to (examples, columns)")
+    if array.shape[0] == 0:
+        raise DataError(f"{name} has no rows", file=path, fix="save at least one example")
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        r, c = (int(v) for v in bad[0])
+        raise DataError(f"{array[r, c]} is not a finite number", file=path, key=f"{name}[{r}, {c}]", fix="remove the row, or fill in a real value")
+    return array
+
+
+def _read_npy(path: str) -> _Table:
+    """One array, labels in the last column(s); an .npz under either name is read as one."""
+    loaded = _load_numpy(path)
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        return _npz_table(path, loaded)
+    values = _numeric(path, "array", loaded)
+    return _Table(tuple(f"column {c}" for c in range(values.shape[1])), values, path, csv=False)
+
+
+def _npz_table(path: str, archive) -> _Table:
+    """X and y side by side, as if they were the columns of one table: X's, then y's."""
+    with archive:
+        keys = list(archive.keys())
+        missing = [k for k in ("X", "y") if k not in keys]
+        if missing:
+            raise DataError(
+                f"has no array named {' or '.join(missing)} (it holds {', '.join(keys) or 'nothing'})", file=path,
+                fix="save with numpy.savez(path, X=inputs, y=labels)",
+            )
+        X = _numeric(path, "X", archive["X"])
+        y = _numeric(path, "y", archive["y"])
+    if X.shape[0] != y.shape[0]:
+        raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}", file=path, fix="give one label row per example")
+    names = tuple(f"X[:, {c}]" for c in range(X.shape[1])) + tuple(f"y[:, {c}]" for c in range(y.shape[1]))
+    return _NpzTable(names, np.hstack([X, y]), path, csv=False, n_features=X.shape[1])
+
+
+@dataclass(frozen=True)
+class _NpzTable(_Table):
+    n_features: int = 0  # the columns of X; the rest are y's
+
+    def where(self, row: int, column: int) -> tuple[Optional[int], str]:
+        if column < self.n_features:
+            return None, f"X[{row}, {column}]"
+        return None, f"y[{row}, {column - self.n_features}]" if self.values.shape[1] - self.n_features > 1 else f"y[{row}]"
+
+
+# ---------------------------------------------------------------------------
+# Which columns are the labels, and whether the network and its loss can take them
+
+
+def _select(table: _Table, labels: list[str], n_inputs: int, n_outputs: int, loss: str, output_activation: str) -> DataSet:
+    path, names = table.source, table.names
+    n_columns = len(names)
+    header_line = 1 if table.csv else None
+    if isinstance(table, _NpzTable):
+        if labels:
+            raise DataError("--label names CSV columns; in an .npz the labels are the array y", file=path, key="--label", fix="leave out --label")
+        label_columns = list(range(table.n_features, n_columns))
+    elif labels:
+        if not table.csv:
+            raise DataError("--label names CSV columns; a .npy array has no names", file=path, key="--label", fix="leave out --label: the last column(s) are the labels")
+        label_columns = []
+        for name in labels:
+            if name not in names:
+                import difflib
+
+                close = [n for n in names if n.lower() == name.lower()] or difflib.get_close_matches(name, names, n=1)
+                raise DataError(
+                    f"--label '{name}': no such column", file=path, line=header_line,
+                    fix=(f"did you mean '{close[0]}'? " if close else "") + f"the columns are {', '.join(names)}",
+                )
+            if names.index(name) in label_columns:
+                raise DataError(f"--label '{name}' is given twice", file=path, key="--label", fix="name each label column once")
+            label_columns.append(names.index(name))
+    else:
+        # the last column(s): one per output, or one column of class numbers for several outputs
+        n_labels = 1 if n_outputs == 1 or n_columns == n_inputs + 1 else n_outputs
+        if n_outputs > 1 and n_columns not in (n_inputs + 1, n_inputs + n_outputs):
+            raise DataError(
+                f"{_count(n_columns, 'column')} ({_names(names)}), but the network takes {_count(n_inputs, 'input')} and has {n_outputs} outputs",
+                file=path, line=header_line,
+                fix=f"give {_count(n_inputs, 'feature column')}, then {n_outputs} label columns or 1 of class numbers 0..{n_outputs - 1} (or name the labels with --label)",
+            )
+        label_columns = list(range(max(n_columns - n_labels, 0), n_columns))
+    feature_columns = [c for c in range(n_columns) if c not in label_columns]
+    feature_names = tuple(names[c] for c in feature_columns)
+    label_names = tuple(names[c] for c in label_columns)
+
+    if len(feature_columns) != n_inputs:
+        shown = _names(feature_names)
+        fix = f"give W1 one row per feature (plus the bias row), or use data with {_count(n_inputs, 'feature column')}"
+        if not labels and table.csv:
+            fix = "name the label column(s) with --label, or " + fix
+        raise DataError(
+            f"{_count(len(feature_columns), 'feature column')} ({shown or 'none'}) but the problem's W1 takes {_count(n_inputs, 'input')}",
+            file=path, line=header_line, fix=fix,
+        )
+    X = np.ascontiguousarray(table.values[:, feature_columns])
+    Y = np.ascontiguousarray(table.values[:, label_columns])
+    if len(label_columns) == n_outputs:
+        _check_labels(table, Y, label_columns, loss, output_activation)
+    elif len(label_columns) == 1 and n_outputs > 1:
+        Y = _one_hot(table, Y[:, 0], label_columns[0], n_outputs)
+    else:
+        raise DataError(
+            f"{_count(len(label_columns), 'label column')} ({', '.join(label_names)}) but the network has {_count(n_outputs, 'output')}",
+            file=path, line=header_line,
+            fix="give one label column per output"
+            + (", or one column of class numbers 0.." + str(n_outputs - 1) if n_outputs > 1 else ""),
+        )
+    return DataSet(X, Y, feature_names, label_names, path)
+
+
+def _check_labels(table: _Table, Y: np.ndarray, label_columns: list[int], loss: str, output_activation: str) -> None:
+    """Labels the loss cannot take: outside [0, 1] for the log losses, not summing to 1 with softmax."""
+    spec = LOSSES[loss]
+    if spec.outputs:
+        bad = np.argwhere((Y < 0) | (Y > 1))
+        if len(bad):
+            r, k = (int(v) for v in bad[0])
+            line, key = table.where(r, label_columns[k])
+            raise DataError(
+                f"the label {_number(Y[r, k])} is outside [0, 1], which {loss} needs", file=table.source, line=line, key=key,
+                fix="use 0/1 labels (one-hot for several classes), or loss squared_error in the problem file",
+            )
+    if loss == "cross_entropy" and output_activation == "softmax":
+        sums = np.sum(Y, axis=1)
+        bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-9)
+        if len(bad):
+            r = int(bad[0])
+            line, key = table.where(r, label_columns[0])
+            raise DataError(
+                f"the labels of this row sum to {_number(sums[r])}; softmax outputs sum to 1", file=table.source, line=line, key=key,
+                fix="give one-hot labels such as 0,1,0, or one column of class numbers",
+            )
+
+
+def _one_hot(table: _Table, classes: np.ndarray, column: int, n_outputs: int) -> np.ndarray:
+    bad = np.flatnonzero((classes != np.round(classes)) | (classes < 0) | (classes >= n_outputs))
+    if len(bad):
+        r = int(bad[0])
+        line, key = table.where(r, column)
+        raise DataError(
+            f"{_number(classes[r])} is not a class number 0..{n_outputs - 1} for the network's {n_outputs} outputs",
+            file=table.source, line=line, key=key, fix=f"use class numbers 0 to {n_outputs - 1}, or one label column per output",
+        )
+    return np.eye(n_outputs)[classes.astype(np.intp)]
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(names) if len(names) <= 8 else ", ".join(names[:8]) + ", ..."
+
+
+def _number(v: float) -> str:
+    return f"{v:g}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

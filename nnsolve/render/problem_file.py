@@ -1,0 +1,69 @@
+"""A problem file written by nnsolve (`nnsolve train --save`): the YAML that problem.py reads.
+
+Every number is written so that it reads back as the same float64 (the shortest repr), in a
+spelling YAML 1.1 readers take as a number too (1.0e-05, not 1e-05).
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+
+def number(value: float) -> str:
+    v = float(value)
+    if v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    text = repr(v)
+    mantissa, e, exponent = text.partition("e")
+    if e and "." not in mantissa:
+        text = f"{mantissa}.0e{exponent}"  # YAML 1.1 reads 1e-05 as text
+    return text
+
+
+def vector(values) -> str:
+    return "[" + ", ".join(number(v) for v in np.ravel(values)) + "]"
+
+
+def problem_yaml(
+    *,
+    comments: Sequence[str],
+    title: Optional[str],
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: Sequence[np.ndarray],
+    activations: Sequence[str],
+    loss: str,
+    learning_rate: float,
+    threshold: float = 0.5,
+    bias: bool = True,
+    train_bias: bool = True,
+) -> str:
+    """The text of a problem file; comments become the '#' lines at its top."""
+    lines = [f"# {c}".rstrip() for c in comments]
+    if title:
+        lines.append(f"title: {_quoted(title)}")
+    lines.append(f"x: {vector(x)}")
+    lines.append(f"y: {vector(y)}")
+    for l, W in enumerate(weights, start=1):
+        kind = "(inputs + 1) x neurons; row 0 = bias weights" if bias else "inputs x neurons"
+        lines.append(f"W{l}:   # {W.shape[0]} x {W.shape[1]}: {kind}")
+        lines.extend(f"  - {vector(row)}" for row in W)
+    names = list(activations)
+    lines.append(f"activation: {names[0] if len(set(names)) == 1 else '[' + ', '.join(names) + ']'}")
+    lines.append(f"loss: {loss}")
+    lines.append(f"learning_rate: {number(learning_rate)}")
+    if threshold != 0.5:
+        lines.append(f"threshold: {number(threshold)}")
+    if not bias:
+        lines.append("bias: false")
+    elif not train_bias:
+        lines.append("train_bias: false")
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(text: str) -> str:
+    """A title as a YAML double-quoted string: safe whatever it holds."""
+    escaped = " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
