@@ -62,6 +62,7 @@ class Graded:
     points: float
     score: float
     line: int
+    carry_forward: bool = True  # whether a wrong answer was also checked against the student's own
 
     def explain(self) -> str:
         """The verdict in words a student understands."""
@@ -71,6 +72,8 @@ class Graded:
             return f"carried forward: right from your own earlier answers (first off the key at {self.departure})"
         if self.departure is None:
             return "wrong: your working first leaves the key here"
+        if not self.carry_forward:
+            return f"wrong (your working first left the key at {self.departure}; errors are not carried forward)"
         return f"wrong, and not right from your own earlier answers either (first off the key at {self.departure})"
 
 
@@ -109,7 +112,8 @@ def grade(
     answers) or wrong, with the points it earns."""
     catalog = Catalog(problem)
     key = key or solve(problem)
-    state = student_state(problem, sheet.answers) if carry_forward else None
+    with np.errstate(all="ignore"):  # a student's numbers may overflow; such a value is simply not matched
+        state = student_state(problem, sheet.answers) if carry_forward else None
     answered = {a.quantity.name: a for a in sheet.answers}
     graded: list[Graded] = []
     departed: Optional[str] = None  # the first answer that left the key
@@ -120,16 +124,24 @@ def grade(
         worth = float((points or {}).get(q.name, 1.0))
         recomputed = None
         if state is not None:
-            recomputed = recompute(catalog, state, q, answered, problem)
-            if recomputed is not None and tolerance.close(recomputed, expected):
-                recomputed = None  # nothing before it differs: carrying forward changes nothing
+            with np.errstate(all="ignore"):
+                # where nothing before it differs (or it overflows), carrying forward changes nothing
+                candidates = [
+                    c for c in recomputations(catalog, state, q, answered, problem)
+                    if np.all(np.isfinite(c)) and not tolerance.close(c, expected)
+                ]
+            # the way of working the student's answer follows, else the first
+            recomputed = next((c for c in candidates if tolerance.close(answer, c)), candidates[0] if candidates else None)
         if tolerance.close(answer, expected):
             verdict, score = CORRECT, worth
         elif recomputed is not None and tolerance.close(answer, recomputed):
-            verdict, score = CARRIED, worth * partial
+            if departed is None:  # off the key only through earlier answers accepted as correct (rounded)
+                verdict, score = CORRECT, worth
+            else:
+                verdict, score = CARRIED, worth * partial
         else:
             verdict, score = WRONG, 0.0
-        graded.append(Graded(q.name, answer, expected, recomputed, verdict, departed, worth, score, a.line))
+        graded.append(Graded(q.name, answer, expected, recomputed, verdict, departed, worth, score, a.line, carry_forward))
         if verdict != CORRECT and departed is None:
             departed = q.name
     return Report(sheet.source, sheet.student, tuple(graded))
@@ -145,7 +157,7 @@ def _as_answer(problem: Problem, q: Quantity, value: np.ndarray) -> np.ndarray:
 
 def student_state(problem: Problem, answers) -> Solution:
     """The problem solved with each of the student's answers in place of the computed value."""
-    return solve(problem, given=overrides(problem, ((a.quantity, a.value) for a in answers)))
+    return solve(problem, given=overrides(problem, ((a.quantity, a.value) for a in answers)), finite=False)
 
 
 def overrides(problem: Problem, values) -> dict[str, np.ndarray]:
@@ -161,17 +173,26 @@ def overrides(problem: Problem, values) -> dict[str, np.ndarray]:
 
 
 def recompute(catalog: Catalog, state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem):
-    """What the answer to q follows from the student's own earlier answers."""
+    """What the answer to q follows from the student's own earlier answers (the first way of
+    working it, where there are two); None for what is given by the problem."""
+    found = recomputations(catalog, state, q, answered, problem)
+    return found[0] if found else None
+
+
+def recomputations(catalog: Catalog, state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> list:
+    """Every value the answer to q follows from the student's own earlier answers. One, except for
+    a weight's derivative (and so its update), which a student may work by the chain rule, from
+    their factors, or from their delta (input times delta): either is their own working."""
     if q.base.startswith("shape") or q.base.startswith("W"):
-        return None  # given by the problem, not computed
+        return []  # given by the problem, not computed
     if q.base.startswith("new W"):
-        return _new_weight(catalog, state, q, answered, problem)
+        return _new_weights(catalog, state, q, answered, problem)
     if q.base.startswith("dl/dW") and q.index != ():
-        return _gradient(state, q, answered, problem)
+        return _gradients(state, q, answered, problem)
     name = network_name(problem, q.base)
     if name in state.computed:  # the student gave this quantity: what it computes to before theirs
-        return np.asarray(state.computed[name])[q.index]
-    return catalog.value(state, q)
+        return [np.asarray(state.computed[name])[q.index]]
+    return [catalog.value(state, q)]
 
 
 def _weight_position(problem: Problem, q: Quantity) -> tuple[int, int, int]:
@@ -181,37 +202,37 @@ def _weight_position(problem: Problem, q: Quantity) -> tuple[int, int, int]:
     return layer, r + (0 if problem.bias else 1), c + 1
 
 
-def _gradient(state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> np.ndarray:
+def _gradients(state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> list:
     """dl/dW[i,j] from the student: the product of their chain-rule factors where they gave any,
-    else from their deltas (the state's backpropagation)."""
+    and from their deltas (the state's backpropagation)."""
     g = chain.gradient_of(state, *_weight_position(problem, q))
-    if not any(f.symbol in answered for path in g.paths for f in path):
-        name = network_name(problem, q.base)
-        source = state.computed.get(name)
-        return np.asarray(source)[q.index] if source is not None else np.asarray(g.gradient)
-    total = 0.0
-    for path in g.paths:
-        product = 1.0
-        for f in path:
-            a = answered.get(f.symbol)
-            product *= float(a.value.flat[0]) if a is not None and a.value.size == 1 else f.value
-        total += product
-    return np.asarray(total)
+    source = state.computed.get(network_name(problem, q.base))  # the student gave dl/dW: from before it
+    found = [np.asarray(source)[q.index] if source is not None else np.asarray(g.gradient)]
+    if any(f.symbol in answered for path in g.paths for f in path):
+        total = 0.0
+        for path in g.paths:
+            product = 1.0
+            for f in path:
+                a = answered.get(f.symbol)
+                product *= float(a.value.flat[0]) if a is not None and a.value.size == 1 else f.value
+            total += product
+        found.insert(0, np.asarray(total))
+    return found
 
 
-def _new_weight(catalog: Catalog, state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem):
+def _new_weights(catalog: Catalog, state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> list:
     """W - lambda dl/dW with the student's own dl/dW (given, or recomputed from their answers)."""
     if q.index == ():
-        return np.asarray(state.layers[int(q.base.rsplit("W", 1)[1]) - 1].updated_W)
+        return [np.asarray(state.layers[int(q.base.rsplit("W", 1)[1]) - 1].updated_W)]
     layer, i, j = _weight_position(problem, q)
     W = problem.weights[layer - 1][q.index]
     if problem.bias and i == 0 and not problem.train_bias:
-        return np.asarray(W)
+        return [np.asarray(W)]
     grad_name = f"dl/dW{layer}[{i},{j}]"
     if grad_name in answered:
-        gradient = float(answered[grad_name].value)
+        gradients = [float(answered[grad_name].value)]
     elif f"dl/dW{layer}" in answered:
-        gradient = float(answered[f"dl/dW{layer}"].value[q.index])
+        gradients = [float(answered[f"dl/dW{layer}"].value[q.index])]
     else:
-        gradient = float(_gradient(state, catalog.by_name[grad_name], answered, problem))
-    return np.asarray(W - problem.learning_rate * gradient)
+        gradients = [float(g) for g in _gradients(state, catalog.by_name[grad_name], answered, problem)]
+    return [np.asarray(W - problem.learning_rate * g) for g in gradients]

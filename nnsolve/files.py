@@ -19,6 +19,12 @@ def check_target(path: str, force: bool = False, option: str = "-o") -> None:
     an existing file without force, a folder that does not exist."""
     if os.path.isdir(path):
         raise NnsolveError("is a directory", file=path, fix=f"give a file name for {option}")
+    if os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)):
+        # the rename that makes a write atomic would replace the link or the device itself
+        raise NnsolveError(
+            "is a link, a device or a pipe, not a file", file=path,
+            fix=f"give a plain file name for {option}, or leave out {option} to print to stdout",
+        )
     if os.path.lexists(path) and not force:
         raise NnsolveError("already exists", file=path, fix="add --force to replace it, or choose another name")
     folder = os.path.dirname(os.path.abspath(path))

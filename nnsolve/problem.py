@@ -25,7 +25,7 @@ MAX_NODES = 200_000  # values after aliases expand; a bomb passes this long befo
 BUILTIN_NAME = "worksheet.yaml"  # shipped in nnsolve/data; the same as problems/worksheet.yaml
 
 REQUIRED_KEYS = ("x", "y", "W1", "learning_rate")
-OPTIONAL_KEYS = ("title", "activation", "loss", "threshold", "bias", "train_bias", "points")
+OPTIONAL_KEYS = ("title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples")
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "squared_error"
 DEFAULT_THRESHOLD = 0.5
@@ -70,6 +70,8 @@ class Problem:
     source: str = "<problem>"  # the file name used in messages
     # points per answer when nnsolve check grades a sheet: (quantity name, points); others earn 1
     points: tuple[tuple[str, float], ...] = ()
+    # examples: several (x, y) for SGD step by step; x and y above are the first of them
+    examples: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
 
     @property
     def n_layers(self) -> int:
@@ -82,7 +84,11 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         """The normalised problem, as plain data (every default filled in)."""
-        d: dict[str, Any] = {"title": self.title, "x": self.x.tolist(), "y": self.y.tolist()}
+        d: dict[str, Any] = {"title": self.title}
+        if self.examples:
+            d["examples"] = [{"x": x.tolist(), "y": y.tolist()} for x, y in self.examples]
+        else:
+            d.update(x=self.x.tolist(), y=self.y.tolist())
         for l, W in enumerate(self.weights, start=1):
             d[f"W{l}"] = W.tolist()
         d.update(
@@ -123,7 +129,8 @@ def read_text_file(path: str, what: str = "file") -> str:
         raise ProblemError(f"cannot read: {e.strerror or e}", file=path) from None
     if len(data) > MAX_FILE_BYTES:
         raise ProblemError(
-            f"larger than {MAX_FILE_BYTES // (1 << 20)} MiB", file=path, fix=f"a {what} is a few kilobytes at most"
+            f"larger than {MAX_FILE_BYTES // (1 << 20)} MiB", file=path,
+            fix=f"{'an' if what[:1] in 'aeiou' else 'a'} {what} is a few kilobytes at most",
         )
     try:
         return data.decode("utf-8")
@@ -146,8 +153,13 @@ def compose_yaml(text: str, source: str) -> Optional[yaml.Node]:
     """The YAML node tree of text (safe: tags are only read, never constructed)."""
     try:
         return yaml.compose(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        pass
+    except yaml.YAMLError as e:
+        if "nesting depth" in str(e):  # libyaml's limit; the pure-Python parser would recurse for a second
+            mark = getattr(e, "problem_mark", None)
+            raise ProblemError(
+                "lists or mappings nested too deeply to read", file=source, line=mark.line + 1 if mark else None,
+                fix="a matrix is a list of lists, two levels deep",
+            ) from None
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
@@ -333,7 +345,13 @@ class _Reader:
                 weight_layers[int(m.group(1))] = name
             elif name not in REQUIRED_KEYS + OPTIONAL_KEYS:
                 raise self.error(key_node, _cut(name), "unknown key", self.key_fix(name))
+        if "examples" in entries:
+            both = [k for k in ("x", "y") if k in entries]
+            if both:
+                raise self.error(entries[both[0]][0], both[0], "is given beside examples", "give x and y, or a list of examples, not both")
         for name in REQUIRED_KEYS:
+            if name in ("x", "y") and "examples" in entries:
+                continue
             if name not in entries:
                 fixes = {
                     "x": "add the input, such as 'x: [2, 5]'",
@@ -360,12 +378,24 @@ class _Reader:
         train_bias = self.boolean(entries, "train_bias", True)
         if not bias and "train_bias" in entries:
             raise self.error(entries["train_bias"][0], "train_bias", "has no effect with 'bias: false'", "remove one of them")
-        x = self.vector(entries, "x", "inputs", "[2, 5]")
-        y = self.vector(entries, "y", "labels", "[1]")
+        examples = self.examples(entries) if "examples" in entries else ()
+        if examples:
+            (x, y, x_node, y_node), rest = examples[0], examples[1:]
+            entries = {**entries, "x": (x_node, x_node), "y": (y_node, y_node)}  # the first, for the checks below
+        else:
+            x = self.vector(entries, "x", "inputs", "[2, 5]")
+            y = self.vector(entries, "y", "labels", "[1]")
+            rest = ()
         weights = tuple(self.weights(entries, l, bias) for l in range(1, L + 1))
         self.check_shapes(entries, x, y, weights, bias)
         activations = self.activations(entries, L, len(y))
         loss = self.loss(entries, activations[-1], y)
+        for n, (x_n, y_n, x_node, y_node) in enumerate(rest, start=2):
+            if len(x_n) != len(x):
+                raise self.error(x_node, f"examples {n}: x", f"has {_count(len(x_n), 'input')}; example 1 has {len(x)}", "give every example the same inputs")
+            if len(y_n) != len(y):
+                raise self.error(y_node, f"examples {n}: y", f"has {_count(len(y_n), 'label')}; example 1 has {len(y)}", "give every example one label per output")
+            self.check_labels(loss, activations[-1], y_n, y_node, f"examples {n}: y")
         learning_rate = self.number(entries["learning_rate"][1], "learning_rate")
         if learning_rate <= 0:
             raise self.error(entries["learning_rate"][1], "learning_rate", f"is {learning_rate:g}; it must be positive", "use a step size such as 0.1 or 2")
@@ -398,7 +428,34 @@ class _Reader:
             title=title,
             source=self.source,
             points=points,
+            examples=tuple((_frozen(x_n), _frozen(y_n)) for x_n, y_n, _, _ in examples),
         )
+
+    def examples(self, entries) -> list:
+        """examples: a list of {x: [...], y: [...]}, each read as x and y are."""
+        node = entries["examples"][1]
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            raise self.error(node, "examples", "is not a list of examples", "write one '- {x: [2, 5], y: [1]}' per example")
+        result = []
+        for n, item in enumerate(node.value, start=1):
+            key = f"examples {n}"
+            if not isinstance(item, yaml.MappingNode):
+                raise self.error(item, key, "is not an example", "write it as {x: [2, 5], y: [1]}")
+            fields = self.mapping(item)
+            for name, (key_node, _) in fields.items():
+                if name not in ("x", "y"):
+                    raise self.error(key_node, f"{key}: {_cut(name)}", "unknown key", "an example has x and y only")
+            for name in ("x", "y"):
+                if name not in fields:
+                    raise self.error(item, f"{key}: {name}", "missing", "write it as {x: [2, 5], y: [1]}")
+            values = []
+            for name in ("x", "y"):
+                value_node = fields[name][1]
+                if isinstance(value_node, yaml.SequenceNode) and any(isinstance(i, yaml.SequenceNode) for i in value_node.value):
+                    raise self.error(value_node, f"{key}: {name}", "is a nested list", "write one flat list of numbers")
+                values.append(np.array(self.numbers(value_node, f"{key}: {name}"), dtype=np.float64))
+            result.append((values[0], values[1], fields["x"][1], fields["y"][1]))
+        return result
 
     def points(self, entries) -> tuple[tuple[str, float], ...]:
         """points: {quantity name: points}; the names are checked when a sheet is graded."""
@@ -566,12 +623,15 @@ class _Reader:
         if loss.outputs and output_activation not in loss.outputs:
             needs = " or ".join(loss.outputs)
             raise self.error(node, "loss", f"{name} needs outputs in (0, 1), but the output layer is {output_activation}", f"use activation {needs} on the output layer, or loss squared_error")
-        y_node = entries["y"][1]
-        if loss.outputs and np.any((y < 0) | (y > 1)):
-            raise self.error(y_node, "y", f"labels must lie in [0, 1] for {name}", "use 0/1 labels (one-hot for several classes)")
-        if name == "cross_entropy" and output_activation == "softmax" and abs(np.sum(y) - 1.0) > 1e-9:
-            raise self.error(y_node, "y", f"labels sum to {np.sum(y):g}; softmax outputs sum to 1", "give a one-hot label such as [0, 1, 0]")
+        self.check_labels(name, output_activation, y, entries["y"][1], "y")
         return name
+
+    def check_labels(self, name: str, output_activation: str, y: np.ndarray, y_node, key: str) -> None:
+        """Labels the loss can take: in [0, 1] for the cross-entropies, a distribution for softmax."""
+        if LOSSES[name].outputs and np.any((y < 0) | (y > 1)):
+            raise self.error(y_node, key, f"labels must lie in [0, 1] for {name}", "use 0/1 labels (one-hot for several classes)")
+        if name == "cross_entropy" and output_activation == "softmax" and abs(np.sum(y) - 1.0) > 1e-9:
+            raise self.error(y_node, key, f"labels sum to {np.sum(y):g}; softmax outputs sum to 1", "give a one-hot label such as [0, 1, 0]")
 
 
 def _count(n: int, noun: str) -> str:

@@ -107,6 +107,9 @@ class Catalog:
         r0 = first_row(p.bias)
         for l in range(L, 0, -1):
             W = p.weights[l - 1]
+            # the whole matrix dl/dW before any new weight of the layer, the whole new W after every
+            # dl/dW element: an answer is never graded before one it follows from; neither is listed
+            self._add(f"dl/dW{l}", f"dl/dW{l}", (), W.shape, listed=False)
             for r in range(W.shape[0]):
                 for c in range(W.shape[1]):
                     w = weight_name(l, r + r0, c + 1)
@@ -114,14 +117,12 @@ class Catalog:
                     self._add(f"d{alpha}/d{w}", f"input{l}", (r,), ())
                     self._add(f"dl/d{w}", f"dl/dW{l}", (r, c), ())
                     self._add(f"new {w}", f"new W{l}", (r, c), ())
+            self._add(f"new W{l}", f"new W{l}", (), W.shape, listed=False)
             if l > 1:  # dalpha^l_k / dbeta^(l-1)_j is the weight W^l[j,k]
                 for j in range(1, n[l - 1] + 1):
                     for k in range(1, n[l] + 1):
                         name = f"d{_neuron('alpha', l, k, n[l])}/d{_neuron('beta', l - 1, j, n[l - 1])}"
                         self._add(name, f"W{l}", (j - r0, k - 1), ())
-        for l in range(1, L + 1):  # whole matrices, accepted but not listed
-            self._add(f"dl/dW{l}", f"dl/dW{l}", (), p.weights[l - 1].shape, listed=False)
-            self._add(f"new W{l}", f"new W{l}", (), p.weights[l - 1].shape, listed=False)
 
     # -- reading --------------------------------------------------------------------------
 

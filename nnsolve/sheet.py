@@ -8,6 +8,7 @@ a sheet cannot make nnsolve open anything else.
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 from typing import Optional
@@ -16,7 +17,7 @@ import numpy as np
 import yaml
 
 from .errors import ProblemError
-from .problem import _TAG, _count, _Reader, compose_yaml, read_text_file, suggest
+from .problem import _TAG, _count, _cut, _Reader, _show, compose_yaml, read_text_file
 from .quantities import Catalog, Quantity
 
 SHEET_KEYS = ("problem", "student")
@@ -81,12 +82,29 @@ def _text(reader: _Reader, entries: dict, key: str) -> Optional[str]:
 
 def _beside(sheet: str, name: str, reader: _Reader, node) -> str:
     """The path of a problem file named by a sheet: a file in the sheet's own folder, or refused."""
-    if os.path.isabs(name) or os.path.normpath(name) != os.path.basename(name) or name in (".", ".."):
+    shown = _show(name)
+    plain = "\0" not in name and name not in (".", "..") and not os.path.isabs(name)
+    if not plain or os.path.normpath(name) != os.path.basename(name):
         raise reader.error(
-            node, "problem", f"{name!r} is not a file beside the sheet",
+            node, "problem", f"{shown} is not a file beside the sheet",
             "name a problem file in the sheet's folder, or give --problem FILE",
         )
     return os.path.join(os.path.dirname(sheet), name)
+
+
+def problem_path(raw: RawSheet) -> Optional[str]:
+    """The problem file the sheet names, checked on disk: a file in the sheet's own folder, not a
+    link out of it (None: the sheet names none). Only where --problem does not name one instead."""
+    if raw.problem is None:
+        return None
+    node = raw.entries["problem"][1]
+    shown = _show(os.path.basename(raw.problem))
+    folder = os.path.dirname(raw.problem)
+    if os.path.dirname(os.path.realpath(raw.problem)) != os.path.realpath(folder or "."):
+        raise raw.reader.error(node, "problem", f"{shown} leads out of the sheet's folder (a link)", "copy the problem file beside the sheet, or give --problem FILE")
+    if not os.path.isfile(raw.problem):
+        raise raw.reader.error(node, "problem", f"there is no problem file {shown} beside the sheet", "copy it there, or give --problem FILE")
+    return raw.problem
 
 
 def bind(raw: RawSheet, catalog: Catalog) -> Sheet:
@@ -98,15 +116,22 @@ def bind(raw: RawSheet, catalog: Catalog) -> Sheet:
             continue  # a blank answer is not graded
         q = catalog.find(name)
         if q is None:
-            raise raw.reader.error(key_node, name, "is not a quantity of this problem", suggest(name, catalog.names()) + "; nnsolve check --template lists them all")
-        where, whole = f"{q.base}{q.index}", f"{q.base}()"
+            close = difflib.get_close_matches(name, list(catalog.by_name), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            if {"x", "W1"} <= set(raw.entries):
+                raise raw.reader.error(None, "", "is a problem file, not an answer sheet", "give the answer sheet, or name this file with --problem")
+            raise raw.reader.error(key_node, _cut(name), "is not a quantity of this problem", f"{hint}nnsolve check --template lists them all")
+        # two names of one value (y_hat and beta2; beta1 and beta1_2): a chain-rule factor that
+        # is an input or a weight shares its value with other factors but is its own answer
+        shared = q.base.startswith(("input", "W"))
+        where, whole = (q.name, q.name) if shared else (f"{q.base}{q.index}", f"{q.base}()")
         earlier = seen.get(where) or seen.get(whole)
         if earlier is None and q.index == ():  # the whole, after one of its elements
             earlier = next((n for k, n in seen.items() if k.startswith(q.base + "(")), None)
         if earlier is not None:
-            raise raw.reader.error(key_node, name, f"answers a value that {earlier} answers too", "keep one answer for each value")
-        seen[where] = name
-        answers.append(Answer(q, _value(raw.reader, value_node, name, q), key_node.start_mark.line + 1))
+            raise raw.reader.error(key_node, q.name, f"answers a value that {earlier} answers too", "keep one answer for each value")
+        seen[where] = q.name
+        answers.append(Answer(q, _value(raw.reader, value_node, q.name, q), key_node.start_mark.line + 1))
     answers.sort(key=lambda a: a.quantity.order)
     return Sheet(raw.source, raw.student, tuple(answers))
 

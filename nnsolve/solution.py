@@ -8,6 +8,7 @@ solution of the same problem beside them, so that a renderer can say how far the
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping, Optional
 
@@ -95,12 +96,16 @@ def _element(name: str, shape: tuple[int, ...], k: int, bias: bool) -> str:
 
 
 def solve(
-    problem: Problem, rounding: Optional[Rounding] = None, given: Optional[Mapping[str, np.ndarray]] = None
+    problem: Problem,
+    rounding: Optional[Rounding] = None,
+    given: Optional[Mapping[str, np.ndarray]] = None,
+    finite: bool = True,
 ) -> Solution:
     """Forward pass, loss, backpropagation (all derivatives first), then the update; with
     rounding, every intermediate is rounded before the next step uses it, as by hand; with
     given values (network names -> arrays, NaN where not given), each given value replaces the
-    computed one and everything after it follows from it."""
+    computed one and everything after it follows from it. finite=False lets values overflow
+    (a student's own numbers, which may be anything) rather than raise SolveError."""
     exact = solve(problem) if rounding is not None else None  # first, so an overflow reads as before
     rnd = rounding.apply if rounding is not None else None
     keep = rnd or (lambda values: values)
@@ -144,9 +149,11 @@ def solve(
             dl_dbeta=bwd.grad_betas[i],
         )
         for name in ("alpha", "beta", "delta", "grad_W", "updated_W"):
-            _check_finite(getattr(layer, name), name, l, problem)
+            if finite:
+                _check_finite(getattr(layer, name), name, l, problem)
         layers.append(layer)
-    _check_finite(np.array(loss_value), "loss", None, problem)
+    if finite:
+        _check_finite(np.array(loss_value), "loss", None, problem)
 
     y_hat = fwd.y_hat
     if problem.activations[-1] == "softmax":
@@ -166,6 +173,36 @@ def solve(
         exact=exact,
         computed=computed,
     )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of SGD over a problem's examples: which, and its whole solution."""
+
+    epoch: int  # from 1
+    example: int  # from 1
+    solution: Solution
+
+
+def solve_steps(problem: Problem, epochs: int = 1, rounding: Optional[Rounding] = None) -> list[Step]:
+    """Stochastic gradient descent step by step: one update per example, in order, each step
+    starting from the weights the step before it left; the pass repeated for each epoch."""
+    examples = problem.examples or ((problem.x, problem.y),)
+    weights = problem.weights
+    steps = []
+    for epoch in range(1, epochs + 1):
+        for n, (x, y) in enumerate(examples, start=1):
+            one = dataclasses.replace(problem, x=x, y=y, weights=weights, examples=())
+            solution = solve(one, rounding)
+            steps.append(Step(epoch, n, solution))
+            weights = tuple(_frozen(s.updated_W) for s in solution.layers)
+    return steps
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    values = np.array(values, dtype=np.float64)
+    values.setflags(write=False)
+    return values
 
 
 def _taker(given: Mapping[str, np.ndarray], computed: dict[str, np.ndarray]):

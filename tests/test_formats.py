@@ -161,6 +161,23 @@ def test_output_errors(tmp_path):
     assert_usage_error(invoke("run", "--format", "pdf"), "'pdf'")
 
 
+def test_links_and_devices_are_never_replaced(tmp_path):
+    """-o /dev/null with --force once renamed a file over the device: never again."""
+    import os as _os
+
+    target = tmp_path / "real.md"
+    target.write_text("keep\n")
+    link = tmp_path / "link.md"
+    link.symlink_to(target)
+    assert_usage_error(invoke("run", "--format", "markdown", "-o", str(link), "--force"), "is a link, a device or a pipe")
+    assert link.is_symlink() and target.read_text() == "keep\n"
+    fifo = tmp_path / "pipe"
+    _os.mkfifo(fifo)
+    assert_usage_error(invoke("run", "-o", str(fifo), "--force"), "not a file")
+    assert_usage_error(invoke("run", "-o", "/dev/null", "--force"), "not a file")
+    assert _os.path.exists("/dev/null") and not _os.path.isfile("/dev/null")
+
+
 def test_read_only_folder_leaves_no_file(tmp_path):
     if os.geteuid() == 0:
         pytest.skip("root writes into read-only folders")

@@ -150,6 +150,8 @@ def test_paths_sum_to_the_gradient_of_run_for_every_weight(seed):
 def test_grad_json_equals_run_json_on_every_problem_file():
     for path in PROBLEM_FILES:
         run = run_json(str(path))
+        if run["schema"] == "nnsolve.steps/1":
+            run = run["steps"][0]  # grad works on the first example, the first step
         validator = jsonschema.Draft7Validator(schema("grad"))
         for w in json.loads(invoke("grad", "--all", str(path), "--json").stdout)["weights"]:
             g = grad_json(w["weight"], str(path))

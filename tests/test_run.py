@@ -85,6 +85,10 @@ def test_builtin_worksheet_matches_problems_folder():
 @pytest.mark.parametrize("path", PROBLEM_FILES, ids=lambda p: p.name)
 def test_json_validates_against_shipped_schema(path):
     data = run_json(str(path))
+    if data["schema"] == "nnsolve.steps/1":  # a problem with examples: SGD step by step
+        jsonschema.Draft7Validator(schema("steps")).validate(data)
+        data = data["steps"][0]
+        del data["epoch"], data["example"]
     jsonschema.Draft7Validator(schema("solution")).validate(data)
     assert data["schema"] == "nnsolve.solution/1"
     n_layers = len(data["shapes"])

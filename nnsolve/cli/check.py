@@ -50,43 +50,76 @@ def check(sheets, problem_file, rtol, atol, sig, no_ecf, partial, as_json, grade
         raise click.UsageError("give one or more answer sheets (files, folders or patterns), or --template")
     if force and not gradescope:
         raise click.UsageError("--force is for --gradescope")
-    paths = expand(sheets)
+    paths, found = expand(sheets)
     tolerance = Tolerance(rtol, atol, sig)
-    rows = grade_all(paths, problem_file, tolerance, not no_ecf, partial)
+    read = read_all(paths, problem_file, found)
+    if not read:
+        raise click.UsageError(f"{' '.join(sheets)}: no answer sheets, only the problem file they answer")
+    targets = gradescope_targets([path for path, _ in read], gradescope, force) if gradescope else None
+    rows = grade_all(read, problem_file, tolerance, not no_ecf, partial)
     write_results(rows, tolerance, not no_ecf, as_json, digits)
-    if gradescope:
-        write_gradescope(rows, tolerance, gradescope, force)
+    if targets:
+        write_gradescope(rows, tolerance, targets, force)
     ctx = click.get_current_context()
     if any(error is not None for _, _, error in rows):
         ctx.exit(EXIT_USAGE)
     ctx.exit(EXIT_FOUND if any(r.first_wrong for _, r, e in rows if e is None) else EXIT_OK)
 
 
-def expand(patterns) -> list[str]:
-    """Sheets from files, folders (their .yaml files, sorted) and glob patterns, in order, once each."""
+def expand(patterns) -> tuple[list[str], set[str]]:
+    """Sheets from files, folders (their .yaml files, sorted) and glob patterns, in order, once
+    each; and which of them a folder or a pattern found rather than the command line named."""
     paths: list[str] = []
+    seen: set[str] = set()
+    found: set[str] = set()
     for pattern in patterns:
         if os.path.isdir(pattern):
-            found = sorted(glob.glob(os.path.join(glob.escape(pattern), "*.yaml")) + glob.glob(os.path.join(glob.escape(pattern), "*.yml")))
-            if not found:
+            matches = sorted(glob.glob(os.path.join(glob.escape(pattern), "*.yaml")) + glob.glob(os.path.join(glob.escape(pattern), "*.yml")))
+            if not matches:
                 raise click.UsageError(f"{pattern}: a folder with no .yaml answer sheets")
         elif glob.has_magic(pattern) and not os.path.exists(pattern):
-            found = sorted(glob.glob(pattern))
-            if not found:
+            matches = sorted(glob.glob(pattern))
+            if not matches:
                 raise click.UsageError(f"{pattern}: no file matches")
         else:
-            found = [pattern]
-        paths.extend(p for p in found if p not in paths)
-    return paths
+            matches = []
+            if pattern not in seen:
+                paths.append(pattern)
+                seen.add(pattern)
+        for path in matches:
+            if path not in seen:
+                paths.append(path)
+                seen.add(path)
+                found.add(path)
+    return paths, found
 
 
-def grade_all(paths, problem_file, tolerance, carry_forward: bool, partial: float):
-    """(sheet, report, error) for every sheet; a sheet that cannot be read gets its error."""
+def read_all(paths, problem_file, found=frozenset()) -> list:
+    """(path, RawSheet or the error reading it) for every sheet. A problem file that a folder or
+    a pattern found beside the sheets (the file their `problem:` names, or --problem) is left out:
+    it is not a sheet."""
+    from ..errors import NnsolveError
+    from ..sheet import read_raw_sheet
+
+    read = []
+    for path in paths:
+        try:
+            read.append((path, read_raw_sheet(path)))
+        except NnsolveError as e:
+            read.append((path, str(e)))
+    problems = {os.path.realpath(raw.problem) for _, raw in read if not isinstance(raw, str) and raw.problem}
+    if problem_file:
+        problems.add(os.path.realpath(problem_file))
+    return [(path, raw) for path, raw in read if not (path in found and os.path.realpath(path) in problems)]
+
+
+def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float):
+    """(sheet, report, error) for every sheet read; a sheet that cannot be read or graded gets its error."""
     from ..check import grade
     from ..errors import NnsolveError
     from ..problem import load_problem
     from ..quantities import Catalog
-    from ..sheet import bind, read_raw_sheet
+    from ..sheet import bind, problem_path
     from ..solution import solve
 
     problems: dict = {}  # path -> (problem, catalog, key, points), each read and solved once
@@ -97,22 +130,31 @@ def grade_all(paths, problem_file, tolerance, carry_forward: bool, partial: floa
             catalog = Catalog(problem)
             for name, _ in problem.points:
                 if catalog.find(name) is None:
-                    raise NnsolveError("is not a quantity of this problem", file=problem.source, key=f"points: {name}", fix="use a name that nnsolve check --template lists")
+                    raise NnsolveError("is not a quantity of this problem", file=problem.source, key=f"points: {name}", fix=suggest_name(name, catalog))
             problems[path] = (problem, catalog, solve(problem), dict(problem.points))
         return problems[path]
 
+    if problem_file:
+        problem_for(problem_file)  # the instructor's problem: an error in it stops everything, at once
     rows = []
-    for path in paths:
+    for path, raw in read:
+        if isinstance(raw, str):
+            rows.append((path, None, raw))
+            continue
         try:
-            raw = read_raw_sheet(path)
-            problem, catalog, key, points = problem_for(problem_file or raw.problem)
+            problem, catalog, key, points = problem_for(problem_file or problem_path(raw))
             report = grade(problem, bind(raw, catalog), tolerance, carry_forward, points, partial, key)
             rows.append((path, report, None))
         except NnsolveError as e:
-            if problem_file and e.file == problem_file:
-                raise  # the instructor's problem, not the student's sheet: stop
             rows.append((path, None, str(e)))
     return rows
+
+
+def suggest_name(name: str, catalog) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(catalog.by_name), n=1, cutoff=0.6)
+    return (f"did you mean '{close[0]}'? " if close else "") + "nnsolve check --template lists the names"
 
 
 def write_results(rows, tolerance, carry_forward: bool, as_json: bool, digits: int) -> None:
@@ -133,23 +175,53 @@ def write_results(rows, tolerance, carry_forward: bool, as_json: bool, digits: i
             click.echo(f"nnsolve: error: {error}", err=True)
 
 
-def write_gradescope(rows, tolerance, path: str, force: bool) -> None:
+def gradescope_targets(sheets, path: str, force: bool) -> dict:
+    """sheet -> the results.json file it gets, every one checked before anything is graded:
+    PATH itself for one sheet, PATH/SHEET.json in a folder for several (or when PATH is a folder)."""
+    from ..files import check_target
+
+    folder = len(sheets) != 1 or os.path.isdir(path) or path.endswith(("/", os.sep))
+    if not folder:
+        check_target(path, force, "--gradescope")
+        return {sheets[0]: path}
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise click.UsageError(f"--gradescope {path}: with several sheets, give a folder")
+    targets: dict = {}
+    owner: dict = {}
+    for sheet in sheets:
+        target = os.path.join(path, os.path.splitext(os.path.basename(sheet))[0] + ".json")
+        if target in owner:
+            raise click.UsageError(f"--gradescope: {owner[target]} and {sheet} would both write {target}; rename one")
+        owner[target] = sheet
+        if os.path.isdir(path):
+            check_target(target, force, "--gradescope")
+        targets[sheet] = target
+    return targets
+
+
+def write_gradescope(rows, tolerance, targets: dict, force: bool) -> None:
+    """Gradescope's results.json for every sheet; one that could not be read scores 0 and says why."""
     from ..files import write_text_atomic
     from ..render.json import dumps, gradescope_dict
 
-    graded = [(sheet, report) for sheet, report, error in rows if error is None]
+    for sheet, report, error in rows:
+        target = targets[sheet]
+        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+        if error is None:
+            data = gradescope_dict(report, tolerance)
+        else:
+            data = {
+                "score": 0.0,
+                "output": f"Your answer sheet could not be graded: {error}",
+                "visibility": "visible",
+                "stdout_visibility": "hidden",
+                "tests": [],
+            }
+        write_text_atomic(target, dumps(data), force)
     if len(rows) == 1:
-        if graded:
-            write_text_atomic(path, dumps(gradescope_dict(graded[0][1], tolerance)), force)
-            click.echo(f"nnsolve: wrote {path}", err=True)
-        return
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise click.UsageError(f"--gradescope {path}: with several sheets, give a folder")
-    os.makedirs(path, exist_ok=True)
-    for sheet, report in graded:
-        name = os.path.splitext(os.path.basename(sheet))[0] + ".json"
-        write_text_atomic(os.path.join(path, name), dumps(gradescope_dict(report, tolerance)), force)
-    click.echo(f"nnsolve: wrote {len(graded)} results to {path}", err=True)
+        click.echo(f"nnsolve: wrote {targets[rows[0][0]]}", err=True)
+    else:
+        click.echo(f"nnsolve: wrote {len(rows)} results to {os.path.dirname(targets[rows[0][0]]) or '.'}", err=True)
 
 
 def blank_sheet(problem_file) -> str:

@@ -78,25 +78,32 @@ def make_given(problem, given) -> "dict | None":
     from ..check import overrides
     from ..errors import NnsolveError
     from ..quantities import Catalog
-    from ..sheet import bind, parse_raw_sheet
+    from ..sheet import SHEET_KEYS, bind, parse_raw_sheet
 
     catalog = Catalog(problem)
     answers = []
     for text in given:
         name, sep, value = text.partition("=")
-        if not sep or not name.strip() or not value.strip():
+        if not sep or not name.strip() or not value.strip() or "\n" in text or "\r" in text:
             raise click.UsageError(f"--given {text!r}: write NAME=VALUE, such as beta1=[0.5,0.999]")
         try:
-            answers += bind(parse_raw_sheet(f"{name.strip()}: {value.strip()}\n", "--given"), catalog).answers
+            if name.strip() in SHEET_KEYS:  # a sheet's problem: and student: are not values
+                raise NnsolveError("is not a quantity", fix="give alpha, beta, y_hat, dl/dy_hat, dy_hat/dalpha, dbeta/dalpha, delta or dl/dW")
+            found = bind(parse_raw_sheet(f"{name.strip()}: {value.strip()}\n", "--given"), catalog).answers
         except NnsolveError as e:
             raise click.UsageError(f"--given {text!r}: {e.message}" + (f"; {e.fix}" if e.fix else "")) from None
-    for a in answers:
-        if not a.quantity.overridable:
-            raise click.UsageError(
-                f"--given {a.quantity.name}: nothing after it is computed from it; give alpha, beta, y_hat, "
-                "dl/dy_hat, dy_hat/dalpha, dbeta/dalpha, delta or dl/dW"
-            )
-    return overrides(problem, ((a.quantity, a.value) for a in answers))
+        for a in found:
+            q = a.quantity
+            if not q.overridable:
+                raise click.UsageError(
+                    f"--given {q.name}: nothing after it is computed from it; give alpha, beta, y_hat, "
+                    "dl/dy_hat, dy_hat/dalpha, dbeta/dalpha, delta or dl/dW"
+                )
+            twice = next((t for t, b in answers if b.quantity.base == q.base and (b.quantity.index == q.index or () in (b.quantity.index, q.index))), None)
+            if twice is not None:
+                raise click.UsageError(f"--given {name.strip()}: --given {twice} gives it already; give each value once")
+            answers.append((name.strip(), a))
+    return overrides(problem, ((a.quantity, a.value) for _, a in answers))
 
 
 def make_rounding(round_decimals, round_sig, round_mode):

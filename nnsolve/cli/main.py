@@ -11,9 +11,12 @@ from .. import __version__
 from ..errors import NnsolveError
 from .common import EXIT_OK, EXIT_USAGE
 from .check import check
+from .draw import draw
 from .grad import grad
+from .new import new
 from .run import run
 from .schema import schema
+from .train import train
 
 
 def fail(message: str) -> "NoReturn":  # noqa: F821
@@ -64,7 +67,7 @@ def cli():
     """
 
 
-for command in (run, grad, check, schema):
+for command in (run, grad, check, draw, train, new, schema):
     cli.add_command(command)
 
 

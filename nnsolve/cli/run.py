@@ -1,4 +1,4 @@
-"""`nnsolve run`: every step of one solve."""
+"""`nnsolve run`: every step of one solve, or of SGD over a problem's examples."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from .common import emit, given_option, make_given, make_rounding, output_option
 
 @click.command()
 @problem_argument
-@output_options("nnsolve.solution/1")
+@output_options("nnsolve.solution/1; nnsolve.steps/1 for several SGD steps")
 @rounding_options
 @given_option
-def run(file, output_format, as_json, digits, fragment, output, force, round_decimals, round_sig, round_mode, given):
+@click.option("--epochs", type=click.IntRange(1, 1000), default=1, show_default=True, metavar="N", help="Repeat the pass over the problem's examples N times, one SGD step per example.")
+def run(file, output_format, as_json, digits, fragment, output, force, round_decimals, round_sig, round_mode, given, epochs):
     """Solve FILE: forward pass, loss, backpropagation and update.
 
     FILE is a problem in YAML (see problems/); without it, the built-in worksheet.
-    The output follows the worksheet's questions in order, in its notation.
+    The output follows the worksheet's questions in order, in its notation. A problem with
+    `examples:` (or --epochs above 1) is worked as SGD step by step: one update per example,
+    in order, each step with its whole working and the weights it leaves for the next.
 
     \b
     Examples:
@@ -24,13 +27,32 @@ def run(file, output_format, as_json, digits, fragment, output, force, round_dec
       nnsolve run --json
       nnsolve run --format latex -o key.tex
       nnsolve run --round 3                # as worked by hand, to 3 decimals
+      nnsolve run problems/sgd_steps.yaml --epochs 2
     """
     chosen = resolve_format(output_format, as_json, fragment, output, force)
     rounding = make_rounding(round_decimals, round_sig, round_mode)
     from ..problem import load_problem
-    from ..solution import solve
+    from ..solution import solve, solve_steps
 
     problem = load_problem(file)
+    if problem.examples or epochs > 1:
+        if given:
+            raise click.UsageError("--given works on one step; drop --epochs, or give a problem with one x and y")
+        steps = solve_steps(problem, epochs, rounding)
+
+        def document(digits):
+            from ..render.document import steps_document
+
+            return steps_document(problem, steps, digits)
+
+        def data():
+            from ..render.json import steps_dict
+
+            return steps_dict(problem, steps)
+
+        emit(chosen, digits, fragment, output, force, document, data)
+        return
+
     solution = solve(problem, rounding, make_given(problem, given))
 
     def document(digits):

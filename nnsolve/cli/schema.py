@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-SCHEMAS = ("solution", "problem", "grad", "grad-all")
+SCHEMAS = ("solution", "steps", "problem", "grad", "grad-all", "check", "train")
 
 
 @click.command()
@@ -14,9 +14,12 @@ def schema(name):
 
     \b
     solution  the output of `nnsolve run --json`
+    steps     the output of `nnsolve run --json` for SGD over several examples
     problem   problem files (point your editor's YAML support at it)
     grad      the output of `nnsolve grad REF --json`
     grad-all  the output of `nnsolve grad --all --json`
+    check     one line of `nnsolve check --json` (JSON Lines, one per sheet)
+    train     one line of `nnsolve train --json` (JSON Lines, one per epoch)
     """
     from importlib import resources
 

@@ -36,6 +36,7 @@ Parts = tuple[Inline, ...]
 @dataclass(frozen=True)
 class Heading:
     parts: Parts
+    level: int = 1  # 0: a part of its own (one SGD step); 1: a section
 
 
 @dataclass(frozen=True)
@@ -380,6 +381,22 @@ def solution_document(solution: Solution, digits: int) -> Document:
     return SolutionDocument(solution, digits).build()
 
 
+def steps_document(problem, steps, digits: int) -> Document:
+    """SGD step by step: each step's whole working, then the weights it leaves for the next."""
+    per_epoch = len(problem.examples) or 1
+    blocks: list[Block] = [Para((f"Stochastic gradient descent: {len(steps)} steps, one update per example "
+                                 f"({per_epoch} examples a pass, {len(steps) // per_epoch} "
+                                 f"epoch{'s' if len(steps) // per_epoch != 1 else ''}); each step starts from the weights "
+                                 "the step before it left.",))]
+    for n, step in enumerate(steps, start=1):
+        p = step.solution.problem
+        blocks.append(Heading((f"Step {n} of {len(steps)}: epoch {step.epoch}, example {step.example}: ",
+                               M(f"x = [{', '.join(fmt(v, digits) for v in p.x)}]"), ", ",
+                               M(f"y = [{', '.join(fmt(v, digits) for v in p.y)}]")), level=0))
+        blocks.extend(solution_document(step.solution, digits).blocks)
+    return Document(problem.title, tuple(blocks))
+
+
 # -- nnsolve grad --------------------------------------------------------------------------
 
 
@@ -400,6 +417,9 @@ class GradDocument(SolutionDocument):
     def build(self) -> Document:
         g = self.g
         blocks: list[Block] = [Heading((M(f"dl/d{g.weight}"), ": the chain rule for ", M(g.weight), f" = {self.f(g.value)}"))]
+        if self.p.examples:
+            blocks.append(Para((f"The problem has {len(self.p.examples)} examples; this is the first step, on the first: ",
+                                M(f"x = [{', '.join(self.f(v) for v in self.p.x)}]"), ".")))
         blocks.extend(self.given_note())
         blocks.extend(self.rounding_note())
         blocks.extend(self.paths_text())
@@ -516,6 +536,9 @@ def check_document(report, tolerance, digits: int) -> Document:
         if g.verdict == "wrong":
             if g.departure is None:
                 notes.append(Para((M(g.quantity), " is wrong: your working first leaves the key here.")))
+            elif not g.carry_forward:
+                notes.append(Para((M(g.quantity), " is wrong (your working first left the key at ", M(g.departure),
+                                   "; errors are not carried forward).")))
             else:
                 notes.append(Para((M(g.quantity), " is wrong, and not right from your own earlier answers either "
                                    "(they first left the key at ", M(g.departure), ").")))

@@ -54,6 +54,21 @@ def solution_dict(solution: Solution) -> dict[str, Any]:
     }
 
 
+STEPS_SCHEMA_ID = "nnsolve.steps/1"
+
+
+def steps_dict(problem, steps) -> dict[str, Any]:
+    """SGD step by step: every step's solution (as `run --json` gives one), then the final weights."""
+    per_epoch = len(problem.examples) or 1
+    return {
+        "schema": STEPS_SCHEMA_ID,
+        "problem": problem.as_dict(),
+        "epochs": len(steps) // per_epoch,
+        "steps": [{"epoch": step.epoch, "example": step.example, **solution_dict(step.solution)} for step in steps],
+        "final": {f"W{s.layer}": s.updated_W.tolist() for s in steps[-1].solution.layers},
+    }
+
+
 def rounding_dict(solution: Solution) -> Optional[dict[str, Any]]:
     """How the working was rounded, and how far that took it from the exact result; None if exact."""
     if solution.rounding is None:

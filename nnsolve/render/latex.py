@@ -73,7 +73,7 @@ def body(document: doc.Document) -> str:
         out.append(f"\\section*{{{tex_text(document.title)}}}")
     for block in document.blocks:
         if isinstance(block, doc.Heading):
-            out.append(f"\\subsection*{{{line(block.parts)}}}")
+            out.append(f"\\{'sub' if block.level else ''}section*{{{line(block.parts)}}}")
         elif isinstance(block, doc.Para):
             out.append(line(block.parts))
         elif isinstance(block, doc.Equations):

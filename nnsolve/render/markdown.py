@@ -48,7 +48,7 @@ def write(document: doc.Document) -> str:
         out.append(f"# {inline(document.title)}")
     for block in document.blocks:
         if isinstance(block, doc.Heading):
-            out.append(f"## {line(block.parts)}")
+            out.append(f"{'#' * (block.level + 1)} {line(block.parts)}")
         elif isinstance(block, doc.Para):
             out.append(line(block.parts))
         elif isinstance(block, doc.Equations):

@@ -44,7 +44,9 @@ class _Writer:
             if isinstance(block, doc.Heading):
                 if n or document.title:
                     yield Text("")
-                yield Text(line(block.parts), style="bold underline")
+                if block.level == 0:  # a part of its own: set off by a rule
+                    yield Text("=" * 60 if self.box is None else "━" * 60)
+                yield Text(line(block.parts), style="bold underline" if block.level else "bold reverse")
             elif isinstance(block, doc.Para):
                 yield Text(line(block.parts))
             elif isinstance(block, doc.Equations):

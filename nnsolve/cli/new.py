@@ -1,0 +1,211 @@
+"""`nnsolve new`: seeded problem variants for a class, their keys, and quiz exports."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import click
+
+KEY_FORMATS = ("markdown", "latex")
+
+
+@click.command()
+@click.option("--layers", default=None, metavar="N0,N1,...,NL", help="Sizes: inputs, hidden layers, outputs (default 2,2,1, the worksheet's).")
+@click.option("--activation", default=None, metavar="NAME[,NAME...]", help="One activation for every layer, or one per layer (default sigmoid).")
+@click.option("--loss", default=None, metavar="NAME", help="squared_error (default), mse, binary_cross_entropy or cross_entropy.")
+@click.option("--from", "from_file", type=click.Path(dir_okay=False), metavar="FILE", help="Make variants of FILE: its sizes, activations, loss, learning rate and style of numbers.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="The same seed gives byte-identical files.")
+@click.option("--count", type=click.IntRange(1, 100_000), default=1, show_default=True, metavar="N", help="How many variants; more than one needs --out.")
+@click.option("--out", type=click.Path(file_okay=False), metavar="DIR", help="Write variant-001.yaml, variant-001.key.yaml, ... into DIR (new or empty).")
+@click.option("--decimals", type=click.IntRange(0, 1), default=None, help="0: small integers (default); 1: numbers with one decimal.")
+@click.option("--keys", "key_format", type=click.Choice(KEY_FORMATS), default=None, help="Also write each variant's answer key as variant-001.key.md or .tex.")
+@click.option("--moodle", type=click.Path(dir_okay=False), metavar="FILE", help="Write the variants' questions as Moodle XML (one numerical question per asked quantity per variant).")
+@click.option("--prairielearn", type=click.Path(file_okay=False), metavar="DIR", help="Write a PrairieLearn question folder whose server.py picks among the variants.")
+@click.option("--questions", default=None, metavar="NAME[,NAME...]", help="The quantities Moodle and PrairieLearn ask (default: each alpha and beta, y_hat, the loss, two gradients and updates).")
+@click.option("--rtol", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Relative tolerance of the quiz answers.")
+@click.option("--atol", type=click.FloatRange(0), default=1e-4, show_default=True, help="Absolute tolerance floor of the quiz answers: max(atol, rtol |answer|).")
+@click.option("--force", is_flag=True, help="Write into a folder or over files that already exist.")
+def new(layers, activation, loss, from_file, seed, count, out, decimals, key_format, moodle, prairielearn, questions, rtol, atol, force):
+    """Make problem variants for a class, each with its answer key.
+
+    Numbers are small integers (or one-decimal numbers) a student can work by hand; a draw is
+    rejected when every ReLU of a layer is dead, a gradient is zero or below 1e-6 (a saturated
+    sigmoid), the predicted class is a tie, or it repeats an earlier variant. One variant
+    without --out is printed; with --out DIR each variant-NNN.yaml gets its key
+    variant-NNN.key.yaml, an answer sheet that `nnsolve check` grades as it stands.
+
+    \b
+    Examples:
+      nnsolve new --seed 7
+      nnsolve new --seed 1 --count 30 --out class/ --keys markdown
+      nnsolve new --from problems/deep_tanh_relu.yaml --count 5 --out deep/ --moodle deep.xml
+    """
+    from ..variants import TooManyRejections, generate
+
+    if count > 1 and not out:
+        raise click.UsageError("--count above 1 needs --out DIR for the files")
+    if key_format and not out:
+        raise click.UsageError("--keys writes beside the variants: give --out DIR")
+    shape = make_shape(layers, activation, loss, from_file, decimals)
+    try:
+        problems, rejected = generate(shape, count, seed)
+    except TooManyRejections as e:
+        raise click.UsageError(
+            f"only {e.made} of {count} variants after {sum(e.rejected.values())} rejected draws "
+            f"({describe(e.rejected)}); try other sizes or activations"
+        ) from None
+    files = variant_files(problems, key_format, seed, bool(out))
+    if not out and not moodle and not prairielearn:
+        click.echo(files[0][1], nl=False)
+    if out:
+        write_folder(out, files, force)
+    exports(problems, questions, moodle, prairielearn, rtol, atol, force, seed, shape.title)
+    where = f" in {out}" if out else ""
+    click.echo(f"nnsolve: made {count} variant{'s' if count != 1 else ''}{where} (seed {seed}); "
+               f"rejected {sum(rejected.values())} draws{': ' + describe(rejected) if rejected else ''}", err=True)
+
+
+def describe(rejected) -> str:
+    return ", ".join(f"{n} {reason}" for reason, n in sorted(rejected.items(), key=lambda item: (-item[1], item[0])))
+
+
+def make_shape(layers, activation, loss, from_file, decimals):
+    """The Shape the options ask for, checked as a problem file would be."""
+    from ..errors import NnsolveError
+    from ..problem import load_problem, parse_problem
+    from ..variants import Shape
+
+    if from_file:
+        if layers or activation or loss:
+            raise click.UsageError("--from takes its sizes, activations and loss from FILE; drop --layers, --activation and --loss")
+        shape = Shape.of(load_problem(from_file))
+        return shape if decimals is None else dataclasses.replace(shape, decimals=decimals)
+    sizes = parse_sizes(layers or "2,2,1")
+    names = [a.strip() for a in (activation or "sigmoid").split(",")]
+    # a problem of this shape, read as a file would be, so every rule and message is the reader's
+    text = "\n".join(
+        [f"x: [{', '.join(['1'] * sizes[0])}]", f"y: [{', '.join(['0'] * (sizes[-1] - 1) + ['1'])}]"]
+        + [f"W{l}: [{', '.join(['[' + ', '.join(['1'] * sizes[l]) + ']'] * (sizes[l - 1] + 1))}]" for l in range(1, len(sizes))]
+        + [f"activation: [{', '.join(names)}]" if len(names) > 1 else f"activation: {names[0]}", f"loss: {loss or 'squared_error'}", "learning_rate: 1"]
+    )
+    try:
+        problem = parse_problem(text, source="nnsolve new")
+    except NnsolveError as e:
+        raise click.UsageError(f"{e.key}: {e.message}" + (f"; {e.fix}" if e.fix else "")) from None
+    return Shape(tuple(sizes), problem.activations, problem.loss, decimals=decimals or 0, title="Neural network")
+
+
+def parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise click.UsageError(f"--layers {text!r}: write the sizes as whole numbers, such as 2,2,1") from None
+    if len(sizes) < 2:
+        raise click.UsageError(f"--layers {text!r}: give the inputs and the outputs at least, such as 2,1")
+    if any(n < 1 for n in sizes):
+        raise click.UsageError(f"--layers {text!r}: every layer needs at least one neuron")
+    if any(n > 16 for n in sizes) or len(sizes) > 6:
+        raise click.UsageError(f"--layers {text!r}: at most 16 neurons a layer and 5 layers, to stay workable by hand")
+    return sizes
+
+
+def variant_files(problems, key_format, seed: int, with_keys: bool):
+    """(file name, text) for every variant, its key sheet and its key document."""
+    from ..render.answer_sheet import key_sheet
+    from ..render.problem_file import problem_yaml
+    from ..solution import solve
+
+    files = []
+    for n, problem in enumerate(problems, start=1):
+        stem = f"variant-{n:03d}"
+        files.append((f"{stem}.yaml", problem_yaml(
+            comments=[f"{stem}: made by nnsolve new --seed {seed}" + (f"; its key is {stem}.key.yaml" if with_keys else "")],
+            title=problem.title, x=problem.x, y=problem.y, weights=problem.weights, activations=problem.activations,
+            loss=problem.loss, learning_rate=problem.learning_rate, threshold=problem.threshold,
+            bias=problem.bias, train_bias=problem.train_bias,
+        )))
+        solution = solve(problem)
+        files.append((f"{stem}.key.yaml", key_sheet(solution, f"{stem}.yaml", [f"The key of {stem}: `nnsolve check {stem}.key.yaml`"])))
+        if key_format:
+            from ..render import document, latex, markdown
+
+            doc = document.solution_document(solution, 8)
+            text = markdown.write(doc) if key_format == "markdown" else latex.write(doc)
+            files.append((f"{stem}.key.{'md' if key_format == 'markdown' else 'tex'}", text))
+    return files
+
+
+def write_folder(out: str, files, force: bool) -> None:
+    """Every file into out at once: written into a new folder beside it, then renamed, so a
+    failure leaves nothing half-written."""
+    import shutil
+    import tempfile
+
+    from ..errors import NnsolveError
+    from ..files import write_text_atomic
+
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise NnsolveError("is a file, not a folder", file=out, fix="give a folder for --out")
+    if os.path.isdir(out) and os.listdir(out):
+        if not force:
+            raise NnsolveError("holds files already", file=out, fix="give a new or empty folder, or --force to write into it")
+        for name, text in files:  # into a folder the user asked to share: file by file, each atomic
+            write_text_atomic(os.path.join(out, name), text, force=True)
+        return
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(parent):
+        raise NnsolveError("its parent folder does not exist", file=out, fix="create it first")
+    staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=parent)
+    try:
+        for name, text in files:
+            with open(os.path.join(staging, name), "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        os.chmod(staging, 0o777 & ~_umask())
+        os.replace(staging, out)  # onto a missing or empty folder
+    except OSError as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise NnsolveError(f"cannot write: {e.strerror or e}", file=out) from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def exports(problems, questions, moodle, prairielearn, rtol, atol, force, seed, title) -> None:
+    if not moodle and not prairielearn:
+        return
+    from ..quantities import Catalog
+    from ..solution import solve
+    from ..variants import default_questions
+
+    catalog = Catalog(problems[0])
+    names = [n.strip() for n in questions.split(",")] if questions else default_questions(problems[0])
+    for name in names:
+        q = catalog.find(name)
+        if q is None or q.shape not in ((), (1,)):
+            raise click.UsageError(f"--questions {name!r}: not a single number of this problem; nnsolve check --template lists the names")
+    variants = []
+    for n, problem in enumerate(problems, start=1):
+        solution = solve(problem)
+        variants.append((f"variant-{n:03d}", problem, [(name, float(catalog.value(solution, catalog.find(name)).ravel()[0])) for name in names]))
+    if moodle:
+        from ..files import write_text_atomic
+        from ..render.moodle import quiz_xml
+
+        write_text_atomic(moodle, quiz_xml(f"nnsolve/{title}", variants, rtol, atol), force)
+    if prairielearn:
+        import uuid
+
+        import numpy as np
+
+        from ..render import prairielearn as pl
+
+        question_uuid = uuid.UUID(bytes=np.random.default_rng(seed).bytes(16), version=4)
+        write_folder(prairielearn, [
+            ("info.json", pl.info_json(f"{title} (nnsolve, seed {seed})", question_uuid)),
+            ("question.html", pl.question_html(names, rtol, atol)),
+            ("server.py", pl.server_py(variants)),
+        ], force)

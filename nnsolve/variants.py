@@ -1,0 +1,153 @@
+"""Problem variants for a class: seeded draws of hand-workable numbers, degenerate ones rejected.
+
+Pure: a seed and a shape in, Problems out. Numbers are small integers (or one-decimal
+numbers) so that a student can work them by hand; a draw is rejected when it teaches nothing
+or cannot be graded: every ReLU of a layer dead, a zero gradient, a gradient so small (a
+saturated sigmoid) that it rounds away, a tie in the predicted class, or a repeat.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .problem import Problem
+from .solution import Solution, solve
+
+LEARNING_RATES = (0.1, 0.5, 1.0, 2.0)
+MIN_GRADIENT = 1e-6  # below this a gradient asked for is lost to rounding by hand
+MAX_DRAWS_PER_VARIANT = 1000
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What every variant keeps: the sizes, activations, loss and the problem's switches."""
+
+    sizes: tuple[int, ...]  # n_0 (inputs), hidden sizes, n_L (outputs)
+    activations: tuple[str, ...]
+    loss: str
+    bias: bool = True
+    train_bias: bool = True
+    threshold: float = 0.5
+    decimals: int = 0  # 0: integers; 1: numbers with one decimal
+    learning_rate: Optional[float] = None  # None: drawn from LEARNING_RATES
+    title: str = "Neural network"
+
+    @classmethod
+    def of(cls, problem: Problem) -> "Shape":
+        """The shape and style of an existing problem (--from)."""
+        numbers = np.concatenate([problem.x.ravel()] + [W.ravel() for W in problem.weights])
+        decimals = 0 if np.all(numbers == np.round(numbers)) else 1
+        return cls(
+            problem.sizes, problem.activations, problem.loss, problem.bias, problem.train_bias,
+            problem.threshold, decimals, problem.learning_rate, problem.title or "Neural network",
+        )
+
+
+class TooManyRejections(Exception):
+    def __init__(self, made: int, rejected: Counter):
+        super().__init__(f"only {made} variants after {sum(rejected.values())} rejected draws")
+        self.made = made
+        self.rejected = rejected
+
+
+def _numbers(rng: np.random.Generator, size, high: int, decimals: int) -> np.ndarray:
+    """Integers from -high to high, or with decimals=1 tenths, never 0: a zero input or weight
+    makes a zero gradient, which a variant must not have."""
+    scale = 10**decimals
+    magnitude = rng.integers(1, high * scale + 1, size=size)
+    sign = rng.choice([-1, 1], size=size)
+    return (sign * magnitude).astype(np.float64) / scale
+
+
+def _labels(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    K, out = shape.sizes[-1], shape.activations[-1]
+    if out == "softmax":
+        return np.eye(K)[rng.integers(K)]
+    if out == "sigmoid" or shape.loss in ("binary_cross_entropy", "cross_entropy"):
+        return rng.integers(0, 2, size=K).astype(np.float64)
+    if out == "tanh":
+        return rng.choice([-1.0, 1.0], size=K)
+    return rng.integers(-3, 4, size=K).astype(np.float64)
+
+
+def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
+    """One variant: x, y, weights and a learning rate a person can work with."""
+    sizes, d = shape.sizes, shape.decimals
+    x = _numbers(rng, sizes[0], 3, d)
+    weights = tuple(_numbers(rng, (sizes[l] + (1 if shape.bias else 0), sizes[l + 1]), 2, d) for l in range(len(sizes) - 1))
+    rate = shape.learning_rate if shape.learning_rate is not None else float(rng.choice(LEARNING_RATES))
+    return Problem(
+        x=x, y=_labels(rng, shape), weights=weights, activations=shape.activations, loss=shape.loss,
+        learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias,
+        title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml",
+    )
+
+
+def degeneracy(solution: Solution) -> Optional[str]:
+    """Why a variant teaches nothing or cannot be graded, or None when it is fine."""
+    p = solution.problem
+    for s in solution.layers:
+        if s.activation == "relu" and np.all(s.alpha <= 0):
+            return f"every ReLU of layer {s.layer} dead"
+    gradients = np.abs(np.concatenate([s.grad_W.ravel() for s in solution.layers]))
+    if np.any(gradients == 0):
+        return "a zero gradient"
+    if np.any(gradients < MIN_GRADIENT):
+        return f"a gradient below {MIN_GRADIENT:g} (a saturated sigmoid)"
+    y_hat = solution.y_hat
+    if p.activations[-1] == "softmax":
+        if np.sum(y_hat == np.max(y_hat)) > 1:
+            return "a tie in the predicted class"
+    elif np.any(y_hat == p.threshold):
+        return "a tie in the predicted class"
+    return None
+
+
+def _fingerprint(problem: Problem) -> bytes:
+    return b"".join(a.tobytes() for a in (problem.x, problem.y, *problem.weights)) + repr(problem.learning_rate).encode()
+
+
+def generate(shape: Shape, count: int, seed: int) -> tuple[list[Problem], Counter]:
+    """count distinct, non-degenerate variants, the same for the same seed; and the reasons for
+    each rejected draw."""
+    rng = np.random.default_rng(seed)
+    made: list[Problem] = []
+    seen: set[bytes] = set()
+    rejected: Counter = Counter()
+    while len(made) < count:
+        if sum(rejected.values()) > MAX_DRAWS_PER_VARIANT * count:
+            raise TooManyRejections(len(made), rejected)
+        problem = draw(rng, shape, len(made) + 1)
+        key = _fingerprint(problem)
+        with np.errstate(all="ignore"):
+            reason = "a repeat of an earlier variant" if key in seen else degeneracy(solve(problem))
+        if reason:
+            rejected[reason] += 1
+            continue
+        seen.add(key)
+        made.append(problem)
+    return made, rejected
+
+
+def default_questions(problem: Problem) -> list[str]:
+    """The worksheet's questions for a problem of any shape: each alpha and beta, y_hat, the loss,
+    then the derivative and the update of the weight it asks about in the last and first layers
+    (W2[1,1] and W1[2,1] in the worksheet)."""
+    from .quantities import Catalog
+
+    catalog = Catalog(problem)
+    names = []
+    for q in catalog.quantities:
+        if q.base.startswith(("alpha", "beta")) or q.base in ("y_hat", "loss"):
+            if q.shape in ((), (1,)) or (q.index != () and q.listed is False):
+                names.append(q.name)
+    L, r0 = problem.n_layers, 0 if problem.bias else 1
+    first = f"W1[{problem.weights[0].shape[0] - 1 + r0},1]"
+    last = f"W{L}[1,1]" if L > 1 else None
+    for w in filter(None, (last, first)):
+        names += [f"dl/d{w}", f"new {w}"]
+    return list(dict.fromkeys(names))

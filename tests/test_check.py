@@ -1,0 +1,911 @@
+"""`nnsolve check`: answer sheets graded with tolerance and error carried forward (issue 4)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+import yaml
+
+from conftest import PROBLEM_FILES, PROBLEMS, ROOT, assert_usage_error, invoke, run_json
+
+WORKSHEET = PROBLEMS / "worksheet.yaml"
+TWO_OUTPUTS = PROBLEMS / "two_outputs.yaml"
+ANSWERS = PROBLEMS / "worksheet-answers.yaml"
+WORKSHEET_MD = ROOT.parent / "shared" / "worksheet.md"
+
+# every number ../shared/worksheet.md prints, by its sheet name
+WORKSHEET_PRINTS = {
+    "shape W1": [3, 2],
+    "shape W2": [3, 1],
+    "alpha1": [0, 24],
+    "beta1": [0.5, 0.999],
+    "alpha2": -1.996,
+    "y_hat": 0.119623,
+    "prediction": 0,
+    "loss": 0.38753,
+    "dalpha2/dW2[1,1]": 0.5,
+    "dl/dW2[1,1]": -0.04635772,
+    "dalpha2/dbeta1_1": 2,
+    "dalpha1_1/dW1[2,1]": 5,
+    "dl/dW1[2,1]": -0.23178,
+    "new W2[1,1]": 2.0927,
+    "new W1[2,1]": 1.4636,
+}
+# after the worksheet's beta1_2 = 0.999, everything it computes is carried forward from it
+CARRIED_IN_WORKSHEET = ["alpha2", "y_hat", "loss", "dl/dW2[1,1]", "new W2[1,1]", "dl/dW1[2,1]", "new W1[2,1]"]
+
+_SCHEMA: dict = {}
+
+
+def check_schema() -> jsonschema.Draft7Validator:
+    if not _SCHEMA:
+        result = invoke("schema", "check")
+        assert result.exit_code == 0, result.stderr
+        schema = json.loads(result.stdout)
+        jsonschema.Draft7Validator.check_schema(schema)
+        _SCHEMA["v"] = jsonschema.Draft7Validator(schema)
+    return _SCHEMA["v"]
+
+
+def check(*args: str):
+    return invoke("check", *args)
+
+
+def check_json(*args: str, exit_code: int | None = None) -> list[dict]:
+    """`nnsolve check ARGS --json`: one object per line, each valid against the shipped schema."""
+    result = check(*args, "--json")
+    if exit_code is not None:
+        assert result.exit_code == exit_code, (result.exit_code, result.stdout[:2000], result.stderr)
+    assert result.stdout.endswith("\n")
+    lines = result.stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    for record in records:
+        check_schema().validate(record)
+        assert record["schema"] == "nnsolve.check/1"
+    return records
+
+
+def verdicts(record: dict) -> dict[str, str]:
+    return {a["quantity"]: a["verdict"] for a in record["answers"]}
+
+
+def by_name(record: dict) -> dict[str, dict]:
+    return {a["quantity"]: a for a in record["answers"]}
+
+
+def yaml_value(v) -> str:
+    """A value as a sheet writes it: repr of floats, so nothing is lost."""
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return "[" + ", ".join(yaml_value(x) for x in v) + "]"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    return repr(float(v))
+
+
+def sheet_text(answers: dict, problem: str | None = None, student: str | None = None) -> str:
+    lines = []
+    if problem:
+        lines.append(f"problem: {problem}")
+    if student:
+        lines.append(f"student: {student}")
+    lines += [f"{name}: {yaml_value(value)}" for name, value in answers.items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A folder with the worksheet and two_outputs problem files, for sheets to name."""
+    shutil.copy(WORKSHEET, tmp_path / "worksheet.yaml")
+    shutil.copy(TWO_OUTPUTS, tmp_path / "two_outputs.yaml")
+    return tmp_path
+
+
+def write_sheet(folder: Path, name: str, answers: dict, problem: str | None = "worksheet.yaml", **kw) -> str:
+    path = folder / name
+    path.write_text(sheet_text(answers, problem, **kw), encoding="utf-8")
+    return str(path)
+
+
+# -- 1. the worksheet's own numbers ----------------------------------------------------------
+
+
+def test_the_answers_file_holds_every_number_the_worksheet_prints():
+    data = yaml.safe_load(ANSWERS.read_text())
+    assert data.pop("problem") == "worksheet.yaml"
+    assert data == WORKSHEET_PRINTS
+    if WORKSHEET_MD.exists():  # the worksheet itself, beside the project
+        text = WORKSHEET_MD.read_text()
+        for value in ("-1.996", "0.119623", "0.38753", "-0.04635772", "-0.23178", "2.0927", "1.4636", "0.999", "24"):
+            assert value in text, value
+
+
+def test_the_worksheet_is_all_correct_at_the_default_tolerance():
+    [record] = check_json(str(ANSWERS), exit_code=0)
+    assert set(verdicts(record).values()) == {"correct"}
+    assert record["counts"] == {"correct": 15, "carried_forward": 0, "wrong": 0}
+    assert record["score"] == record["max_score"] == 15
+    assert record["first_wrong"] is None
+    assert record["tolerance"] == {"rtol": 0.01, "atol": 0.0001, "sig": None}
+    result = check(str(ANSWERS))
+    assert result.exit_code == 0
+    assert "Score 15 of 15: 15 correct, 0 carried forward, 0 wrong" in result.stdout
+
+
+def test_a_tight_tolerance_marks_beta1_wrong_and_carries_everything_after_it():
+    [record] = check_json(str(ANSWERS), "--rtol", "1e-4", "--atol", "0", exit_code=1)
+    v = verdicts(record)
+    assert v["beta1"] == "wrong"
+    for name in CARRIED_IN_WORKSHEET:
+        assert v[name] == "carried forward", name
+    correct = set(WORKSHEET_PRINTS) - set(CARRIED_IN_WORKSHEET) - {"beta1"}
+    assert {name for name, verdict in v.items() if verdict == "correct"} == correct
+    answers = by_name(record)
+    assert answers["beta1"]["first_departure"] is None
+    assert answers["beta1"]["key"][1] == pytest.approx(1 / (1 + math.exp(-24)), rel=1e-15)
+    for name in CARRIED_IN_WORKSHEET:
+        assert answers[name]["first_departure"] == "beta1"
+        # right from the one before to the digits the worksheet prints
+        assert answers[name]["recomputed"] is not None
+        assert np.allclose(answers[name]["answer"], answers[name]["recomputed"], rtol=1e-4, atol=0)
+    assert answers["alpha2"]["recomputed"] == pytest.approx([-1.996], abs=1e-12)
+    assert record["first_wrong"] == "beta1"
+    assert record["counts"] == {"correct": 7, "carried_forward": 7, "wrong": 1}
+
+    # and in words
+    result = check(str(ANSWERS), "--rtol", "1e-4", "--atol", "0")
+    assert result.exit_code == 1
+    out = result.stdout
+    assert re.search(r"β¹ +\[0\.5, 0\.999\] +\[0\.5, 0\.99999999996\] +wrong", out)
+    assert re.search(r"α² +-1\.996 +-1\.9999999998 +-1\.996 +carried forward", out)
+    assert "β¹ is wrong: your working first leaves the key here." in out
+    notes = [line for line in out.splitlines() if line.startswith("Carried forward, right from your own earlier answers")]
+    assert len(notes) == 1 and "(they first left the key at β¹)" in notes[0]
+    assert notes[0].endswith("): α², ŷ, loss, ∂ℓ/∂W2[1,1], new W2[1,1], ∂ℓ/∂W1[2,1], new W1[2,1].")
+    assert "Score 14 of 15: 7 correct, 7 carried forward, 1 wrong; first wrong: beta1 (rtol 0.0001, atol 0)." in out
+    assert out.count("carried forward") == len(CARRIED_IN_WORKSHEET) + 1  # the rows and the score line
+
+
+# -- 3. each verdict and each tolerance mode --------------------------------------------------
+
+KEY = run_json()
+LOSS = KEY["loss"]  # 0.38790175...
+DL_DW1_21 = KEY["gradients"]["W1"][2][0]  # -0.23119511...
+
+
+def test_each_verdict_with_the_first_departure(folder):
+    path = write_sheet(folder, "s.yaml", {
+        "alpha1": [0, 24],  # correct
+        "beta1": [0.6, 1.0],  # wrong: the first departure
+        "alpha2": 1 + 2 * 0.6 - 4 * 1.0,  # carried forward from beta1
+        "y_hat": 0.3,  # wrong, and not from alpha2 either
+        "loss": 0.5 * (1 - 0.3) ** 2,  # carried forward from y_hat
+    })
+    [record] = check_json(path, exit_code=1)
+    answers = by_name(record)
+    assert verdicts(record) == {"alpha1": "correct", "beta1": "wrong", "alpha2": "carried forward", "y_hat": "wrong", "loss": "carried forward"}
+    assert answers["beta1"]["first_departure"] is None
+    assert answers["y_hat"]["first_departure"] == "beta1"
+    assert answers["y_hat"]["recomputed"] == pytest.approx([1 / (1 + math.exp(1.8))])
+    assert record["first_wrong"] == "beta1"
+    result = check(path)
+    assert "β¹ is wrong: your working first leaves the key here." in result.stdout
+    assert "ŷ is wrong, and not right from your own earlier answers either (they first left the key at β¹)." in result.stdout
+
+
+def test_whole_matrices_are_graded_before_what_follows_from_them(folder):
+    """A whole dl/dW2 answered wrong, and new W2[1,1] worked from it: the update is carried forward
+    from the matrix, not marked correct for want of an earlier departure."""
+    wrong = [[g[0] * 2] for g in KEY["gradients"]["W2"]]
+    path = write_sheet(folder, "s.yaml", {"new W2[1,1]": 2 - 2 * wrong[1][0], "dl/dW2": wrong, "new W1": KEY["updated"]["W1"], "dl/dW1[2,1]": DL_DW1_21})
+    [record] = check_json(path, exit_code=1)
+    assert [a["quantity"] for a in record["answers"]] == ["dl/dW2", "new W2[1,1]", "dl/dW1[2,1]", "new W1"]
+    assert verdicts(record) == {"dl/dW2": "wrong", "new W2[1,1]": "carried forward", "dl/dW1[2,1]": "correct", "new W1": "correct"}
+    assert by_name(record)["new W2[1,1]"]["first_departure"] == "dl/dW2"
+    assert by_name(record)["dl/dW2"]["answer"] == wrong
+
+
+def test_a_gradient_from_the_students_delta_or_from_their_factors(folder):
+    """dl/dW1[2,1] worked as input times the student's own delta1_1, or as the product of their own
+    chain-rule factors: both are carried forward."""
+    delta1 = [KEY["layers"][0]["delta"][0] * 3, KEY["layers"][0]["delta"][1]]
+    base = {"delta1": delta1, "dalpha1_1/dW1[2,1]": 5, "dalpha2/dbeta1_1": 2}
+    [record] = check_json(write_sheet(folder, "s.yaml", {**base, "dl/dW1[2,1]": 5 * delta1[0]}), exit_code=1)
+    assert verdicts(record)["dl/dW1[2,1]"] == "carried forward"
+    factors = {**base, "dalpha2/dbeta1_1": -2, "dl/dW1[2,1]": -DL_DW1_21}
+    factors["delta1"] = KEY["layers"][0]["delta"]
+    [record] = check_json(write_sheet(folder, "s.yaml", factors), exit_code=1)
+    assert verdicts(record) == {"delta1": "correct", "dalpha2/dbeta1_1": "wrong", "dalpha1_1/dW1[2,1]": "correct", "dl/dW1[2,1]": "carried forward"}
+    assert by_name(record)["dl/dW1[2,1]"]["recomputed"] == pytest.approx(-DL_DW1_21)
+
+
+@pytest.mark.parametrize(
+    "options, rtol, atol",
+    [((), 0.01, 1e-4), (("--rtol", "0.05", "--atol", "0"), 0.05, 0.0), (("--rtol", "0", "--atol", "0.001"), 0.0, 0.001)],
+)
+@pytest.mark.parametrize("sign", [1, -1])
+def test_the_rtol_atol_boundary(folder, options, rtol, atol, sign):
+    allowed = atol + rtol * abs(LOSS)
+    for factor, verdict, code in ((0.999, "correct", 0), (1.001, "wrong", 1)):
+        path = write_sheet(folder, "s.yaml", {"loss": LOSS + sign * factor * allowed})
+        [record] = check_json(path, *options, exit_code=code)
+        assert verdicts(record) == {"loss": verdict}, (factor, record)
+        assert record["tolerance"] == {"rtol": rtol, "atol": atol, "sig": None}
+
+
+def test_atol_is_the_floor_near_zero(folder):
+    # dl/dW1[0,2] of the worksheet is 4e-12: any answer within 1e-4 of it passes, 0 among them
+    for value, verdict in ((0.0, "correct"), (9e-5, "correct"), (-9e-5, "correct"), (1.1e-4, "wrong")):
+        [record] = check_json(write_sheet(folder, "s.yaml", {"dl/dW1[0,2]": value}))
+        assert verdicts(record) == {"dl/dW1[0,2]": verdict}, value
+    [record] = check_json(write_sheet(folder, "s.yaml", {"dl/dW1[0,2]": 0.0}), "--atol", "0")
+    assert verdicts(record) == {"dl/dW1[0,2]": "wrong"}
+
+
+@pytest.mark.parametrize(
+    "name, sig, passes, fails",
+    [
+        ("loss", 3, (0.388, 0.387, 0.3879), (0.386, 0.389)),  # key 0.38790175: rounded, cut; one unit more
+        ("dl/dW1[2,1]", 4, (-0.2312, -0.2311), (-0.2310, -0.2313)),  # key -0.23119511
+        ("alpha1", 2, ([0, 24], [0, 24.9], [0.001, 23.5]), ([0, 26], [0.02, 24])),  # 0: within one unit of the Nth decimal
+    ],
+)
+def test_sig(folder, name, sig, passes, fails):
+    for value in passes:
+        [record] = check_json(write_sheet(folder, "s.yaml", {name: value}), "--sig", str(sig), exit_code=0)
+        assert verdicts(record) == {name: "correct"}, value
+        assert record["tolerance"]["sig"] == sig
+    for value in fails:
+        [record] = check_json(write_sheet(folder, "s.yaml", {name: value}), "--sig", str(sig), exit_code=1)
+        assert verdicts(record) == {name: "wrong"}, value
+    assert f"({sig} significant figures)" in check(write_sheet(folder, "s.yaml", {name: passes[0]}), "--sig", str(sig)).stdout
+
+
+def test_sig_with_the_worksheet():
+    """To 3 figures the worksheet's 0.999 is sigma(24) (one unit of the third), and all is correct:
+    dl/dW2[1,1] = -0.04635772 is off the key's -0.04623902 in the third figure, but only through
+    the rounding of answers accepted before it, from which it is right."""
+    [record] = check_json(str(ANSWERS), "--sig", "3", exit_code=0)
+    assert set(verdicts(record).values()) == {"correct"}
+    drifted = by_name(record)["dl/dW2[1,1]"]
+    assert drifted["recomputed"] == pytest.approx(-0.04635772, rel=1e-8) and drifted["score"] == 1
+    assert check(str(ANSWERS), "--sig", "3", "--partial", "0").exit_code == 0
+    [record] = check_json(str(ANSWERS), "--sig", "6", exit_code=1)
+    assert verdicts(record)["beta1"] == "wrong"
+    assert verdicts(record)["alpha2"] == "carried forward"
+
+
+def test_no_ecf_makes_carried_forward_wrong():
+    [record] = check_json(str(ANSWERS), "--rtol", "1e-4", "--atol", "0", "--no-ecf", exit_code=1)
+    assert record["carry_forward"] is False
+    v = verdicts(record)
+    for name in CARRIED_IN_WORKSHEET + ["beta1"]:
+        assert v[name] == "wrong", name
+    assert all(a["recomputed"] is None for a in record["answers"])
+    assert record["counts"] == {"correct": 7, "carried_forward": 0, "wrong": 8}
+    assert record["score"] == 7
+    out = check(str(ANSWERS), "--rtol", "1e-4", "--atol", "0", "--no-ecf").stdout
+    assert "Carried forward" not in out
+    assert "not right from your own earlier answers" not in out  # they were not checked against them
+    assert "α² is wrong (your working first left the key at β¹; errors are not carried forward)." in out
+
+
+@pytest.mark.parametrize("partial, score", [("0.5", 10.5), ("0", 7.0), ("1", 14.0), ("0.25", 8.75)])
+def test_partial_credit_for_carried_forward(partial, score):
+    [record] = check_json(str(ANSWERS), "--rtol", "1e-4", "--atol", "0", "--partial", partial, exit_code=1)
+    assert record["score"] == score
+    assert record["max_score"] == 15
+    for a in record["answers"]:
+        expected = {"correct": 1.0, "carried forward": float(partial), "wrong": 0.0}[a["verdict"]]
+        assert a["score"] == expected
+
+
+def test_points_from_the_problem_file(tmp_path):
+    problem = WORKSHEET.read_text() + "points:\n  loss: 2\n  beta1: 3\n  dl/dW1[2,1]: 4\n  new W1[2,1]: 0.5\n"
+    (tmp_path / "worksheet.yaml").write_text(problem)
+    shutil.copy(ANSWERS, tmp_path / "answers.yaml")
+    [record] = check_json(str(tmp_path / "answers.yaml"), "--rtol", "1e-4", "--atol", "0", "--partial", "0.5", exit_code=1)
+    points = {a["quantity"]: a["points"] for a in record["answers"]}
+    assert points["loss"] == 2 and points["beta1"] == 3 and points["dl/dW1[2,1]"] == 4 and points["new W1[2,1]"] == 0.5
+    assert points["alpha2"] == 1
+    assert record["max_score"] == 11 + 2 + 3 + 4 + 0.5
+    # beta1 (3) wrong; carried forward at half: alpha2, y_hat, dl/dW2[1,1], new W2[1,1] (1 each), loss (2), dl/dW1 (4), new W1 (0.5)
+    assert record["score"] == 7 + 0.5 * (4 + 2 + 4 + 0.5)
+    # the same through --problem, for sheets that do not name one
+    sheet = write_sheet(tmp_path, "plain.yaml", {"loss": LOSS, "beta1": [0.5, 1.0]}, problem=None)
+    [record] = check_json(sheet, "--problem", str(tmp_path / "worksheet.yaml"), exit_code=0)
+    assert record["max_score"] == 5 and record["score"] == 5
+
+
+def test_an_unknown_name_in_points(tmp_path):
+    problem = tmp_path / "worksheet.yaml"
+    problem.write_text(WORKSHEET.read_text() + "points:\n  los: 2\n")
+    sheet = write_sheet(tmp_path, "s.yaml", {"loss": LOSS}, problem=None)
+    assert_usage_error(check(sheet, "--problem", str(problem)), str(problem), "points: los", "is not a quantity", "did you mean 'loss'")
+    # named by the sheets instead: each sheet's row says so, naming the problem file
+    sheet = write_sheet(tmp_path, "t.yaml", {"loss": LOSS})
+    [record] = check_json(sheet, exit_code=2)
+    assert str(problem) in record["error"] and "points: los" in record["error"]
+
+
+# -- 4. a class of generated sheets, with planted mistakes ------------------------------------
+
+
+def _sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _neuron(kind: str, layer: int, k: int, width: int) -> str:
+    return f"{kind}{layer}" if width == 1 else f"{kind}{layer}_{k}"
+
+
+class Network:
+    """A sigmoid network with one hidden layer and squared error, worked by hand in numpy: the
+    test's own answer key, and a student's working from their own (wrong) numbers."""
+
+    def __init__(self, path: Path):
+        p = yaml.safe_load(path.read_text())
+        self.file = path.name
+        self.x = np.array(p["x"], dtype=float)
+        self.y = np.atleast_1d(np.array(p["y"], dtype=float))
+        self.W1 = np.array(p["W1"], dtype=float)
+        self.W2 = np.array(p["W2"], dtype=float)
+        self.lr = float(p["learning_rate"])
+        self.n1, self.K = self.W1.shape[1], self.W2.shape[1]
+
+    def work(self, beta1=None, flip_dl_dy_hat=None, flip_factor=None) -> dict:
+        """Every answer: with beta1 the student's, and a sign error in dl/dy_hat_k or in the
+        factor dalpha2_k/dbeta1_j, everything after it follows from it."""
+        K, n1 = self.K, self.n1
+        i1 = np.r_[1.0, self.x]
+        a1 = self.W1.T @ i1
+        b1 = _sigmoid(a1) if beta1 is None else np.array(beta1, dtype=float)
+        i2 = np.r_[1.0, b1]
+        a2 = self.W2.T @ i2
+        yh = _sigmoid(a2)
+        dl = -(self.y - yh)
+        if flip_dl_dy_hat is not None:
+            dl[flip_dl_dy_hat] *= -1
+        dyh = yh * (1 - yh)
+        d2 = dl * dyh
+        db1 = b1 * (1 - b1)
+        F = self.W2[1:].copy()  # F[j-1, k-1] = dalpha2_k/dbeta1_j
+        if flip_factor is not None:
+            F[flip_factor] *= -1
+        d1 = db1 * (F @ d2)
+        g2, g1 = np.outer(i2, d2), np.outer(i1, d1)
+        one = (lambda v: float(v[0])) if K == 1 else (lambda v: list(v))
+        answers = {
+            "shape W1": list(self.W1.shape),
+            "shape W2": list(self.W2.shape),
+            "alpha1": list(a1),
+            "beta1": list(b1),
+            "alpha2": one(a2),
+            "y_hat": one(yh),
+            "prediction": one((yh >= 0.5).astype(int)),
+            "loss": float(0.5 * np.sum((self.y - yh) ** 2)),
+            "dl/dy_hat": one(dl),
+            "dy_hat/dalpha2": one(dyh),
+            "delta2": one(d2),
+            "dbeta1/dalpha1": list(db1),
+            "delta1": list(d1),
+        }
+        for i in range(self.W2.shape[0]):
+            for k in range(1, K + 1):
+                answers[f"d{_neuron('alpha', 2, k, K)}/dW2[{i},{k}]"] = float(i2[i])
+                answers[f"dl/dW2[{i},{k}]"] = float(g2[i, k - 1])
+                answers[f"new W2[{i},{k}]"] = float(self.W2[i, k - 1] - self.lr * g2[i, k - 1])
+        for j in range(1, n1 + 1):
+            for k in range(1, K + 1):
+                answers[f"d{_neuron('alpha', 2, k, K)}/dbeta1_{j}"] = float(F[j - 1, k - 1])
+        for i in range(self.W1.shape[0]):
+            for j in range(1, n1 + 1):
+                answers[f"dalpha1_{j}/dW1[{i},{j}]"] = float(i1[i])
+                answers[f"dl/dW1[{i},{j}]"] = float(g1[i, j - 1])
+                answers[f"new W1[{i},{j}]"] = float(self.W1[i, j - 1] - self.lr * g1[i, j - 1])
+        return answers
+
+
+def _close(s, t, rtol=0.01, atol=1e-4) -> bool:
+    s, t = np.asarray(s, dtype=float), np.asarray(t, dtype=float)
+    return bool(np.all(np.abs(s - t) <= atol + rtol * np.abs(t)))
+
+
+def _round(v, digits=9):
+    if isinstance(v, list):
+        return [_round(x, digits) for x in v]
+    return float(f"{v:.{digits}g}") if isinstance(v, float) else v
+
+
+def plant(net: Network, kind: str, rng) -> tuple[dict, dict, str | None]:
+    """A student's sheet with one planted mistake: (answers, expected verdicts, the planted name).
+    Every answer not planted is correct or, where it follows from the mistake, carried forward."""
+    key = net.work()
+    planted: list[str] = []
+    if kind == "correct":
+        answers = dict(key)
+    elif kind in ("wrong beta", "wrong beta and a slip"):
+        j = int(rng.integers(net.n1))
+        beta = list(key["beta1"])
+        beta[j] = float(np.clip(beta[j] + rng.choice([-1, 1]) * rng.uniform(0.15, 0.4), 0.05, 0.95))
+        if _close(beta, key["beta1"]):
+            beta[j] = 0.5 if key["beta1"][j] > 0.75 else 0.95
+        answers = net.work(beta1=beta)
+        planted.append("beta1")
+        if kind == "wrong beta and a slip":  # an arithmetic slip in an answer nothing else uses
+            name = str(rng.choice(["loss"] + [n for n in answers if n.startswith("new W")]))
+            answers[name] = answers[name] * 1.5 + 0.3
+            planted.append(name)
+    elif kind == "slip":  # one later answer wrong, all else right
+        answers = dict(key)
+        candidates = [n for n, v in key.items() if isinstance(v, float) and abs(v) > 0.01 and n != "loss" or n == "loss"]
+        name = str(rng.choice(candidates))
+        answers[name] = answers[name] * 1.5 + 0.3 * np.sign(answers[name] or 1)
+        planted.append(name)
+    elif kind == "sign in dl/dy_hat":  # a sign error in a chain-rule factor; the gradients follow it
+        k = int(rng.integers(net.K))
+        answers = net.work(flip_dl_dy_hat=k)
+        planted.append("dl/dy_hat")
+    elif kind == "sign in a weight factor":
+        j, k = int(rng.integers(net.n1)), int(rng.integers(net.K))
+        answers = net.work(flip_factor=(j, k))
+        del answers["delta1"]  # worked by the chain rule, weight by weight
+        planted.append(f"d{_neuron('alpha', 2, k + 1, net.K)}/dbeta1_{j + 1}")
+    else:
+        raise ValueError(kind)
+    # a student answers most of the sheet, not always all of it
+    for name in list(answers):
+        if name not in planted and rng.random() < 0.15:
+            del answers[name]
+    answers = {n: _round(v) for n, v in answers.items()}
+    expected = {}
+    for name, value in answers.items():
+        if name in planted:
+            expected[name] = "wrong"
+        elif _close(value, key[name]):
+            expected[name] = "correct"
+        else:
+            expected[name] = "carried forward"
+    return answers, expected, (planted[0] if planted else None)
+
+
+KINDS = ("correct", "wrong beta", "slip", "sign in dl/dy_hat", "sign in a weight factor", "wrong beta and a slip")
+
+
+def test_a_class_of_generated_sheets(folder, monkeypatch):
+    rng = np.random.default_rng(20241126)
+    nets = [Network(WORKSHEET), Network(TWO_OUTPUTS)]
+    os.mkdir(folder / "class")
+    for problem in ("worksheet.yaml", "two_outputs.yaml"):  # beside the sheets, as `problem:` needs
+        shutil.copy(folder / problem, folder / "class" / problem)
+    monkeypatch.chdir(folder)
+    planted: dict[str, tuple] = {}
+    n = 0
+    for net in nets:
+        for kind in KINDS:
+            for _ in range(10):
+                n += 1
+                answers, expected, first = plant(net, kind, rng)
+                name = f"class/s{n:03d}.yaml"
+                Path(name).write_text(sheet_text(answers, net.file, student=f"student {n}"))
+                planted[name] = (kind, expected, first)
+    assert len(planted) >= 100
+
+    records = check_json("class", exit_code=1)
+    assert [r["sheet"] for r in records] == sorted(planted)  # one line per sheet; not the problem files
+    carried = 0
+    for record in records:
+        kind, expected, first = planted[record["sheet"]]
+        assert record["error"] is None
+        assert verdicts(record) == expected, (record["sheet"], kind)
+        answers = by_name(record)
+        assert record["first_wrong"] == first, (record["sheet"], kind)
+        for name, verdict in expected.items():
+            if verdict == "carried forward":
+                assert answers[name]["first_departure"] == first, (record["sheet"], name)
+                assert answers[name]["score"] == answers[name]["points"] == 1
+                carried += 1
+        if first is not None:
+            assert answers[first]["first_departure"] is None  # the planted place: where it left the key
+        if kind == "wrong beta and a slip":
+            slip = next(n for n, v in expected.items() if v == "wrong" and n != "beta1")
+            assert answers[slip]["first_departure"] == "beta1"
+        counts = record["counts"]
+        assert counts["correct"] + counts["carried_forward"] + counts["wrong"] == len(expected)
+        assert record["score"] == counts["correct"] + counts["carried_forward"]
+    # carrying forward was really exercised: most answers after a wrong beta follow from it
+    wrong_beta = [r for r in records if planted[r["sheet"]][0] == "wrong beta"]
+    assert all(r["counts"]["carried_forward"] >= 4 for r in wrong_beta)
+    assert carried > 500
+    sign_errors = [r for r in records if planted[r["sheet"]][0].startswith("sign")]
+    # the factor wrong, a gradient carried forward from it (unless it is one that scarcely moves:
+    # the worksheet's dbeta1_2/dalpha1_2 is 4e-11, so a sign error beside it changes nothing)
+    followed = [r for r in sign_errors if any(a["verdict"] == "carried forward" and a["quantity"].startswith("dl/dW") for a in r["answers"])]
+    assert len(followed) >= 0.7 * len(sign_errors)
+
+    # the class table: one row per sheet
+    result = check("class")
+    assert result.exit_code == 1
+    rows = [line for line in result.stdout.splitlines() if re.match(r"^ ?class/s\d{3}\.yaml ", line)]
+    assert len(rows) == len(planted)
+    assert f"{len(planted)} sheets graded" in result.stdout
+    row = next(line for line in rows if line.strip().startswith("class/s011.yaml"))  # a wrong beta
+    assert re.search(r"student 11 +\d+/\d+ +\d+ +\d+ +1 +beta1", row), row
+
+    # glob patterns expand too, and a named file is graded once
+    records = check_json("class/s00*.yaml", "class/s001.yaml", "class/s1[0-1]?.yaml", exit_code=1)
+    assert [r["sheet"] for r in records] == [f"class/s{i:03d}.yaml" for i in list(range(1, 10)) + list(range(100, 120))]
+
+
+def test_a_folder_with_sheets_and_their_problem(folder):
+    """The problem file a folder's sheets name is not graded as a sheet."""
+    os.mkdir(folder / "a")
+    shutil.copy(WORKSHEET, folder / "a" / "worksheet.yaml")
+    write_sheet(folder / "a", "s1.yaml", {"loss": LOSS})
+    write_sheet(folder / "a", "s2.yml", {"loss": LOSS})
+    records = check_json(str(folder / "a"), exit_code=0)
+    assert [Path(r["sheet"]).name for r in records] == ["s1.yaml", "s2.yml"]
+    # named on the command line, it is a sheet, and says what it is
+    records = check_json(str(folder / "a" / "worksheet.yaml"), exit_code=2)
+    assert "is a problem file, not an answer sheet" in records[0]["error"]
+
+
+# -- 5. Gradescope -----------------------------------------------------------------------------
+
+VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+def assert_gradescope(data: dict) -> None:
+    """Gradescope's documented results.json fields: top-level score; tests with name, score,
+    max_score, output, visibility; optional output, visibility, stdout_visibility."""
+    assert isinstance(data["score"], (int, float)) and not isinstance(data["score"], bool)
+    allowed = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
+               "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
+    assert set(data) <= allowed, set(data) - allowed
+    if "output" in data:
+        assert isinstance(data["output"], str)
+    for key in ("visibility", "stdout_visibility"):
+        if key in data:
+            assert data[key] in VISIBILITY
+    assert isinstance(data["tests"], list)
+    for test in data["tests"]:
+        assert isinstance(test, dict)
+        assert isinstance(test["name"], str) and test["name"]
+        for key in ("score", "max_score"):
+            assert isinstance(test[key], (int, float)) and not isinstance(test[key], bool)
+        assert 0 <= test["score"] <= test["max_score"]
+        assert isinstance(test["output"], str)
+        assert test["visibility"] in VISIBILITY
+        assert set(test) <= {"score", "max_score", "status", "name", "name_format", "number", "output",
+                             "output_format", "tags", "visibility", "extra_data"}
+    assert math.isclose(data["score"], math.fsum(t["score"] for t in data["tests"]))
+
+
+def test_gradescope_for_one_sheet(tmp_path):
+    out = tmp_path / "results.json"
+    result = check(str(ANSWERS), "--rtol", "1e-4", "--atol", "0", "--partial", "0.5", "--gradescope", str(out))
+    assert result.exit_code == 1
+    data = json.loads(out.read_text())
+    assert_gradescope(data)
+    assert data["score"] == 10.5
+    tests = {t["name"]: t for t in data["tests"]}
+    assert list(tests) == list(by_name(check_json(str(ANSWERS))[0]))
+    assert tests["beta1"]["score"] == 0 and "wrong" in tests["beta1"]["output"]
+    assert tests["alpha2"]["score"] == 0.5 and "carried forward" in tests["alpha2"]["output"]
+    assert tests["alpha1"]["score"] == 1 and "correct" in tests["alpha1"]["output"]
+    assert all(t["max_score"] == 1 for t in data["tests"])
+    assert "Score 10.5 of 15" in data["output"]
+    # never over a file unasked
+    before = out.read_text()
+    assert_usage_error(check(str(ANSWERS), "--gradescope", str(out)), "already exists", "--force")
+    assert out.read_text() == before
+    result = check(str(ANSWERS), "--gradescope", str(out), "--force")
+    assert result.exit_code == 0
+    assert json.loads(out.read_text())["score"] == 15
+
+
+def test_gradescope_for_a_class(folder):
+    sheets = [write_sheet(folder, f"s{i}.yaml", {"loss": LOSS * (1 + i / 10), "alpha1": [0, 24]}) for i in range(3)]
+    (folder / "bad.yaml").write_text("problem: worksheet.yaml\nloss: [1, 2]\n")
+    out = folder / "results"
+    result = check(*sheets, str(folder / "bad.yaml"), "--gradescope", str(out))
+    assert result.exit_code == 2  # a sheet could not be read
+    assert sorted(os.listdir(out)) == ["bad.json", "s0.json", "s1.json", "s2.json"]
+    scores = []
+    for name in ("s0", "s1", "s2"):
+        data = json.loads((out / f"{name}.json").read_text())
+        assert_gradescope(data)
+        scores.append(data["score"])
+    assert scores == [2, 1, 1]
+    bad = json.loads((out / "bad.json").read_text())
+    assert_gradescope(bad)
+    assert bad["score"] == 0 and "loss" in bad["output"] and "is a list" in bad["output"]
+    # again: every file is there already
+    assert_usage_error(check(*sheets, "--gradescope", str(out)), "already exists")
+    assert check(*sheets, "--gradescope", str(out), "--force").exit_code == 1
+    # a folder for one sheet too, when PATH is one
+    assert check(sheets[0], "--gradescope", str(out), "--force").exit_code == 0
+    # several sheets and PATH a file
+    assert_usage_error(check(*sheets, "--gradescope", str(out / "s0.json")), "give a folder")
+
+
+def test_gradescope_refuses_two_sheets_with_one_name(folder):
+    os.mkdir(folder / "a")
+    os.mkdir(folder / "b")
+    for sub in ("a", "b"):
+        shutil.copy(WORKSHEET, folder / sub / "worksheet.yaml")
+        write_sheet(folder / sub, "s.yaml", {"loss": LOSS})
+    result = check(str(folder / "a" / "s.yaml"), str(folder / "b" / "s.yaml"), "--gradescope", str(folder / "out"))
+    assert_usage_error(result, "would both write", "s.json")
+    assert not (folder / "out").exists()
+
+
+# -- 6. hostile sheets ---------------------------------------------------------------------------
+
+
+def _bomb() -> str:
+    lines = ["problem: worksheet.yaml", 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    lines.append("loss: *a9")
+    return "\n".join(lines) + "\n"
+
+
+HOSTILE = {
+    # name: (text, what its error row says)
+    "bomb.yaml": (_bomb(), "holds more than"),
+    "tag.yaml": ("problem: worksheet.yaml\nloss: !!python/object/apply:os.system ['touch {marker}']\n", "the YAML tag '!!python/object/apply:os.system' is not allowed"),
+    "tag2.yaml": ("problem: worksheet.yaml\nloss: !!python/object/new:os.system [touch {marker}]\n", "is not allowed"),
+    "tag3.yaml": ("!!python/object:os.system\nloss: 1\n", "is not allowed"),
+    "deep.yaml": ("problem: worksheet.yaml\nloss: " + "[" * 10_000 + "]" * 10_000 + "\n", "nested too deeply"),
+    "mapping.yaml": ("problem: worksheet.yaml\nbeta1: {a: 1}\n", "beta1: is a mapping, not a number"),
+    "text.yaml": ("problem: worksheet.yaml\nloss: hello\n", "loss: is 'hello', not a number"),
+    "bool.yaml": ("problem: worksheet.yaml\nloss: yes\n", "which YAML reads as true"),
+    "boolinlist.yaml": ("problem: worksheet.yaml\nbeta1: [true, 0.5]\n", "beta1_1: is 'true'"),
+    "listnumber.yaml": ("problem: worksheet.yaml\nloss: [1, 2]\n", "loss: is a list; it is one number"),
+    "short.yaml": ("problem: worksheet.yaml\nbeta1: [0.5]\n", "beta1 has 2"),
+    "matrix.yaml": ("problem: worksheet.yaml\ndl/dW1: [[1, 2], [3, 4]]\n", "is not a 3 x 2 matrix"),
+    "nan.yaml": ("problem: worksheet.yaml\nloss: .nan\n", "not a finite number"),
+    "unknown.yaml": ("problem: worksheet.yaml\nlos: 0.38\n", "los: is not a quantity of this problem; did you mean 'loss'?"),
+    "longname.yaml": ("problem: worksheet.yaml\n" + "x" * 1000 + ": 1\n", "is not a quantity"),
+    "hugekey.yaml": ("problem: worksheet.yaml\n" + "x" * 100_000 + ": 1\n", "not valid YAML"),
+    "hugevalue.yaml": ("problem: worksheet.yaml\nloss: " + "9" * 100_000 + "\n", "loss:"),
+    "duplicate.yaml": ("problem: worksheet.yaml\nloss: 0.38\nloss: 0.39\n", "loss: given twice (first on line 2)"),
+    "twonames.yaml": ("problem: worksheet.yaml\nbeta1: [0.5, 1]\nbeta1_2: 1\n", "answers a value that beta1 answers too"),
+    "traversal.yaml": ("problem: ../../etc/passwd\nloss: 0.38\n", "'../../etc/passwd' is not a file beside the sheet"),
+    "absolute.yaml": ("problem: /etc/passwd\nloss: 0.38\n", "'/etc/passwd' is not a file beside the sheet"),
+    "subfolder.yaml": ("problem: sub/worksheet.yaml\nloss: 0.38\n", "is not a file beside the sheet"),
+    "nul.yaml": ('problem: "worksheet.yaml\\0"\nloss: 0.38\n', "is not a file beside the sheet"),
+    "missing.yaml": ("problem: nothere.yaml\nloss: 0.38\n", "there is no problem file 'nothere.yaml' beside the sheet"),
+    "notmapping.yaml": ("- loss\n- 0.38\n", "is not a mapping"),
+    "empty.yaml": ("", "empty answer sheet"),
+    "studentlist.yaml": ("problem: worksheet.yaml\nstudent: [a, b]\n", "student: is not text"),
+    "binary.yaml": ("loss: \x00\n", "not valid YAML"),
+    "merge.yaml": ("problem: worksheet.yaml\nbase: &b {loss: 1}\n<<: *b\n", "merge"),
+    "recursive.yaml": ("problem: worksheet.yaml\nloss: &a [1, *a]\n", "an alias refers to the list that contains it"),
+}
+
+
+def test_hostile_sheets(folder, monkeypatch):
+    marker = folder / "ran"
+    monkeypatch.chdir(folder)
+    (folder / "link.yaml").symlink_to("/etc/passwd")
+    names = []
+    for name, (text, _) in HOSTILE.items():
+        (folder / name).write_text(text.replace("{marker}", str(marker)), encoding="utf-8")
+        names.append(name)
+    (folder / "link-sheet.yaml").write_text("problem: link.yaml\nloss: 0.38\n")
+    with open(folder / "huge.yaml", "wb") as f:  # 1 GiB, sparse: refused without reading it all
+        f.truncate(1 << 30)
+    good = write_sheet(folder, "good.yaml", {"loss": LOSS})
+    expected = {**{n: e for n, (_, e) in HOSTILE.items()}, "link-sheet.yaml": "leads out of the sheet's folder",
+                "huge.yaml": "larger than 1 MiB"}
+
+    # each alone: refused fast, with its own reason
+    for name, fragment in expected.items():
+        start = time.perf_counter()
+        [record] = check_json(name, exit_code=2)
+        elapsed = time.perf_counter() - start
+        assert elapsed < 1.0, (name, elapsed)
+        assert record == {"schema": "nnsolve.check/1", "sheet": name, "error": record["error"]}
+        assert fragment in record["error"], (name, record["error"])
+        assert record["error"].startswith(name), record["error"]
+        assert "\n" not in record["error"] and len(record["error"]) < 400, record["error"][:500]
+
+    # all at once, with a good sheet among them: every row, the good one graded, exit 2 at the end
+    order = list(expected) + ["good.yaml"]
+    start = time.perf_counter()
+    records = check_json(*order, exit_code=2)
+    assert time.perf_counter() - start < 5
+    assert [r["sheet"] for r in records] == order
+    assert records[-1]["error"] is None and records[-1]["counts"]["correct"] == 1
+    assert all(r["error"] for r in records[:-1])
+    result = check(*order)
+    assert result.exit_code == 2
+    assert "1 sheets graded" in result.stdout or "1 sheet graded" in result.stdout
+    assert f"{len(expected)} could not be read" in result.stdout
+    stderr = result.stderr.splitlines()
+    assert len(stderr) == len(expected) and all(line.startswith("nnsolve: error: ") for line in stderr)
+    assert "Traceback" not in result.stderr
+    assert not marker.exists()  # no tag ran anything
+    assert good
+
+
+def test_a_sheet_whose_numbers_overflow_is_graded_not_refused(folder):
+    path = write_sheet(folder, "s.yaml", {"alpha1": [0, 1e300], "alpha2": 1e308, "delta2": 1e308, "dl/dW2[1,1]": 1e308, "new W2[1,1]": 3})
+    [record] = check_json(path, exit_code=1)
+    assert set(verdicts(record).values()) == {"wrong"}
+    # y_hat = 0 makes a log loss infinite; the rest of the sheet is still graded
+    shutil.copy(PROBLEMS / "binary_cross_entropy.yaml", folder / "bce.yaml")
+    path = write_sheet(folder, "t.yaml", {"y_hat": 0.0, "loss": 30.0, "alpha1": [0, 24]}, problem="bce.yaml")
+    [record] = check_json(path, exit_code=1)
+    assert verdicts(record) == {"alpha1": "correct", "y_hat": "wrong", "loss": "wrong"}
+
+
+# -- 7. the blank sheet, filled in from the key, is all correct ------------------------------------
+
+
+def _key_answers(problem: Path, *given: str) -> dict:
+    """Every name of the blank sheet, its value read off `nnsolve run --json` by the test's own rules."""
+    data = run_json(str(problem), *(f"--given={g}" for g in given))
+    if "steps" in data:  # several examples, SGD step by step: a sheet answers the first step
+        data = data["steps"][0]
+    p = data["problem"]
+    layers = data["layers"]
+    L = len(layers)
+    r0 = 0 if p["bias"] else 1
+    sizes = [len(layers[0]["input"]) - (1 - r0)] + [len(s["alpha"]) for s in layers]
+
+    def vec(values, name):
+        return values[0] if len(values) == 1 else values
+
+    out = {f"shape W{l}": v for l, v in ((int(k[1:]), v) for k, v in data["shapes"].items())}
+    for s in layers:
+        l = s["layer"]
+        out[f"alpha{l}"] = vec(s["alpha"], "alpha")
+        out["y_hat" if l == L else f"beta{l}"] = vec(s["beta"], "beta")
+        out[f"delta{l}"] = vec(s["delta"], "delta")
+        if l < L:
+            out[f"dbeta{l}/dalpha{l}"] = vec(s["derivative"], "derivative")
+    out["prediction"] = vec(data["prediction"], "prediction")
+    out["loss"] = data["loss"]
+    if data["output"]["dl_dy_hat"] is not None:
+        out["dl/dy_hat"] = vec(data["output"]["dl_dy_hat"], "dl/dy_hat")
+        jac = data["output"]["dy_hat_dalpha"]
+        out[f"dy_hat/dalpha{L}"] = vec([jac[k][k] for k in range(len(jac))], "dy_hat")
+    for s in layers:
+        l, W = s["layer"], p[f"W{s['layer']}"]
+        for r, row in enumerate(W):
+            for c in range(len(row)):
+                w = f"W{l}[{r + r0},{c + 1}]"
+                out[f"d{_neuron('alpha', l, c + 1, sizes[l])}/d{w}"] = s["input"][r]
+                out[f"dl/d{w}"] = data["gradients"][f"W{l}"][r][c]
+                out[f"new {w}"] = data["updated"][f"W{l}"][r][c]
+        if l > 1:
+            for j in range(1, sizes[l - 1] + 1):
+                for k in range(1, sizes[l] + 1):
+                    out[f"d{_neuron('alpha', l, k, sizes[l])}/d{_neuron('beta', l - 1, j, sizes[l - 1])}"] = W[j - r0][k - 1]
+    return out
+
+
+@pytest.mark.parametrize("problem", PROBLEM_FILES, ids=lambda p: p.stem)
+def test_the_filled_in_template_is_all_correct(problem, tmp_path):
+    result = check("--template", str(problem))
+    assert result.exit_code == 0, result.stderr
+    blank = result.stdout
+    parsed = yaml.safe_load(blank)
+    assert parsed["problem"] == problem.name
+    names = [n for n in parsed if n not in ("problem", "student")]
+    assert all(v is None for n, v in parsed.items() if n != "problem")
+    # the blank sheet is a sheet: it checks, and nothing in it is graded
+    shutil.copy(problem, tmp_path / problem.name)
+    (tmp_path / "blank.yaml").write_text(blank)
+    [record] = check_json(str(tmp_path / "blank.yaml"), exit_code=0)
+    assert record["answers"] == [] and record["max_score"] == 0
+    # filled in from the key, line by line as a student would, it is all correct
+    key = _key_answers(problem)
+    assert set(names) <= set(key), set(names) - set(key)
+    lines = []
+    for line in blank.splitlines():
+        name = line.split(":", 1)[0]
+        if name in key:
+            line = f"{name}: {yaml_value(key[name])}  # {line.split('#', 1)[1].strip()}"
+        elif name == "student":
+            line = "student: Ada"
+        lines.append(line)
+    (tmp_path / "filled.yaml").write_text("\n".join(lines) + "\n")
+    [record] = check_json(str(tmp_path / "filled.yaml"), "--rtol", "1e-9", "--atol", "1e-12", exit_code=0)
+    assert [a["quantity"] for a in record["answers"]] == names
+    assert set(verdicts(record).values()) == {"correct"}
+    assert record["score"] == record["max_score"] == len(names)
+    assert record["student"] == "Ada"
+
+
+@pytest.mark.parametrize("where", ["beta1", "alpha1", "deltaL", "delta1"])
+@pytest.mark.parametrize("problem", PROBLEM_FILES, ids=lambda p: p.stem)
+def test_a_mistake_carried_through_every_problem(problem, where, tmp_path):
+    """A student whose first element of beta1 (or alpha1, delta^L, delta1) is off, and who works
+    everything after it from their own numbers (as `run --given` does), has that answer wrong and
+    every other answer correct or carried forward from it."""
+    data = yaml.safe_load(problem.read_text())
+    if "examples" in data:  # --given is for one step: the same problem with its first example
+        first = data.pop("examples")[0]
+        data.update(first)
+        problem = tmp_path / problem.name
+        problem.write_text(json.dumps(data))
+    key = _key_answers(problem)
+    L = sum(1 for n in key if n.startswith("shape W"))
+    name = where.replace("L", str(L))
+    value = key[name] if isinstance(key[name], list) else [key[name]]
+    given = [value[0] + 0.3 + 0.5 * abs(value[0])] + value[1:]
+    names = [n for n in yaml.safe_load(check("--template", str(problem)).stdout) if n not in ("problem", "student")]
+    computed = _key_answers(problem, f"{name}={yaml_value(given)}")
+    answers = {n: computed[n] for n in names}
+    if not (tmp_path / problem.name).exists():
+        shutil.copy(problem, tmp_path / problem.name)
+    path = tmp_path / "s.yaml"
+    path.write_text(sheet_text(answers, problem.name))
+    [record] = check_json(str(path), exit_code=1)
+    v = verdicts(record)
+    assert v.pop(name) == "wrong"
+    assert set(v.values()) <= {"correct", "carried forward"}, {n: x for n, x in v.items() if x == "wrong"}
+    assert list(v.values()).count("carried forward") >= 2
+    assert all(a["first_departure"] == name for a in record["answers"] if a["verdict"] == "carried forward")
+
+
+def test_the_built_in_template():
+    blank = check("--template").stdout
+    parsed = yaml.safe_load(blank)
+    assert "problem" not in parsed  # the built-in worksheet, by default
+    assert list(parsed)[:5] == ["student", "shape W1", "shape W2", "alpha1", "beta1"]
+    assert check("--template", "--problem", str(TWO_OUTPUTS)).stdout == check("--template", str(TWO_OUTPUTS)).stdout
+
+
+# -- 8. usage errors -------------------------------------------------------------------------------
+
+
+def test_usage_errors(tmp_path):
+    assert_usage_error(check(), "give one or more answer sheets")
+    assert_usage_error(check("--template", str(WORKSHEET), str(TWO_OUTPUTS)), "--template takes one problem file at most")
+    assert_usage_error(check(str(ANSWERS), "--force"), "--force is for --gradescope")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("not a sheet")
+    assert_usage_error(check(str(tmp_path / "empty")), "a folder with no .yaml answer sheets")
+    assert_usage_error(check(str(tmp_path / "*.yaml")), "no file matches")
+    assert_usage_error(check(str(ANSWERS), "--rtol", "-1"), "--rtol")
+    assert_usage_error(check(str(ANSWERS), "--partial", "2"), "--partial")
+    assert_usage_error(check(str(ANSWERS), "--sig", "0"), "--sig")
+    assert_usage_error(check(str(ANSWERS), "--problem", str(tmp_path / "nothere.yaml")), "nothere.yaml", "no such file")
+    assert_usage_error(check("--template", str(tmp_path / "nothere.yaml")), "no such file")
+    # a folder holding only the problem its sheets would answer
+    only = tmp_path / "only"
+    only.mkdir()
+    shutil.copy(WORKSHEET, only / "worksheet.yaml")
+    assert_usage_error(check(str(only), "--problem", str(only / "worksheet.yaml")), "no answer sheets")
+
+
+def test_problem_overrides_what_the_sheets_name(tmp_path):
+    """--problem names the problem for every sheet: a sheet's own problem: line (a file not
+    there, or a link out of the folder) is then not opened."""
+    (tmp_path / "link.yaml").symlink_to(TWO_OUTPUTS)
+    a = write_sheet(tmp_path, "a.yaml", {"loss": LOSS}, problem="nothere.yaml")
+    b = write_sheet(tmp_path, "b.yaml", {"loss": LOSS}, problem="link.yaml")
+    records = check_json(a, b, "--problem", str(WORKSHEET), exit_code=0)
+    assert [r["counts"]["correct"] for r in records] == [1, 1]
+    records = check_json(a, b, exit_code=2)
+    assert "there is no problem file 'nothere.yaml' beside the sheet" in records[0]["error"]
+    assert "leads out of the sheet's folder" in records[1]["error"]
+
+
+def test_a_named_sheet_that_does_not_exist_is_its_own_row(tmp_path):
+    records = check_json(str(tmp_path / "nothere.yaml"), str(ANSWERS), exit_code=2)
+    assert "no such file" in records[0]["error"]
+    assert records[1]["error"] is None

@@ -1,0 +1,228 @@
+"""`nnsolve new`: seeded variants, their keys, and the Moodle and PrairieLearn exports."""
+
+from __future__ import annotations
+
+import filecmp
+import html.parser
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+import yaml
+
+from nnsolve.problem import load_problem
+from nnsolve.solution import solve
+from nnsolve.variants import Shape, default_questions, degeneracy, generate
+from conftest import PROBLEMS, assert_usage_error, invoke
+
+
+def make(tmp_path, *args, name="class"):
+    out = tmp_path / name
+    result = invoke("new", *args, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    return out, result
+
+
+def test_thirty_variants_solve_and_their_keys_check(tmp_path, monkeypatch):
+    out, result = make(tmp_path, "--seed", "1", "--count", "30")
+    assert "made 30 variants" in result.stderr and "rejected" in result.stderr
+    problems = sorted(out.glob("variant-???.yaml"))
+    keys = sorted(out.glob("variant-???.key.yaml"))
+    assert len(problems) == len(keys) == 30
+    texts = {p.read_text() for p in problems}
+    assert len(texts) == 30  # distinct
+    monkeypatch.chdir(out)
+    for p in problems:
+        assert invoke("run", p.name, "--json").exit_code == 0
+    graded = invoke("check", ".", "--json")
+    assert graded.exit_code == 0, graded.stdout
+    rows = [json.loads(line) for line in graded.stdout.splitlines()]
+    assert len(rows) == 30
+    assert all(r["counts"]["wrong"] == 0 and r["counts"]["carried_forward"] == 0 and r["score"] == r["max_score"] for r in rows)
+    assert all(r["max_score"] > 30 for r in rows)  # every quantity is in the key
+
+
+def test_same_seed_same_bytes_other_seed_other_numbers(tmp_path):
+    a, _ = make(tmp_path, "--seed", "5", "--count", "4", "--keys", "latex", name="a")
+    b, _ = make(tmp_path, "--seed", "5", "--count", "4", "--keys", "latex", name="b")
+    c, _ = make(tmp_path, "--seed", "6", "--count", "4", name="c")
+    names = sorted(os.listdir(a))
+    assert names == sorted(os.listdir(b)) and len(names) == 12
+    match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
+    assert mismatch == [] and errors == []
+    assert (a / "variant-001.yaml").read_text() != (c / "variant-001.yaml").read_text()
+
+
+def test_a_thousand_worksheet_variants_none_degenerate():
+    shape = Shape((2, 2, 1), ("sigmoid", "sigmoid"), "squared_error")
+    problems, rejected = generate(shape, 1000, seed=3)
+    assert len(problems) == 1000
+    degenerate = sum(degeneracy(solve(p)) is not None for p in problems)
+    assert degenerate == 0
+    assert rejected  # the rules did reject draws: they are not vacuous
+    numbers = np.concatenate([np.concatenate([p.x] + [W.ravel() for W in p.weights]) for p in problems])
+    assert np.all(numbers == np.round(numbers)) and np.max(np.abs(numbers)) <= 3  # small integers
+    assert {p.learning_rate for p in problems} <= {0.1, 0.5, 1.0, 2.0}
+
+
+def test_degeneracy_rules_each_catch_their_case():
+    worksheet = load_problem()
+    assert "saturated" in degeneracy(solve(worksheet))  # sigma(24): a gradient of 1e-11
+    dead = load_problem(str(PROBLEMS / "deep_tanh_relu.yaml"))
+    assert degeneracy(solve(dead)) == "a zero gradient"  # one ReLU of layer 2 is dead
+    tie = Shape((1, 1), ("sigmoid",), "squared_error")
+    from nnsolve.problem import Problem
+
+    p = Problem(x=np.array([1.0]), y=np.array([1.0]), weights=(np.array([[1.0], [-1.0]]),), activations=("sigmoid",), loss="squared_error", learning_rate=1.0)
+    assert degeneracy(solve(p)) == "a tie in the predicted class"
+    all_dead = Problem(x=np.array([1.0]), y=np.array([1.0]), weights=(np.array([[-1.0, -2.0], [-1.0, -1.0]]), np.array([[1.0], [1.0], [1.0]])), activations=("relu", "sigmoid"), loss="squared_error", learning_rate=1.0)
+    assert degeneracy(solve(all_dead)) == "every ReLU of layer 1 dead"
+    assert tie.sizes == (1, 1)
+
+
+def test_one_variant_is_printed(tmp_path):
+    result = invoke("new", "--seed", "2")
+    assert result.exit_code == 0
+    data = yaml.safe_load(result.stdout)
+    assert set(data) >= {"title", "x", "y", "W1", "W2", "activation", "loss", "learning_rate"}
+    path = tmp_path / "v.yaml"
+    path.write_text(result.stdout)
+    assert invoke("run", str(path), "--json").exit_code == 0
+
+
+def test_from_keeps_shape_and_style(tmp_path):
+    out, _ = make(tmp_path, "--from", str(PROBLEMS / "deep_tanh_relu.yaml"), "--count", "3", "--seed", "4")
+    source = load_problem(str(PROBLEMS / "deep_tanh_relu.yaml"))
+    for p in sorted(out.glob("variant-???.yaml")):
+        v = load_problem(str(p))
+        assert v.sizes == source.sizes and v.activations == source.activations and v.loss == source.loss
+        assert v.learning_rate == source.learning_rate
+        numbers = np.concatenate([W.ravel() for W in v.weights])
+        assert np.all(numbers * 10 == np.round(numbers * 10))  # one decimal, like the source
+    out2, _ = make(tmp_path, "--layers", "3,2,2", "--activation", "tanh,softmax", "--loss", "cross_entropy", "--count", "2", name="soft")
+    v = load_problem(str(out2 / "variant-002.yaml"))
+    assert v.sizes == (3, 2, 2) and v.activations == ("tanh", "softmax") and sum(v.y) == 1
+
+
+def test_keys_in_markdown(tmp_path):
+    out, _ = make(tmp_path, "--count", "2", "--keys", "markdown")
+    text = (out / "variant-002.key.md").read_text()
+    assert text.startswith("# Neural network, variant 002") and "$$" in text
+
+
+def test_moodle_xml(tmp_path):
+    xml_path = tmp_path / "quiz.xml"
+    out, _ = make(tmp_path, "--seed", "1", "--count", "3", "--moodle", str(xml_path))
+    root = ET.parse(xml_path).getroot()
+    assert root.tag == "quiz"
+    category, *questions = root.findall("question")
+    assert category.get("type") == "category" and category.find("category/text").text.startswith("$course$/")
+    names = default_questions(load_problem(str(out / "variant-001.yaml")))
+    assert len(questions) == 3 * len(names)
+    keys = {}
+    for n in (1, 2, 3):
+        keys[f"variant-{n:03d}"] = yaml.safe_load((out / f"variant-{n:03d}.key.yaml").read_text())
+    for q in questions:
+        assert q.get("type") == "numerical"
+        variant, name = q.find("name/text").text.split(" ", 1)
+        html_text = q.find("questiontext/text").text
+        assert q.find("questiontext").get("format") == "html"
+        answer = q.find("answer")
+        assert answer.get("fraction") == "100"
+        value, tolerance = float(answer.find("text").text), float(answer.find("tolerance").text)
+        assert tolerance == pytest.approx(max(1e-4, 0.01 * abs(value)))
+        expected = _key_value(keys[variant], name)
+        assert value == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        text = _html_text(html_text)  # what MathJax sees, after XML and HTML unescaping
+        assert "\\begin{bmatrix}" in text and " & " in text and "\\(" in text and "What is \\(" in text
+
+
+def _key_value(key: dict, name: str) -> float:
+    if name in key:
+        return float(np.ravel(key[name])[0])
+    base, k = name.rsplit("_", 1)
+    return float(key[base][int(k) - 1])
+
+
+def _html_text(markup: str) -> str:
+    parts = []
+
+    class Collect(html.parser.HTMLParser):
+        def handle_data(self, data):
+            parts.append(data)
+
+    parser = Collect(convert_charrefs=True)
+    parser.feed(markup)
+    return "".join(parts)
+
+
+def test_prairielearn_folder(tmp_path):
+    pl = tmp_path / "pl"
+    out, _ = make(tmp_path, "--seed", "1", "--count", "4", "--prairielearn", str(pl))
+    info = json.loads((pl / "info.json").read_text())
+    assert {"uuid", "title", "topic", "tags", "type"} <= set(info) and info["type"] == "v3"
+    assert len(info["uuid"]) == 36
+    html_text = (pl / "question.html").read_text()
+    names = default_questions(load_problem(str(out / "variant-001.yaml")))
+    for n in range(1, len(names) + 1):
+        assert f'answers-name="q{n}"' in html_text
+    assert 'rtol="0.01"' in html_text and "{{{params.problem_html}}}" in html_text
+    # server.py runs with nothing but Python: no nnsolve, no numpy
+    code = (
+        "import json, random, sys\n"
+        f"sys.path.insert(0, {str(pl)!r})\n"
+        "import server\n"
+        "random.seed(0)\n"
+        "data = {'params': {}, 'correct_answers': {}}\n"
+        "server.generate(data)\n"
+        "print(json.dumps(data))\n"
+        "assert 'nnsolve' not in sys.modules and 'numpy' not in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    variant = data["params"]["variant"]
+    assert data["params"]["problem_html"].startswith("<p>")
+    key = yaml.safe_load((out / f"{variant}.key.yaml").read_text())
+    assert len(data["correct_answers"]) == len(names)
+    for n, name in enumerate(names, start=1):
+        assert data["correct_answers"][f"q{n}"] == pytest.approx(_key_value(key, name))
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--layers", "2"], ["--layers", "inputs and the outputs"]),
+        (["--layers", "2,0,1"], ["at least one neuron"]),
+        (["--layers", "2,x,1"], ["whole numbers"]),
+        (["--layers", "2,40,1"], ["at most 16"]),
+        (["--count", "0"], ["--count"]),
+        (["--count", "3"], ["needs --out"]),
+        (["--activation", "sigmod"], ["activation", "sigmoid"]),
+        (["--activation", "softmax"], ["softmax"]),
+        (["--loss", "hinge"], ["loss", "hinge"]),
+        (["--activation", "tanh", "--loss", "binary_cross_entropy"], ["binary_cross_entropy"]),
+        (["--from", "missing.yaml"], ["missing.yaml", "no such file"]),
+        (["--keys", "pdf"], ["'pdf'"]),
+        (["--keys", "markdown"], ["--out"]),
+        (["--questions", "loss,alpha1", "--moodle", "q.xml"], ["alpha1", "not a single number"]),
+    ],
+)
+def test_bad_options(tmp_path, monkeypatch, args, fragments):
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(invoke("new", *args), *fragments)
+    assert os.listdir(tmp_path) == []  # nothing written
+
+
+def test_an_out_folder_with_files_is_refused(tmp_path):
+    out = tmp_path / "class"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine\n")
+    assert_usage_error(invoke("new", "--count", "2", "--out", str(out)), "holds files already", "--force")
+    assert os.listdir(out) == ["notes.txt"]
+    assert invoke("new", "--count", "2", "--out", str(out), "--force").exit_code == 0
+    assert sorted(os.listdir(out)) == ["notes.txt", "variant-001.key.yaml", "variant-001.yaml", "variant-002.key.yaml", "variant-002.yaml"]
