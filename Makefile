@@ -16,12 +16,15 @@ $(VENV)/.created:
 	$(BIN)/python -m pip install -q --upgrade pip
 	touch $@
 
+# compat: a plain path entry in site-packages, not an import hook that every start-up pays for
+COMPAT := --config-settings editable_mode=compat
+
 $(VENV)/.installed: $(VENV)/.created pyproject.toml
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q $(COMPAT) -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.created pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[test,plot]'
+	$(BIN)/python -m pip install -q $(COMPAT) -e '.[test,plot]'
 	touch $@ $(VENV)/.installed
 
 clean:

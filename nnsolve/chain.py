@@ -14,13 +14,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from . import network
 from .errors import NnsolveError
 from .notation import first_row, input_name, parse_weight_ref, weight_name
-from .rounding import Rounding
 from .solution import Solution
+
+if TYPE_CHECKING:  # rounding (and decimal) load only for --round
+    from .rounding import Rounding
 
 MAX_LISTED_PATHS = 4096  # past this, the one path through delta^l_j stands for them all
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -112,7 +113,7 @@ def _read_csv(path: str) -> _Table:
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise DataError("not UTF-8 text", file=path, line=line, fix="save the file as UTF-8 CSV") from None
-    text = text.replace("\r\n", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # a lone CR ends a line too (old Mac files)
     if "\x00" in text:
         raise DataError("is not a CSV file (it holds NUL bytes)", file=path, fix="give a CSV, .npy or .npz file")
     header_end = text.find("\n")
@@ -126,7 +127,7 @@ def _read_csv(path: str) -> _Table:
         text = text[header_end + 1:]
         header_end = text.find("\n")
         header_text = text if header_end < 0 else text[:header_end]
-    names = tuple(n.strip() for n in next(csv.reader([header_text], skipinitialspace=True)))
+    names = tuple(n.strip() for n in next(_csv_rows(csv.reader([header_text], skipinitialspace=True), path, first_line - 1)))
     if all(_is_number(n) for n in names):
         raise DataError(
             "the first line is numbers, not a header naming the columns", file=path, line=first_line,
@@ -161,7 +162,7 @@ def _read_csv_slowly(path: str, names: tuple[str, ...], body: str, header_line: 
     """Read the rows cell by cell, to name the first one that is wrong (or read quoted numbers)."""
     rows, lines = [], []
     reader = csv.reader(io.StringIO(body), skipinitialspace=True)
-    for fields in reader:
+    for fields in _csv_rows(reader, path, header_line):
         line = header_line + reader.line_num
         if not fields or all(not f.strip() for f in fields) and len(fields) <= 1:
             continue  # a blank line
@@ -203,6 +204,18 @@ def _read_csv_slowly(path: str, names: tuple[str, ...], body: str, header_line: 
     return _Table(names, np.array(rows, dtype=np.float64), path, csv=True, row_lines=tuple(lines))
 
 
+def _csv_rows(reader, path: str, line_before: int):
+    """The rows of a csv.reader; what the csv module refuses (a cell over its 128 KiB limit) is a DataError."""
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise DataError(f"not CSV: {e}", file=path, line=line_before + reader.line_num, fix="give a CSV file with one example a line") from None
+        yield fields
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -223,14 +236,75 @@ def _load_numpy(path: str):
         raise DataError(f"cannot read: {e.strerror or e}", file=path) from None
     if magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
         raise DataError("is not a NumPy file", file=path, fix="give a .npy or .npz saved by numpy.save / numpy.savez, or a CSV named .csv")
+    # numpy meets a broken or hostile file with almost any exception (ValueError, SyntaxError
+    # from the header, zipfile.BadZipFile, MemoryError from a header's shape, ...): each one
+    # means the same to a user, so each is one message, never a traceback
     try:
+        if magic.startswith(b"PK"):
+            return _load_npz(path)
+        with open(path, "rb") as f:
+            _check_array_size(path, "the array", f)
         return np.load(path, allow_pickle=False)  # never unpickle: a data file runs no code
+    except DataError:
+        raise
     except ValueError as e:
         if "pickle" in str(e).lower():
             raise DataError("holds Python objects (pickled), which nnsolve does not load", file=path, fix="save plain numeric arrays") from None
-        raise DataError(f"is not a NumPy file: {e}", file=path, fix="give a .npy or .npz saved by numpy.save / numpy.savez") from None
-    except (OSError, EOFError) as e:
-        raise DataError(f"is not a NumPy file ({e})", file=path, fix="give a .npy or .npz saved by numpy.save / numpy.savez") from None
+        raise DataError(f"is not a NumPy file: {_cut(str(e))}", file=path, fix="give a .npy or .npz saved by numpy.save / numpy.savez") from None
+    except Exception as e:  # noqa: BLE001 - see above
+        raise DataError(f"is not a NumPy file ({type(e).__name__}: {_cut(str(e))})", file=path, fix="give a .npy or .npz saved by numpy.save / numpy.savez") from None
+
+
+def _cut(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_array_size(path: str, name: str, f) -> None:
+    """Refuse an array whose .npy header declares more than MAX_DATA_BYTES, before numpy
+    allocates it (an .npz member is compressed: a small file can unpack to any size)."""
+    from numpy.lib import format as npy_format
+
+    version = npy_format.read_magic(f)
+    if version == (1, 0):
+        shape, _, dtype = npy_format.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, _, dtype = npy_format.read_array_header_2_0(f)
+    else:
+        raise DataError(f"{name} is in NumPy file format {version[0]}.{version[1]}, which nnsolve does not read", file=path, fix="save it with numpy.save (format 1.0)")
+    size = math.prod(shape) * dtype.itemsize
+    if size > MAX_DATA_BYTES:
+        raise DataError(
+            f"{name} would take {size / (1 << 30):.3g} GiB, more than the {MAX_DATA_BYTES >> 30} GiB nnsolve reads",
+            file=path, fix="train on a sample of the rows",
+        )
+
+
+def _load_npz(path: str) -> dict:
+    """The arrays X and y of an .npz (every other name maps to None: not loaded), their sizes
+    checked before anything is unpacked."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        unpacked = sum(m.file_size for m in members)
+        if unpacked > MAX_DATA_BYTES:
+            raise DataError(
+                f"unpacks to {unpacked / (1 << 30):.3g} GiB, more than the {MAX_DATA_BYTES >> 30} GiB nnsolve reads",
+                file=path, fix="train on a sample of the rows",
+            )
+        for member in members:
+            if member.filename in ("X.npy", "y.npy"):
+                with archive.open(member) as f:
+                    _check_array_size(path, member.filename[:-4], f)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = dict.fromkeys(npz.keys())
+        for name in ("X", "y"):
+            if name in arrays:
+                value = npz[name]
+                if not isinstance(value, np.ndarray):  # a member not saved by numpy: its raw bytes
+                    raise DataError(f"{name} is not a NumPy array", file=path, fix="save with numpy.savez(path, X=inputs, y=labels)")
+                arrays[name] = value
+    return arrays
 
 
 def _numeric(path: str, name: str, array: np.ndarray) -> np.ndarray:
@@ -253,24 +327,23 @@ def _numeric(path: str, name: str, array: np.ndarray) -> np.ndarray:
 def _read_npy(path: str) -> _Table:
     """One array, labels in the last column(s); an .npz under either name is read as one."""
     loaded = _load_numpy(path)
-    if isinstance(loaded, np.lib.npyio.NpzFile):
+    if isinstance(loaded, dict):
         return _npz_table(path, loaded)
     values = _numeric(path, "array", loaded)
     return _Table(tuple(f"column {c}" for c in range(values.shape[1])), values, path, csv=False)
 
 
-def _npz_table(path: str, archive) -> _Table:
+def _npz_table(path: str, archive: dict) -> _Table:
     """X and y side by side, as if they were the columns of one table: X's, then y's."""
-    with archive:
-        keys = list(archive.keys())
-        missing = [k for k in ("X", "y") if k not in keys]
-        if missing:
-            raise DataError(
-                f"has no array named {' or '.join(missing)} (it holds {', '.join(keys) or 'nothing'})", file=path,
-                fix="save with numpy.savez(path, X=inputs, y=labels)",
-            )
-        X = _numeric(path, "X", archive["X"])
-        y = _numeric(path, "y", archive["y"])
+    keys = list(archive)
+    missing = [k for k in ("X", "y") if k not in keys]
+    if missing:
+        raise DataError(
+            f"has no array named {' or '.join(missing)} (it holds {', '.join(keys) or 'nothing'})", file=path,
+            fix="save with numpy.savez(path, X=inputs, y=labels)",
+        )
+    X = _numeric(path, "X", archive["X"])
+    y = _numeric(path, "y", archive["y"])
     if X.shape[0] != y.shape[0]:
         raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}", file=path, fix="give one label row per example")
     names = tuple(f"X[:, {c}]" for c in range(X.shape[1])) + tuple(f"y[:, {c}]" for c in range(y.shape[1]))

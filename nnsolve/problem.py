@@ -8,10 +8,9 @@ nodes are converted here, so that each value keeps its line and nothing in a fil
 from __future__ import annotations
 
 import copy
-import difflib
+import os
 import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Optional
 
 import numpy as np
@@ -109,7 +108,8 @@ class Problem:
 def load_problem(path: Optional[str] = None) -> Problem:
     """Read and validate a problem file; None means the built-in worksheet."""
     if path is None:
-        text = resources.files("nnsolve").joinpath("data").joinpath(BUILTIN_NAME).read_text(encoding="utf-8")
+        with open(os.path.join(os.path.dirname(__file__), "data", BUILTIN_NAME), encoding="utf-8") as f:
+            text = f.read()
         return parse_problem(text, source=f"<built-in {BUILTIN_NAME}>")
     return parse_problem(read_text_file(path), source=path)
 
@@ -200,6 +200,8 @@ def compose_yaml(text: str, source: str) -> Optional[yaml.Node]:
 
 def suggest(name: str, known) -> str:
     """A fix that names the nearest known name, or lists them all."""
+    import difflib  # only when a name is wrong
+
     known = list(dict.fromkeys(known))
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if not close:

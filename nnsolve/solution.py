@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping, Optional
+from typing import TYPE_CHECKING, Iterator, Mapping, Optional
 
 import numpy as np
 
@@ -18,7 +18,9 @@ from . import network
 from .errors import SolveError
 from .notation import first_row, weight_name
 from .problem import Problem
-from .rounding import Rounding
+
+if TYPE_CHECKING:  # rounding (and decimal) load only for --round
+    from .rounding import Rounding
 
 
 @dataclass(frozen=True)

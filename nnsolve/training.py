@@ -1,28 +1,44 @@
 """Training a network on a data set: the worksheet's step repeated over many examples.
 
-Per-example SGD (batch size 1: one update per example, each exactly the step `nnsolve run`
-shows) and mini-batch gradient descent (the gradient averaged over the batch, one matmul per
-layer). Pure numpy, float64, no I/O and no printing: `train` returns a History, and calls
-`on_epoch` after each epoch for whoever shows progress.
+Per-example SGD (batch size 1: one update per example, each bit for bit the step `nnsolve
+run` shows) and mini-batch gradient descent (the gradient averaged over the batch, one matmul
+per layer). Pure numpy, float64 by default (float32 on request), no I/O and no printing:
+`train` returns a History, and calls `on_epoch` after each epoch for whoever shows progress.
 
-The loops keep every array preallocated and change the weights in place: no Problem,
-Solution or other Python object is made per step. Everything random comes from one seed
-through separate streams (initial weights, validation split, example order), so changing
-one option never changes the draws of another.
+How it is fast. A step is compiled once into a fixed list of numpy calls on preallocated
+arrays (a "program"), and the loop only replays it: no array, Problem or other Python object
+is made per step, and the weights change in place. At batch size 1 the cost is the number of
+numpy calls (each ~0.3 us on arrays of a few dozen numbers, whatever their width), so the
+program is short: every call writes into its output (out=), constants are 0-d arrays (a Python
+float argument costs twice as much), all weights live in one flat array so that the update is
+two calls for the whole network, and the sigmoid takes five calls with network.py's exact bits.
+In mini-batches the cost is the two matmuls per layer: 1/B and the learning rate are folded
+into delta^L (a (B, n_L) array) so that each layer's weight-gradient matmul writes the step
+itself, and one subtraction over the flat weights applies them all.
+
+Memory: the data is never copied. Examples are gathered by row number into a batch-sized
+buffer (np.take with out=), in float32 when training in float32; measuring the loss and
+accuracy works through the data a chunk at a time with preallocated buffers.
+
+Everything random comes from one seed through separate streams (initial weights, validation
+split, example order), so changing one option never changes the draws of another.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from .errors import NnsolveError
-from .network import ACTIVATIONS, LOSSES, Activation, Loss
+from .network import ACTIVATIONS, LEAKY_SLOPE, LOSSES, Activation, Loss
 
 INITS = ("xavier", "he", "uniform")
-EVAL_CHUNK = 4096  # rows per forward pass when measuring loss and accuracy: bounds the memory
+DTYPES = ("float64", "float32")
+EVAL_CHUNK = 1024  # rows per forward pass when measuring loss and accuracy: bounds the memory
+GATHER_BYTES = 1 << 18  # batch size 1: examples are gathered (in their epoch order) this much at a time
 
 
 @dataclass(frozen=True)
@@ -151,18 +167,354 @@ def split_rows(n: int, fraction: float, shuffle: bool, rng: np.random.Generator)
     return np.sort(rows[: n - n_val]), np.sort(rows[n - n_val:])
 
 
+
+# ---------------------------------------------------------------------------
+# Programs: a step (or a forward pass) as a fixed list of numpy calls on preallocated arrays
+
+Program = list  # of (function, args): replayed as `for f, args in program: f(*args)`
+
+
+class _Constants:
+    """The numbers a program uses, as 0-d arrays of its dtype: a ufunc takes a 0-d array
+    argument at the cost of an array, a Python float at about twice that."""
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+        self.one, self.zero, self.minus_one, self.slope = (self.of(v) for v in (1.0, 0.0, -1.0, LEAKY_SLOPE))
+
+    def of(self, value: float) -> np.ndarray:
+        return np.array(value, dtype=self.dtype)
+
+
+def _run(program: Program) -> None:
+    for f, args in program:
+        f(*args)
+
+
+def _assign(out: np.ndarray, function: Callable, *args) -> None:
+    """out = function(*args): an activation or loss this module has no program for (any new
+    one in network.py still trains, at network.py's speed)."""
+    out[...] = function(*args)
+
+
+def _value_ops(act: Activation, alpha: np.ndarray, beta: np.ndarray, k: _Constants) -> Program:
+    """beta = f(alpha), with network.py's float operations (so its bits)."""
+    name = act.name
+    if name == "sigmoid":
+        # network._sigmoid: e = exp(-|a|); 1 / (1 + e) where a >= 0, else e / (1 + e). The
+        # numerator is exp(min(a, 0)), exactly 1 or e, so one exp of both rows does it.
+        # (fmin, not minimum: fmin(nan, 0) is 0, but the denominator is still nan.)
+        z = np.empty((2,) + alpha.shape, alpha.dtype)
+        return [
+            (np.copysign, (alpha, k.minus_one, z[0])),  # -|a|
+            (np.fmin, (alpha, k.zero, z[1])),
+            (np.exp, (z, z)),
+            (np.add, (z[0], k.one, z[0])),
+            (np.divide, (z[1], z[0], beta)),
+        ]
+    if name == "tanh":
+        return [(np.tanh, (alpha, beta))]
+    if name == "relu":  # np.maximum: a nan stays nan (fmax would hide a divergence)
+        return [(partial(np.maximum, out=beta), (alpha, k.zero))]
+    if name == "linear":
+        return [(np.copyto, (beta, alpha))]
+    if name == "leaky_relu":  # where(a > 0, a, slope a)
+        mask = np.empty(alpha.shape, dtype=bool)
+        return [
+            (np.multiply, (alpha, k.slope, beta)),
+            (np.greater, (alpha, k.zero, mask)),
+            (partial(np.copyto, where=mask), (beta, alpha)),
+        ]
+    if name == "softmax":  # e = exp(a - max a); e / sum e
+        m = np.empty(alpha.shape[:-1] + (1,), alpha.dtype)
+        s = np.empty_like(m)
+        return [
+            (partial(np.max, axis=-1, keepdims=True, out=m), (alpha,)),
+            (np.subtract, (alpha, m, beta)),
+            (np.exp, (beta, beta)),
+            (partial(np.sum, axis=-1, keepdims=True, out=s), (beta,)),
+            (np.divide, (beta, s, beta)),
+        ]
+    return [(_assign, (beta, act.value, alpha))]
+
+
+def _backward_ops(act: Activation, alpha, beta, grad_beta, out, k: _Constants) -> Program:
+    """out = dl/dalpha = f'(alpha) * dl/dbeta (the vector-Jacobian product for softmax), as
+    network.backward takes it."""
+    name = act.name
+    if act.derivative is None:  # softmax: beta * (g - <g, beta>)
+        t = np.empty_like(alpha)
+        s = np.empty(alpha.shape[:-1] + (1,), alpha.dtype)
+        return [
+            (np.multiply, (grad_beta, beta, t)),
+            (partial(np.sum, axis=-1, keepdims=True, out=s), (t,)),
+            (np.subtract, (grad_beta, s, t)),
+            (np.multiply, (beta, t, out)),
+        ]
+    if name == "linear":  # g * 1 is g
+        return [(np.copyto, (out, grad_beta))]
+    t = np.empty_like(alpha)  # f'(alpha)
+    if name == "sigmoid":  # beta (1 - beta)
+        ops = [(np.subtract, (k.one, beta, t)), (np.multiply, (beta, t, t))]
+    elif name == "tanh":  # 1 - beta^2
+        ops = [(np.multiply, (beta, beta, t)), (np.subtract, (k.one, t, t))]
+    elif name == "relu":  # 1 where a > 0, else 0
+        ops = [(np.greater, (alpha, k.zero, t))]
+    elif name == "leaky_relu":  # 1 where a > 0, else slope
+        mask = np.empty(alpha.shape, dtype=bool)
+        ops = [(np.greater, (alpha, k.zero, mask)), (np.copyto, (t, k.slope)), (partial(np.copyto, where=mask), (t, k.one))]
+    else:
+        ops = [(_assign, (t, act.derivative, alpha, beta))]
+    return ops + [(np.multiply, (grad_beta, t, out))]
+
+
+def _output_ops(loss: Loss, act: Activation, alpha, y_hat, y, delta, k: _Constants) -> Program:
+    """delta = dl/dalpha^L, as network.backward takes it: directly where the loss simplifies
+    with the output activation, else dl/dy_hat times f'."""
+    pair = (loss.name, act.name)
+    if loss.simplifies_with(act):
+        if pair in (("binary_cross_entropy", "sigmoid"), ("cross_entropy", "softmax")):  # y_hat - y
+            return [(np.subtract, (y_hat, y, delta))]
+        if pair == ("cross_entropy", "sigmoid"):  # -y (1 - y_hat)
+            minus_y, t = np.empty_like(y), np.empty_like(y)
+            return [(np.negative, (y, minus_y)), (np.subtract, (k.one, y_hat, t)), (np.multiply, (minus_y, t, delta))]
+        return [(_assign, (delta, loss.simplified_delta, y, alpha, y_hat, act))]
+    g = np.empty_like(y_hat)  # dl/dy_hat
+    if loss.name == "squared_error":  # -(y - y_hat): the same number (a zero may change sign)
+        ops = [(np.subtract, (y_hat, y, g))]
+    elif loss.name == "mse":  # -(2/K)(y - y_hat)
+        ops = [(np.subtract, (y, y_hat, g)), (np.multiply, (k.of(-(2.0 / y.shape[-1])), g, g))]
+    else:
+        ops = [(_assign, (g, loss.grad_y_hat, y, y_hat))]
+    return ops + _backward_ops(act, alpha, y_hat, g, delta, k)
+
+
+class _Weights:
+    """The weights of every layer as views of one flat array, and their gradients (or steps)
+    likewise: the update of the whole network is one or two numpy calls."""
+
+    def __init__(self, weights: Sequence[np.ndarray], dtype):
+        total = sum(W.size for W in weights)
+        self.flat = np.empty(total, dtype=dtype)
+        self.grad_flat = np.zeros(total, dtype=dtype)
+        self.layers: list[np.ndarray] = []
+        self.grads: list[np.ndarray] = []
+        start = 0
+        for W in weights:
+            end = start + W.size
+            view = self.flat[start:end].reshape(W.shape)
+            view[...] = W
+            self.layers.append(view)
+            self.grads.append(self.grad_flat[start:end].reshape(W.shape))
+            start = end
+
+    def as_float64(self) -> tuple[np.ndarray, ...]:
+        return tuple(np.array(W, dtype=np.float64) for W in self.layers)
+
+
+class _Step:
+    """One gradient step on B examples, as a program.
+
+    B = 1: the same float operations as network.forward, backward and update on one example,
+    in the same order (so the worksheet's step bit for bit; a dl/dy_hat of exactly 0 may be
+    -0 there and +0 here). B > 1: the gradient averaged over the batch; 1/B and the learning
+    rate are folded into delta^L, so each layer's weight-gradient matmul gives its step (equal
+    to the mean gradient times the rate up to rounding, ~1e-16 relative).
+
+    Write the examples into self.x (B, n_0) and their labels into self.y (B, n_L), then run
+    self.program. With B = 1, x and y are both in self.example, which takes a row [x, y]."""
+
+    def __init__(self, network: Network, weights: _Weights, B: int, k: _Constants):
+        dtype = k.dtype
+        Ws = weights.layers
+        L = len(Ws)
+        extra = 1 if network.bias else 0
+        acts = [ACTIVATIONS[a] for a in network.activations]
+        n_out = Ws[-1].shape[1]
+        # inputs[l] = [1, beta^{l-1}] for each example, (B, n_{l-1} + 1): column 0 holds the
+        # ones once and for all, and layer l-1 writes its beta straight into the rest
+        inputs = [np.ones((B, W.shape[0]), dtype=dtype) for W in Ws]
+        if B == 1:  # [1, x, y] in one array: one copy a step brings in an example
+            self.example = np.ones(Ws[0].shape[0] + n_out, dtype=dtype)
+            inputs[0] = self.example[None, : Ws[0].shape[0]]
+            self.y = self.example[None, Ws[0].shape[0]:]
+            self.example = self.example[extra:]
+        else:
+            self.y = np.empty((B, n_out), dtype=dtype)
+        self.x = inputs[0][:, extra:]
+        alphas = [np.empty((B, W.shape[1]), dtype=dtype) for W in Ws]
+        betas = [inputs[l + 1][:, extra:] for l in range(L - 1)] + [np.empty((B, n_out), dtype=dtype)]
+        deltas = [np.empty((B, W.shape[1]), dtype=dtype) for W in Ws]
+        program: Program = []
+        for l in range(L):
+            program.append((np.dot, (inputs[l], Ws[l], alphas[l])))
+            program += _value_ops(acts[l], alphas[l], betas[l], k)
+        program += _output_ops(LOSSES[network.loss], acts[-1], alphas[-1], betas[-1], self.y, deltas[-1], k)
+        if B > 1:
+            program.append((np.multiply, (deltas[-1], k.of(network.learning_rate / B), deltas[-1])))
+        keep_bias = network.bias and not network.train_bias
+        for l in range(L - 1, -1, -1):
+            # dl/dW^l = input^T delta: the outer product for one example (a k=1 product,
+            # exactly input_i delta_j), the sum over the batch for several
+            program.append((np.dot, (inputs[l].T, deltas[l], weights.grads[l])))
+            if keep_bias:
+                program.append((np.copyto, (weights.grads[l][0], k.zero)))
+            if l:  # dl/dbeta^{l-1} = delta^l W^l without its bias row, taken before any update
+                grad_beta = np.empty((B, Ws[l - 1].shape[1]), dtype=dtype)
+                program.append((np.dot, (deltas[l], Ws[l][extra:].T, grad_beta)))
+                program += _backward_ops(acts[l - 1], alphas[l - 1], betas[l - 1], grad_beta, deltas[l - 1], k)
+        if B == 1:  # w - lambda dl/dw, every layer at once
+            program.append((np.multiply, (weights.grad_flat, k.of(network.learning_rate), weights.grad_flat)))
+        program.append((np.subtract, (weights.flat, weights.grad_flat, weights.flat)))
+        self.program = program
+        self.B = B
+
+
+class Trainer:
+    """The steps of training, without the measuring: a network's weights (copied), changed in
+    place by `epoch`. `train` drives one; the benchmark times one."""
+
+    def __init__(self, network: Network, X: np.ndarray, Y: np.ndarray, batch_size: int = 1, dtype: str = "float64",
+                 weights: Optional[Sequence[np.ndarray]] = None):
+        if dtype not in DTYPES:
+            raise ValueError(dtype)
+        self.X, self.Y = _floats(X), _floats(Y)
+        self.k = _Constants(dtype)
+        self.weights = _Weights(network.weights if weights is None else weights, self.k.dtype)
+        self.network = network
+        self.batch_size = batch_size
+        self._steps: dict[int, _Step] = {}
+
+    def step(self, B: int) -> _Step:
+        if B not in self._steps:
+            self._steps[B] = _Step(self.network, self.weights, B, self.k)
+        return self._steps[B]
+
+    def epoch(self, rows: np.ndarray) -> None:
+        """One pass over the examples of these rows, in this order (an update after each
+        batch_size of them, the last batch possibly smaller)."""
+        rows = np.asarray(rows, dtype=np.intp)
+        n = len(rows)
+        B = min(self.batch_size, n)
+        if n == 0:
+            return
+        with np.errstate(all="ignore"):  # a divergence is found after the epoch, by name
+            if B == 1:
+                self._one_at_a_time(rows)
+            else:
+                self._batches(rows, B)
+
+    def _one_at_a_time(self, rows: np.ndarray) -> None:
+        step = self.step(1)
+        X, Y, n0 = self.X, self.Y, self.X.shape[1]
+        chunk = max(1, min(len(rows), GATHER_BYTES // (step.example.size * self.k.dtype.itemsize)))
+        gathered = np.empty((chunk, step.example.size), dtype=self.k.dtype)  # rows [x, y]
+        example, program, copyto = step.example, step.program, np.copyto
+        for start in range(0, len(rows), chunk):
+            some = rows[start:start + chunk]
+            block = gathered[: len(some)]
+            np.take(X, some, axis=0, out=block[:, :n0], mode="clip")  # valid rows: no checks
+            np.take(Y, some, axis=0, out=block[:, n0:], mode="clip")
+            for row in block:
+                copyto(example, row)
+                for f, args in program:
+                    f(*args)
+
+    def _batches(self, rows: np.ndarray, B: int) -> None:
+        X, Y = self.X, self.Y
+        for start in range(0, len(rows), B):
+            some = rows[start:start + B]
+            step = self.step(len(some))
+            np.take(X, some, axis=0, out=step.x, mode="clip")
+            np.take(Y, some, axis=0, out=step.y, mode="clip")
+            _run(step.program)
+
+    def current(self) -> tuple[np.ndarray, ...]:
+        """The weights now, as float64 copies."""
+        return self.weights.as_float64()
+
+
+def _floats(A: np.ndarray) -> np.ndarray:
+    """A as it is when it is an array of floats (float32 data is not doubled), else as float64."""
+    A = np.asarray(A)
+    return A if A.dtype in (np.float64, np.float32) else A.astype(np.float64)
+
+
 # ---------------------------------------------------------------------------
 # Measuring
 
 
+class _Forward:
+    """The forward pass of C examples at a time, into preallocated arrays. The first layer
+    adds its bias row rather than reading a ones column, so a slice of the data is used where
+    it lies (when it is of the weights' dtype)."""
+
+    def __init__(self, network: Network, weights: Sequence[np.ndarray], C: int):
+        k = _Constants(weights[0].dtype)
+        extra = 1 if network.bias else 0
+        acts = [ACTIVATIONS[a] for a in network.activations]
+        self.dtype, self.C, self.n_in = k.dtype, C, weights[0].shape[0] - extra
+        self.x: Optional[np.ndarray] = None  # for rows gathered or converted, made when needed
+        alphas = [np.empty((C, W.shape[1]), dtype=k.dtype) for W in weights]
+        betas = [np.empty((C, W.shape[1]), dtype=k.dtype) for W in weights]
+        self.head = (weights[0][extra:], alphas[0])
+        rest: Program = []
+        for l, W in enumerate(weights):
+            if l:
+                rest.append((np.dot, (betas[l - 1], W[extra:], alphas[l])))
+            if extra:
+                rest.append((np.add, (alphas[l], W[0], alphas[l])))
+            rest += _value_ops(acts[l], alphas[l], betas[l], k)
+        self.rest = rest
+        self.out = (alphas[-1], betas[-1])
+
+    def __call__(self, X: np.ndarray, start: int, rows: Optional[np.ndarray]):
+        """(alpha^L, y_hat) of the C examples X[start:] (or X[rows]): this object's arrays."""
+        if rows is None and X.dtype == self.dtype and X.flags.c_contiguous:
+            x = X[start:start + self.C]
+        else:
+            if self.x is None:
+                self.x = np.empty((self.C, self.n_in), dtype=self.dtype)
+            x = self.x
+            if rows is None:
+                x[...] = X[start:start + self.C]
+            else:
+                np.take(X, rows, axis=0, out=x, mode="clip")
+        first, alpha = self.head
+        np.dot(x, first, out=alpha)
+        _run(self.rest)
+        return self.out
+
+
+def _forward_chunks(network: Network, weights: Sequence[np.ndarray], X: np.ndarray, rows: Optional[np.ndarray] = None):
+    """(start, stop, alpha^L, y_hat) for each chunk of up to EVAL_CHUNK examples of X (or of
+    X[rows]), in order; the arrays are reused from one chunk to the next."""
+    n = X.shape[0] if rows is None else len(rows)
+    passes: dict[int, _Forward] = {}
+    for start in range(0, n, EVAL_CHUNK):
+        size = min(EVAL_CHUNK, n - start)
+        if size not in passes:
+            passes[size] = _Forward(network, weights, size)
+        some = None if rows is None else rows[start:start + size]
+        alpha, y_hat = passes[size](X, start, some)
+        yield start, start + size, alpha, y_hat
+
+
+def _weights_of(network: Network, weights) -> list[np.ndarray]:
+    """The weights to measure with: float32 stays float32, anything else is float64."""
+    weights = network.weights if weights is None else weights
+    dtype = np.float32 if all(np.asarray(W).dtype == np.float32 for W in weights) else np.float64
+    return [np.ascontiguousarray(W, dtype=dtype) for W in weights]
+
+
 def predict(network: Network, X: np.ndarray, weights: Optional[Sequence[np.ndarray]] = None) -> np.ndarray:
     """y_hat for every row of X (one matmul per layer, in chunks)."""
-    weights = network.weights if weights is None else weights
-    acts = [ACTIVATIONS[a] for a in network.activations]
+    weights = _weights_of(network, weights)
+    X = _floats(X)
     out = np.empty((X.shape[0], weights[-1].shape[1]))
-    for start in range(0, X.shape[0], EVAL_CHUNK):
-        _, y_hat = _forward(weights, acts, network.bias, X[start:start + EVAL_CHUNK])
-        out[start:start + EVAL_CHUNK] = y_hat
+    with np.errstate(all="ignore"):
+        for start, stop, _, y_hat in _forward_chunks(network, weights, X):
+            out[start:stop] = y_hat
     return out
 
 
@@ -177,168 +529,23 @@ def classes(network: Network, values: np.ndarray) -> np.ndarray:
 def evaluate(network: Network, X: np.ndarray, Y: np.ndarray, weights=None, rows: Optional[np.ndarray] = None) -> tuple[float, float]:
     """(mean loss, accuracy) over the rows of X and Y (all, or those given): the loss as the
     problem defines it, averaged over examples; an example counts as right when every
-    output's class matches. Works in chunks, so it holds no more than a chunk's activations."""
-    weights = network.weights if weights is None else weights
-    acts = [ACTIVATIONS[a] for a in network.activations]
+    output's class matches. Works in chunks, so it holds no more than a chunk's activations.
+    float32 weights are measured in float32 (the loss summed in float64)."""
+    weights = _weights_of(network, weights)
+    X, Y = _floats(X), _floats(Y)
+    out = ACTIVATIONS[network.activations[-1]]
     loss = LOSSES[network.loss]
     n = X.shape[0] if rows is None else len(rows)
     total, right = 0.0, 0
-    for start in range(0, n, EVAL_CHUNK):
-        if rows is None:
-            Xc, Yc = X[start:start + EVAL_CHUNK], Y[start:start + EVAL_CHUNK]
-        else:
-            chunk = rows[start:start + EVAL_CHUNK]
-            Xc, Yc = X[chunk], Y[chunk]
-        alpha, y_hat = _forward(weights, acts, network.bias, Xc)
-        total += float(np.sum(loss.value(Yc, alpha, y_hat, acts[-1])))
-        right += int(np.sum(np.all(classes(network, y_hat) == classes(network, Yc), axis=-1)))
+    for start, stop, alpha, y_hat in _forward_chunks(network, weights, X, rows):
+        Yc = Y[start:stop] if rows is None else Y[rows[start:stop]]
+        total += float(np.sum(loss.value(Yc, alpha, y_hat, out), dtype=np.float64))
+        right += int(np.count_nonzero(np.all(classes(network, y_hat) == classes(network, Yc), axis=-1)))
     return total / max(n, 1), right / max(n, 1)
-
-
-def _forward(weights, acts, bias: bool, X: np.ndarray):
-    """(alpha^L, y_hat) of a stack of examples."""
-    beta = X
-    alpha = X
-    for W, act in zip(weights, acts):
-        alpha = beta @ W[1:] if bias else beta @ W
-        if bias:
-            alpha += W[0]
-        beta = np.empty_like(alpha)
-        _Kernel(act, alpha.shape).value(alpha, beta)  # in place: fewer passes over a big chunk
-    return alpha, beta
 
 
 # ---------------------------------------------------------------------------
 # Training
-
-
-class _Kernel:
-    """An activation's value and derivative written into preallocated arrays, with the same
-    float operations as network.py's (so bit for bit its results), for a layer of one shape."""
-
-    def __init__(self, act: Activation, shape: tuple[int, int]):
-        self.act = act
-        self.fast = act.name in ("sigmoid", "tanh", "relu", "linear")
-        self.tmp = np.empty(shape)
-        self.mask = np.empty(shape, dtype=bool)
-
-    def value(self, alpha: np.ndarray, out: np.ndarray) -> None:
-        name, t = self.act.name, self.tmp
-        if name == "sigmoid":  # e = exp(-|a|); 1 / (1 + e) where a >= 0, else e / (1 + e)
-            np.abs(alpha, out=t)
-            np.negative(t, out=t)
-            np.exp(t, out=t)
-            np.add(t, 1.0, out=out)
-            np.greater_equal(alpha, 0.0, out=self.mask)
-            np.copyto(t, 1.0, where=self.mask)
-            np.divide(t, out, out=out)
-        elif name == "tanh":
-            np.tanh(alpha, out=out)
-        elif name == "relu":
-            np.maximum(alpha, 0.0, out=out)
-        elif name == "linear":
-            np.copyto(out, alpha)
-        else:
-            out[...] = self.act.value(alpha)
-
-    def backward(self, alpha: np.ndarray, beta: np.ndarray, grad_beta: np.ndarray, out: np.ndarray) -> None:
-        """out = dl/dalpha = f'(alpha) * dl/dbeta (the vector-Jacobian product for softmax)."""
-        name, t = self.act.name, self.tmp
-        if name == "sigmoid":  # beta (1 - beta)
-            np.subtract(1.0, beta, out=t)
-            np.multiply(beta, t, out=t)
-        elif name == "tanh":  # 1 - beta^2
-            np.multiply(beta, beta, out=t)
-            np.subtract(1.0, t, out=t)
-        elif name == "relu":  # 1 where alpha > 0
-            np.greater(alpha, 0.0, out=t)
-        elif name == "linear":
-            t.fill(1.0)
-        else:
-            out[...] = self.act.backward(alpha, beta, grad_beta)
-            return
-        np.multiply(grad_beta, t, out=out)
-
-
-class _Stepper:
-    """One gradient step on a batch of B examples: every array preallocated, the weights
-    changed in place. With B = 1 it is bit for bit network.forward, backward and update on
-    one example (the same float operations in the same order): a one-row epoch is exactly
-    the worksheet's step."""
-
-    def __init__(self, network: Network, weights: list[np.ndarray], B: int):
-        self.B = B
-        self.weights = weights
-        self.loss: Loss = LOSSES[network.loss]
-        self.rate = network.learning_rate
-        self.keep_bias = network.bias and not network.train_bias
-        extra = 1 if network.bias else 0
-        acts = [ACTIVATIONS[a] for a in network.activations]
-        L = len(weights)
-        # inputs[l] = [1; beta^{l-1}] for the batch, (B, n_{l-1} + 1): column 0 holds the ones
-        # once and for all, and layer l-1 writes its beta straight into the rest
-        self.inputs = [np.ones((B, W.shape[0])) for W in weights]
-        self.x = self.inputs[0][:, extra:]  # (B, n_0): where the batch's features go
-        self.alphas = [np.empty((B, W.shape[1])) for W in weights]
-        self.betas = [self.inputs[l + 1][:, extra:] for l in range(L - 1)] + [np.empty((B, weights[-1].shape[1]))]
-        self.deltas = [np.empty((B, W.shape[1])) for W in weights]
-        self.grad_betas = [np.empty((B, W.shape[1])) for W in weights[:-1]]  # dl/dbeta^l, hidden layers
-        self.kernels = [_Kernel(a, (B, W.shape[1])) for a, W in zip(acts, weights)]
-        self.acts = acts
-        # W^{l+1} without its bias row, transposed: a view, valid as the weights change in place
-        self.W_next_T = [W[extra:].T for W in weights[1:]]
-        self.grads = [np.empty_like(W) for W in weights]  # (n_{l-1} + 1, n_l), like W^l
-        self.steps = [np.empty_like(W) for W in weights]
-        # B = 1: dl/dW = input delta^T as an outer product, the way network.backward takes it
-        self.input_columns = [inp[0][:, None] for inp in self.inputs]
-        self.output_fast = self._output_fast()
-        self.residual = np.empty((B, weights[-1].shape[1]))
-
-    def _output_fast(self) -> str:
-        name, act = self.loss.name, self.acts[-1].name
-        if self.loss.simplifies_with(self.acts[-1]) and (name, act) in (
-            ("binary_cross_entropy", "sigmoid"), ("cross_entropy", "softmax"),
-        ):
-            return "y_hat - y"
-        if name == "squared_error" and self.kernels[-1].fast:
-            return "squared_error"
-        return ""
-
-    def __call__(self, Y: np.ndarray) -> None:
-        """A step on the examples already written into self.x, with labels Y (B, n_L)."""
-        weights, inputs, alphas, betas, deltas, kernels = (
-            self.weights, self.inputs, self.alphas, self.betas, self.deltas, self.kernels,
-        )
-        L = len(weights)
-        for l in range(L):
-            np.matmul(inputs[l], weights[l], out=alphas[l])
-            kernels[l].value(alphas[l], betas[l])
-        delta = deltas[-1]
-        if self.output_fast == "y_hat - y":
-            np.subtract(betas[-1], Y, out=delta)
-        elif self.output_fast == "squared_error":  # dl/dy_hat = -(y - y_hat), times f'(alpha^L)
-            r = self.residual
-            np.subtract(Y, betas[-1], out=r)
-            np.negative(r, out=r)
-            kernels[-1].backward(alphas[-1], betas[-1], r, delta)
-        else:
-            delta[...] = self.loss.output_delta(Y, alphas[-1], betas[-1], self.acts[-1])
-        for l in range(L - 1, -1, -1):
-            G = self.grads[l]
-            if self.B == 1:
-                np.multiply(self.input_columns[l], deltas[l], out=G)
-            else:  # the sum over the batch of input delta^T, then the mean
-                np.matmul(inputs[l].T, deltas[l], out=G)
-                G /= self.B
-            if l:
-                grad_beta = self.grad_betas[l - 1]
-                np.matmul(deltas[l], self.W_next_T[l - 1], out=grad_beta)
-                kernels[l - 1].backward(alphas[l - 1], betas[l - 1], grad_beta, deltas[l - 1])
-            # every derivative that needs this layer's weights is taken: now they may change
-            step = np.multiply(G, self.rate, out=self.steps[l])
-            if self.keep_bias:
-                step[0] = 0.0
-            np.subtract(weights[l], step, out=weights[l])
 
 
 def _finite(weights, loss: float, val_loss: Optional[float]) -> Optional[str]:
@@ -364,6 +571,7 @@ def train(
     seed: int = 0,
     validation_split: float = 0.0,
     on_epoch: Optional[Callable[[EpochRecord], None]] = None,
+    dtype: str = "float64",
 ) -> History:
     """Train from network.weights (left as they were) on X (N, n_0) and Y (N, n_L).
 
@@ -371,52 +579,37 @@ def train(
     the file's order without; batch_size 1 updates after each example with the problem's
     learning rate, a larger one after each batch with the gradient averaged over it (the last
     batch of an epoch may be smaller). Stops early, keeping the last finite weights, if a
-    loss or weight stops being finite."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    loss or weight stops being finite. dtype "float32" trains and measures in float32 (the
+    weights returned are float64 copies of the float32 ones)."""
+    X, Y = _floats(X), _floats(Y)
     rng = streams(seed)
     train_rows, val_rows = split_rows(X.shape[0], validation_split, shuffle, rng.split)
     # the data is never copied: examples are read through their row numbers
     everything = len(val_rows) == 0
-    weights = [np.array(W, dtype=np.float64) for W in network.weights]
+    trainer = Trainer(network, X, Y, batch_size, dtype)
+    weights = trainer.weights.layers  # changed in place by each epoch
     n = len(train_rows)
-    B = min(batch_size, n)
 
-    def measure(epoch: int, ws) -> EpochRecord:
-        loss, accuracy = evaluate(network, X, Y, ws, None if everything else train_rows)
-        if everything:
-            return EpochRecord(epoch, loss, accuracy)
-        val_loss, val_accuracy = evaluate(network, X, Y, ws, val_rows)
+    def measure(epoch: int) -> EpochRecord:
+        with np.errstate(all="ignore"):  # a divergence is found below by name, not as a warning
+            loss, accuracy = evaluate(network, X, Y, weights, None if everything else train_rows)
+            if everything:
+                return EpochRecord(epoch, loss, accuracy)
+            val_loss, val_accuracy = evaluate(network, X, Y, weights, val_rows)
         return EpochRecord(epoch, loss, accuracy, val_loss, val_accuracy)
 
-    with np.errstate(all="ignore"):  # a divergence is found below by name, not as a warning
-        initial = measure(0, weights)
+    initial = measure(0)
     records: list[EpochRecord] = []
-    good = tuple(W.copy() for W in weights)
+    good = trainer.current()
     diverged = None
-    full = _Stepper(network, weights, B)
-    rest = n % B
-    last = _Stepper(network, weights, rest) if rest else None
     for epoch in range(1, epochs + 1):
-        order = train_rows[rng.order.permutation(n)] if shuffle else train_rows
-        with np.errstate(all="ignore"):
-            if B == 1:
-                x = full.x[0]
-                for i in order.tolist():
-                    x[:] = X[i]
-                    full(Y[i:i + 1])
-            else:
-                for start in range(0, n, B):
-                    rows = order[start:start + B]
-                    stepper = full if len(rows) == B else last
-                    np.take(X, rows, axis=0, out=stepper.x, mode="clip")  # rows are valid: no checks
-                    stepper(Y[rows])
-            record = measure(epoch, weights)
+        trainer.epoch(train_rows[rng.order.permutation(n)] if shuffle else train_rows)
+        record = measure(epoch)
         what = _finite(weights, record.loss, record.val_loss)
         if what is not None:
             diverged = Divergence(epoch, what)
             break
-        good = tuple(W.copy() for W in weights)
+        good = trainer.current()
         records.append(record)
         if on_epoch is not None:
             on_epoch(record)

@@ -49,7 +49,11 @@ def test_readme_examples_are_real_output(monkeypatch):
 
 
 def all_commands():
-    return sorted(cli.commands)
+    return sorted(cli.list_commands(None))
+
+
+def command(name):
+    return cli.get_command(None, name)
 
 
 @pytest.mark.parametrize("name", all_commands())
@@ -61,9 +65,9 @@ def test_every_command_is_documented(name):
 
 @pytest.mark.parametrize("name", all_commands())
 def test_every_command_and_option_has_help(name):
-    command = cli.commands[name]
-    assert command.help and len(command.help.strip()) > 20
-    for param in command.params:
+    command_ = command(name)
+    assert command_.help and len(command_.help.strip()) > 20
+    for param in command_.params:
         if isinstance(param, click.Option):
             assert param.help, f"nnsolve {name} {param.opts[0]} has no --help text"
     result = invoke(name, "--help")

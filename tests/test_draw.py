@@ -124,12 +124,20 @@ def test_terminal_gets_box_drawing_and_colour_pipes_get_ascii():
     diagram_text.write(d, Console(file=buffer, force_terminal=True, color_system="standard", width=120))
     fancy = buffer.getvalue()
     assert "──▶" in fancy and "┼" in fancy and "\x1b[" in fancy
-    plain_buffer = io.StringIO()
-    diagram_text.write(d, Console(file=plain_buffer, force_terminal=True, no_color=True, width=120))
-    plain = plain_buffer.getvalue()
-    assert plain == diagram_text.plain_text(d)
+    plain = diagram_text.plain_text(d)  # what a pipe, or a terminal with NO_COLOR, gets
+    assert invoke("draw", "--color-by", "weight", env={"NO_COLOR": "1"}).stdout == plain
     assert not re.search(r"[\u2500-\u257f\x1b]", plain)  # no box drawing, no escapes
     assert "Colour" not in plain  # no colours to explain
+
+
+def test_only_a_colour_terminal_gets_rich(monkeypatch):
+    from nnsolve.cli import common
+
+    monkeypatch.setattr(common.sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert common.colour_terminal()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not common.colour_terminal()
 
 
 def test_wide_layers_are_summarised(wide):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import glob
 import os
 
 import click
 
-from .common import EXIT_FOUND, EXIT_OK, EXIT_USAGE, make_console
+from .common import EXIT_FOUND, EXIT_OK, EXIT_USAGE, show
 
 
 @click.command()
@@ -69,6 +68,8 @@ def check(sheets, problem_file, rtol, atol, sig, no_ecf, partial, as_json, grade
 def expand(patterns) -> tuple[list[str], set[str]]:
     """Sheets from files, folders (their .yaml files, sorted) and glob patterns, in order, once
     each; and which of them a folder or a pattern found rather than the command line named."""
+    import glob
+
     paths: list[str] = []
     seen: set[str] = set()
     found: set[str] = set()
@@ -163,13 +164,19 @@ def write_results(rows, tolerance, carry_forward: bool, as_json: bool, digits: i
 
         for sheet, report, error in rows:
             click.echo(dumps_line(check_dict(sheet, report, error, tolerance, carry_forward)), nl=False)
+        _report_errors(rows)  # stdout is the data; the diagnostics go to stderr all the same
         return
-    from ..render import document, terminal
+    from ..render import document
 
     if len(rows) == 1 and rows[0][2] is None:
-        terminal.write(document.check_document(rows[0][1], tolerance, digits), make_console())
+        show(document.check_document(rows[0][1], tolerance, digits))
     else:
-        terminal.write(document.class_document(rows, tolerance), make_console())
+        show(document.class_document(rows, tolerance))
+    _report_errors(rows)
+
+
+def _report_errors(rows) -> None:
+    """One `nnsolve: error:` line on stderr for every sheet that could not be read."""
     for sheet, _, error in rows:
         if error is not None:
             click.echo(f"nnsolve: error: {error}", err=True)

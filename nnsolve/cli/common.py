@@ -147,11 +147,11 @@ def emit(chosen: str, digits: int, fragment: bool, output, force: bool, document
 
         text = latex.write(document(digits), fragment)
     elif output:
-        text = terminal_text(document(digits))
-    else:
-        from ..render import terminal
+        from ..render import plain
 
-        terminal.write(document(digits), make_console())
+        text = plain.text(document(digits))
+    else:
+        show(document(digits))
         return
     if output:
         from ..files import write_text_atomic
@@ -162,23 +162,27 @@ def emit(chosen: str, digits: int, fragment: bool, output, force: bool, document
         click.echo(text, nl=False)
 
 
-def terminal_text(document) -> str:
-    """The plain text of the terminal output, for a file."""
-    import io
+def colour_terminal() -> bool:
+    """stdout is a terminal that takes colour: rich's tables; anything else gets plain text."""
+    import os
 
-    from rich.console import Console
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
-    from ..render import terminal
 
-    buffer = io.StringIO()
-    terminal.write(document, Console(file=buffer, width=120, color_system=None, force_terminal=False))
-    return buffer.getvalue()
+def show(document) -> None:
+    """A document for people: rich tables on a colour terminal, plain text everywhere else."""
+    if colour_terminal():
+        from ..render import terminal
+
+        terminal.write(document, make_console())
+    else:
+        from ..render import plain
+
+        click.echo(plain.text(document), nl=False)
 
 
 def make_console():
-    """A rich console on stdout: fixed width and no colour when piped, so output is reproducible."""
+    """A rich console on the terminal stdout is."""
     from rich.console import Console
 
-    if sys.stdout.isatty():
-        return Console(highlight=False)
-    return Console(file=sys.stdout, width=120, color_system=None, highlight=False, force_terminal=False)
+    return Console(highlight=False)

@@ -66,9 +66,12 @@ def draw(file, output_format, updated, color_by, digits, output, force):
     diagram = network_diagram(solve(load_problem(file)), updated=updated, color_by=color_by, digits=digits)
     if output_format == "text" and not output:
         from ..render import diagram_text
-        from .common import make_console
+        from .common import colour_terminal, make_console
 
-        diagram_text.write(diagram, make_console())
+        if colour_terminal():
+            diagram_text.write(diagram, make_console())
+        else:
+            click.echo(diagram_text.plain_text(diagram), nl=False)
         return
     data = _render(diagram, output_format)
     if output:

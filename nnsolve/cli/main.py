@@ -10,13 +10,18 @@ import click
 from .. import __version__
 from ..errors import NnsolveError
 from .common import EXIT_OK, EXIT_USAGE
-from .check import check
-from .draw import draw
-from .grad import grad
-from .new import new
-from .run import run
-from .schema import schema
-from .train import train
+
+# name -> module: a command's module is imported only when that command runs (or for --help),
+# so `nnsolve run` does not pay for building the options of every other command
+COMMANDS = {
+    "run": "run",
+    "grad": "grad",
+    "check": "check",
+    "draw": "draw",
+    "train": "train",
+    "new": "new",
+    "schema": "schema",
+}
 
 
 def fail(message: str) -> "NoReturn":  # noqa: F821
@@ -26,6 +31,16 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
 
 class NnsolveGroup(click.Group):
     """Turns every mistake a user can make into one `nnsolve: error: ...` line and exit status 2."""
+
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        import importlib
+
+        return getattr(importlib.import_module(f".{COMMANDS[name]}", __package__), name)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         args = list(sys.argv[1:] if args is None else args)
@@ -65,10 +80,6 @@ def cli():
       nnsolve run problems/worksheet.yaml --json
       nnsolve schema solution              # the JSON Schema of `run --json`
     """
-
-
-for command in (run, grad, check, draw, train, new, schema):
-    cli.add_command(command)
 
 
 def main(args=None, prog_name="nnsolve"):

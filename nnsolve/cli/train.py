@@ -108,10 +108,9 @@ def train(file, data_path, labels, epochs, batch_size, shuffle, seed, validation
 
     run = _Run(problem, network, data, history, file, data_path, epochs, batch_size, shuffle, seed, init)
     if not as_json:
-        from ..render import terminal
-        from .common import make_console
+        from .common import show
 
-        terminal.write(run.document(every), make_console())
+        show(run.document(every))
     if history.diverged is not None:
         click.echo(f"nnsolve: {run.divergence_message()}", err=True)
     if plot:

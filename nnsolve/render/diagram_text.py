@@ -51,14 +51,9 @@ def plain_text(d: Diagram) -> str:
 
 
 def write(d: Diagram, console) -> None:
-    """To a rich console: box drawing and colour on a terminal, plain text otherwise."""
+    """To a rich console on a colour terminal: box drawing and colour (elsewhere plain_text)."""
     from rich.text import Text
 
-    from .terminal import plain
-
-    if plain(console):
-        console.file.write(plain_text(d))
-        return
     for line in lines(d, fancy=True):
         console.print(Text.assemble(*line) if line else Text(""), highlight=False, soft_wrap=True)
 

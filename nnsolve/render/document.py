@@ -14,7 +14,6 @@ from typing import Optional, Union
 from ..chain import derivative_formula, output_factors, substitute
 from ..network import ACTIVATIONS, LOSSES
 from ..notation import first_row, weight_name
-from ..quantities import base_value
 from ..solution import LayerSolution, Solution
 from .numbers import fmt, paren
 
@@ -145,6 +144,8 @@ class SolutionDocument(_Names):
 
     def given_note(self):
         """With --given: which values are the student's own, and what they replace."""
+        from ..quantities import base_value
+
         for name, computed in self.s.computed.items():
             given = base_value(self.s, name)
             shown = "y_hat" if name == f"beta{self.p.n_layers}" else name

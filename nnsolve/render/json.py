@@ -11,7 +11,6 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..quantities import base_value
 from ..solution import Solution
 
 SOLUTION_SCHEMA_ID = "nnsolve.solution/1"
@@ -47,10 +46,19 @@ def solution_dict(solution: Solution) -> dict[str, Any]:
         "gradients": {f"W{s.layer}": s.grad_W.tolist() for s in layers},
         "updated": {f"W{s.layer}": s.updated_W.tolist() for s in layers},
         "rounding": rounding_dict(solution),
-        "given": {
-            name: {"value": _plain(base_value(solution, name)), "computed": _plain(computed)}
-            for name, computed in solution.computed.items()
-        } or None,
+        "given": _given(solution),
+    }
+
+
+def _given(solution: Solution) -> Optional[dict[str, Any]]:
+    """With --given: each given quantity's value and the value it replaced; None otherwise."""
+    if not solution.computed:
+        return None
+    from ..quantities import base_value
+
+    return {
+        name: {"value": _plain(base_value(solution, name)), "computed": _plain(computed)}
+        for name, computed in solution.computed.items()
     }
 
 
