@@ -11,6 +11,7 @@ worked as a person does: each path's product rounded, their sum rounded, then th
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -95,6 +96,7 @@ def y_label(k: int, width: int) -> str:
     return "y" if width == 1 else f"y_{k}"
 
 
+@functools.lru_cache(maxsize=1024)  # the same few names again and again, for a class's sheets
 def derivative_formula(activation: network.Activation, beta: str, alpha: str) -> str:
     """An activation's derivative, written for one neuron (or layer) named beta = f(alpha)."""
     template = activation.derivative_formula
@@ -152,10 +154,7 @@ class _PathBuilder:
         return products
 
     def loss_formula(self, m: int) -> str:
-        K = self.sizes[-1]
-        formula = self.loss.grad_formula.replace("2/K", f"2/{K}")
-        formula = re.sub(r"\by_hat\b", y_hat(m, K), formula)
-        return re.sub(r"\by\b", y_label(m, K), formula)
+        return _loss_formula(self.loss.grad_formula, m, self.sizes[-1])
 
     def hidden_factors(self, t: int, k: int, j: int) -> list[Factor]:
         """dalpha^(t+1)_k / dbeta^t_j = W^(t+1)[j,k], then dbeta^t_j / dalpha^t_j = f'(alpha^t_j)."""
@@ -212,9 +211,22 @@ class _PathBuilder:
             self._extend(t + 1, k_next, self.hidden_factors(t, k_next, k) + tail, result)
 
 
+@functools.lru_cache(maxsize=1024)
+def _loss_formula(grad_formula: str, m: int, K: int) -> str:
+    """dl/dy_hat_m written for output m of K."""
+    formula = grad_formula.replace("2/K", f"2/{K}")
+    formula = re.sub(r"\by_hat\b", y_hat(m, K), formula)
+    return re.sub(r"\by\b", y_label(m, K), formula)
+
+
 def _used(formula: str, values) -> tuple[tuple[str, float], ...]:
     """Only the values a formula names (a sigmoid's derivative needs beta, a relu's alpha)."""
-    return tuple((n, v) for n, v in values if re.search(rf"(?<![\w\[]){re.escape(n)}(?![\w\]])", formula))
+    return tuple((n, v) for n, v in values if _names(formula, n))
+
+
+@functools.lru_cache(maxsize=4096)
+def _names(formula: str, name: str) -> bool:
+    return re.search(rf"(?<![\w\[]){re.escape(name)}(?![\w\]])", formula) is not None
 
 
 def weight_gradient(solution: Solution, ref: str) -> WeightGradient:

@@ -266,6 +266,13 @@ def _yaml_number(tag: str, text: str) -> float:
     raise ValueError(text)
 
 
+def needs_node_check(text: str) -> bool:
+    """Whether a document can hold what _Reader.check_nodes looks for. Without an alias (*), a
+    tag (!) or a merge key (<<) none can be there, and without aliases a document has fewer
+    values than characters: a class's small sheets skip the walk over every node."""
+    return len(text) > MAX_NODES or "*" in text or "!" in text or "<<" in text
+
+
 class _Reader:
     """Converts the node tree of one file, keeping lines for the messages."""
 

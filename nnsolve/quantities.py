@@ -9,6 +9,7 @@ a weight matrix one weight at a time (dl/dW1[2,1], new W1[2,1]) or whole (dl/dW1
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Optional
 
@@ -178,6 +179,7 @@ def base_shape(problem: Problem, base: str) -> tuple[int, ...]:
     return (problem.sizes[layer],)
 
 
+@functools.lru_cache(maxsize=4096)
 def _split(base: str) -> tuple[str, int]:
     """("alpha", 2) from alpha2, ("dbeta/dalpha", 1) from dbeta1/dalpha1, ("new W", 1) from new W1."""
     digits = "".join(c if c.isdigit() else " " for c in base).split()

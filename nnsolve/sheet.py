@@ -17,7 +17,7 @@ import numpy as np
 import yaml
 
 from .errors import ProblemError
-from .problem import _TAG, _count, _cut, _Reader, _show, compose_yaml, read_text_file
+from .problem import _TAG, needs_node_check, _count, _cut, _Reader, _show, compose_yaml, read_text_file
 from .quantities import Catalog, Quantity
 
 SHEET_KEYS = ("problem", "student")
@@ -59,7 +59,8 @@ def parse_raw_sheet(text: str, source: str) -> RawSheet:
     reader = _Reader(source)
     if root is None or (isinstance(root, yaml.ScalarNode) and root.value == ""):
         raise ProblemError("empty answer sheet", file=source, fix="write one answer per line, such as 'loss: 0.388'")
-    reader.check_nodes("", root)
+    if needs_node_check(text):
+        reader.check_nodes("", root)
     if not isinstance(root, yaml.MappingNode):
         raise reader.error(root, "", "is not a mapping of quantity names to answers", "write one answer per line, such as 'loss: 0.388'")
     entries = reader.mapping(root)

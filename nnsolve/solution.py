@@ -109,72 +109,101 @@ def solve(
     computed one and everything after it follows from it. finite=False lets values overflow
     (a student's own numbers, which may be anything) rather than raise SolveError."""
     exact = solve(problem) if rounding is not None else None  # first, so an overflow reads as before
-    rnd = rounding.apply if rounding is not None else None
-    keep = rnd or (lambda values: values)
-    computed: dict[str, np.ndarray] = {}
-    take = _taker(given, computed) if given else None
-    activations = [network.ACTIVATIONS[a] for a in problem.activations]
-    loss = network.LOSSES[problem.loss]
-    with np.errstate(all="ignore"):  # overflow is reported below by name, not as a warning
-        fwd = network.forward(problem.weights, problem.x, activations, problem.bias, rnd, take)
-        loss_value = float(network.loss_value(problem.y, fwd, activations, loss, rnd))
-        bwd = network.backward(problem.weights, fwd, problem.y, activations, loss, problem.bias, rnd, take)
-        updated = network.update(
-            problem.weights, bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd
-        )
-        # the values backward used (rounded, or given, there), kept for the renderers; where
-        # backward took a shortcut (delta = y_hat - y), as a person would compute them
-        dl_dy_hat = bwd.dl_dy_hat if bwd.dl_dy_hat is not None else keep(loss.grad_y_hat(problem.y, fwd.y_hat))
-        derivatives = [
-            used if used is not None else (keep(act.derivative(a, b)) if act.derivative is not None else None)
-            for used, act, a, b in zip(bwd.derivatives, activations, fwd.alphas, fwd.betas)
-        ]
-        if derivatives[-1] is not None:
-            jacobian = derivatives[-1][..., :, None] * np.eye(len(fwd.y_hat))
+    work = _Work(problem, rounding, given)
+    return work.solution((), finite, rounding, exact)
+
+
+def solve_stack(problem: Problem, given: Mapping[str, np.ndarray], count: int) -> list[Solution]:
+    """solve(problem, given=...) for count sets of given values at once (each given array has a
+    leading axis of count): one stacked computation, as for a class's answer sheets. Values may
+    overflow (finite=False)."""
+    work = _Work(problem, None, given)
+    return [work.solution((k,), False) for k in range(count)]
+
+
+class _Work:
+    """Every array of one solve, or of a stack of them (a leading axis from the given values)."""
+
+    def __init__(self, problem: Problem, rounding: Optional[Rounding], given: Optional[Mapping[str, np.ndarray]]):
+        self.problem = problem
+        rnd = rounding.apply if rounding is not None else None
+        keep = rnd or (lambda values: values)
+        self.computed: dict[str, np.ndarray] = {}
+        take = _taker(given, self.computed) if given else None
+        activations = [network.ACTIVATIONS[a] for a in problem.activations]
+        self.loss = network.LOSSES[problem.loss]
+        with np.errstate(all="ignore"):  # overflow is reported by name (SolveError), not as a warning
+            self.fwd = network.forward(problem.weights, problem.x, activations, problem.bias, rnd, take)
+            self.loss_value = network.loss_value(problem.y, self.fwd, activations, self.loss, rnd)
+            self.bwd = network.backward(problem.weights, self.fwd, problem.y, activations, self.loss, problem.bias, rnd, take)
+            self.updated = network.update(
+                problem.weights, self.bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd
+            )
+            # the values backward used (rounded, or given, there), kept for the renderers; where
+            # backward took a shortcut (delta = y_hat - y), as a person would compute them
+            bwd, fwd = self.bwd, self.fwd
+            self.dl_dy_hat = bwd.dl_dy_hat if bwd.dl_dy_hat is not None else keep(self.loss.grad_y_hat(problem.y, fwd.y_hat))
+            self.derivatives = [
+                used if used is not None else (keep(act.derivative(a, b)) if act.derivative is not None else None)
+                for used, act, a, b in zip(bwd.derivatives, activations, fwd.alphas, fwd.betas)
+            ]
+            if self.derivatives[-1] is not None:
+                self.jacobian = self.derivatives[-1][..., :, None] * np.eye(fwd.y_hat.shape[-1])
+            else:
+                self.jacobian = keep(activations[-1].jacobian(fwd.alphas[-1], fwd.y_hat))
+        self.simplified = self.loss.simplified_formula(activations[-1])
+
+    def solution(self, k: tuple, finite: bool, rounding: Optional[Rounding] = None, exact: Optional[Solution] = None) -> Solution:
+        """The Solution of stack member k (() for a single solve)."""
+        problem = self.problem
+
+        def pick(values, ndim: int):
+            """Member k of a stacked array; an array every member shares is itself."""
+            return None if values is None else (values[k] if np.ndim(values) > ndim else values)
+
+        layers = []
+        for l, act in enumerate(problem.activations, start=1):
+            i = l - 1
+            layer = LayerSolution(
+                layer=l,
+                activation=act,
+                W=problem.weights[i],
+                input=pick(self.fwd.inputs[i], 1),
+                alpha=pick(self.fwd.alphas[i], 1),
+                beta=pick(self.fwd.betas[i], 1),
+                derivative=pick(self.derivatives[i], 1),
+                delta=pick(self.bwd.deltas[i], 1),
+                grad_W=pick(self.bwd.grads[i], 2),
+                updated_W=pick(self.updated[i], 2),
+                dl_dbeta=pick(self.bwd.grad_betas[i], 1),
+            )
+            for name in ("alpha", "beta", "delta", "grad_W", "updated_W"):
+                if finite:
+                    _check_finite(getattr(layer, name), name, l, problem)
+            layers.append(layer)
+        loss_value = float(pick(self.loss_value, 0))
+        if finite:
+            _check_finite(np.array(loss_value), "loss", None, problem)
+        y_hat = pick(self.fwd.y_hat, 1)
+        if problem.activations[-1] == "softmax":
+            prediction = (np.arange(len(y_hat)) == np.argmax(y_hat)).astype(int)
         else:
-            jacobian = keep(activations[-1].jacobian(fwd.alphas[-1], fwd.y_hat))
-
-    layers = []
-    for l, act in enumerate(problem.activations, start=1):
-        i = l - 1
-        layer = LayerSolution(
-            layer=l,
-            activation=act,
-            W=problem.weights[i],
-            input=fwd.inputs[i],
-            alpha=fwd.alphas[i],
-            beta=fwd.betas[i],
-            derivative=derivatives[i],
-            delta=bwd.deltas[i],
-            grad_W=bwd.grads[i],
-            updated_W=updated[i],
-            dl_dbeta=bwd.grad_betas[i],
+            prediction = (y_hat >= problem.threshold).astype(int)
+        dl_dy_hat = pick(self.dl_dy_hat, 1)
+        return Solution(
+            problem=problem,
+            layers=tuple(layers),
+            y_hat=y_hat,
+            prediction=prediction,
+            loss=loss_value,
+            dl_dy_hat=dl_dy_hat if np.all(np.isfinite(dl_dy_hat)) else None,
+            dy_hat_dalpha=pick(self.jacobian, 2),
+            simplified_delta=self.simplified,
+            rounding=rounding,
+            exact=exact,
+            # a weight's dl/dW is a matrix; every other quantity that can be given is a vector
+            computed={name: pick(values, 2 if name.startswith("dl/dW") else 1) for name, values in self.computed.items()},
         )
-        for name in ("alpha", "beta", "delta", "grad_W", "updated_W"):
-            if finite:
-                _check_finite(getattr(layer, name), name, l, problem)
-        layers.append(layer)
-    if finite:
-        _check_finite(np.array(loss_value), "loss", None, problem)
-
-    y_hat = fwd.y_hat
-    if problem.activations[-1] == "softmax":
-        prediction = (np.arange(len(y_hat)) == np.argmax(y_hat)).astype(int)
-    else:
-        prediction = (y_hat >= problem.threshold).astype(int)
-    return Solution(
-        problem=problem,
-        layers=tuple(layers),
-        y_hat=y_hat,
-        prediction=prediction,
-        loss=loss_value,
-        dl_dy_hat=dl_dy_hat if np.all(np.isfinite(dl_dy_hat)) else None,
-        dy_hat_dalpha=jacobian,
-        simplified_delta=loss.simplified_formula(activations[-1]),
-        rounding=rounding,
-        exact=exact,
-        computed=computed,
-    )
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ def check(sheets, problem_file, rtol, atol, sig, no_ecf, partial, as_json, grade
     if template:
         if len(sheets) > 1:
             raise click.UsageError("--template takes one problem file at most")
+        if as_json or gradescope:  # neither would be honoured: say so rather than print YAML
+            raise click.UsageError(f"--template prints a blank YAML answer sheet; drop {'--json' if as_json else '--gradescope'}")
         click.echo(blank_sheet(sheets[0] if sheets else problem_file), nl=False)
         return
     if not sheets:
@@ -116,7 +118,7 @@ def read_all(paths, problem_file, found=frozenset()) -> list:
 
 def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float):
     """(sheet, report, error) for every sheet read; a sheet that cannot be read or graded gets its error."""
-    from ..check import grade
+    from ..check import grade_many
     from ..errors import NnsolveError
     from ..problem import load_problem
     from ..quantities import Catalog
@@ -137,17 +139,23 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
 
     if problem_file:
         problem_for(problem_file)  # the instructor's problem: an error in it stops everything, at once
-    rows = []
-    for path, raw in read:
+    rows: list = [None] * len(read)
+    groups: dict = {}  # problem path -> [(row number, sheet)]: graded together, as one stack
+    for n, (path, raw) in enumerate(read):
         if isinstance(raw, str):
-            rows.append((path, None, raw))
+            rows[n] = (path, None, raw)
             continue
         try:
-            problem, catalog, key, points = problem_for(problem_file or problem_path(raw))
-            report = grade(problem, bind(raw, catalog), tolerance, carry_forward, points, partial, key)
-            rows.append((path, report, None))
+            source = problem_file or problem_path(raw)
+            _, catalog, _, _ = problem_for(source)
+            groups.setdefault(source, []).append((n, bind(raw, catalog)))
         except NnsolveError as e:
-            rows.append((path, None, str(e)))
+            rows[n] = (path, None, str(e))
+    for source, members in groups.items():
+        problem, _, _, points = problem_for(source)
+        reports = grade_many(problem, [sheet for _, sheet in members], tolerance, carry_forward, points, partial)
+        for (n, _), report in zip(members, reports):
+            rows[n] = (read[n][0], report, None)
     return rows
 
 
@@ -208,12 +216,13 @@ def gradescope_targets(sheets, path: str, force: bool) -> dict:
 
 def write_gradescope(rows, tolerance, targets: dict, force: bool) -> None:
     """Gradescope's results.json for every sheet; one that could not be read scores 0 and says why."""
-    from ..files import write_text_atomic
+    from ..errors import NnsolveError
+    from ..files import write_files_atomic
     from ..render.json import dumps, gradescope_dict
 
+    files = []
     for sheet, report, error in rows:
         target = targets[sheet]
-        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
         if error is None:
             data = gradescope_dict(report, tolerance)
         else:
@@ -224,7 +233,22 @@ def write_gradescope(rows, tolerance, targets: dict, force: bool) -> None:
                 "stdout_visibility": "hidden",
                 "tests": [],
             }
-        write_text_atomic(target, dumps(data), force)
+        files.append((target, dumps(data).encode("utf-8")))
+    made = [f for f in sorted({os.path.dirname(t) or "." for t, _ in files}) if not os.path.isdir(f)]
+    try:
+        for folder in made:
+            os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise NnsolveError(f"cannot make the folder: {e.strerror or e}", file=made[0], key="--gradescope", fix="give a folder name that is free") from None
+    try:
+        write_files_atomic(files, force)  # every result or none
+    except BaseException:
+        for folder in reversed(made):  # made for the results: gone again, as nothing was written
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+        raise
     if len(rows) == 1:
         click.echo(f"nnsolve: wrote {targets[rows[0][0]]}", err=True)
     else:
