@@ -114,7 +114,14 @@ def _fingerprint(problem: Problem) -> bytes:
 def generate(shape: Shape, count: int, seed: int) -> tuple[list[Problem], Counter]:
     """count distinct, non-degenerate variants, the same for the same seed; and the reasons for
     each rejected draw."""
+    problems, _, rejected = generate_solved(shape, count, seed)
+    return problems, rejected
+
+
+def generate_solved(shape: Shape, count: int, seed: int) -> tuple[list[Problem], list[Solution], Counter]:
+    """generate(), with each variant's solution (solved once, to judge it)."""
     rng = np.random.default_rng(seed)
+    solutions: list[Solution] = []
     made: list[Problem] = []
     seen: set[bytes] = set()
     rejected: Counter = Counter()
@@ -123,14 +130,19 @@ def generate(shape: Shape, count: int, seed: int) -> tuple[list[Problem], Counte
             raise TooManyRejections(len(made), rejected)
         problem = draw(rng, shape, len(made) + 1)
         key = _fingerprint(problem)
+        if key in seen:
+            rejected["a repeat of an earlier variant"] += 1
+            continue
         with np.errstate(all="ignore"):
-            reason = "a repeat of an earlier variant" if key in seen else degeneracy(solve(problem))
+            solution = solve(problem)
+        reason = degeneracy(solution)
         if reason:
             rejected[reason] += 1
             continue
         seen.add(key)
         made.append(problem)
-    return made, rejected
+        solutions.append(solution)
+    return made, solutions, rejected
 
 
 def default_questions(problem: Problem) -> list[str]:

@@ -41,7 +41,7 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
       nnsolve new --seed 1 --count 30 --out class/ --keys markdown
       nnsolve new --from problems/deep_tanh_relu.yaml --count 5 --out deep/ --moodle deep.xml
     """
-    from ..variants import TooManyRejections, generate
+    from ..variants import TooManyRejections, generate_solved
 
     if count > 1 and not out:
         raise click.UsageError("--count above 1 needs --out DIR for the files")
@@ -49,13 +49,14 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
         raise click.UsageError("--keys writes beside the variants: give --out DIR")
     shape = make_shape(layers, activation, loss, from_file, decimals)
     try:
-        problems, rejected = generate(shape, count, seed)
+        problems, solutions, rejected = generate_solved(shape, count, seed)
     except TooManyRejections as e:
         raise click.UsageError(
             f"only {e.made} of {count} variants after {sum(e.rejected.values())} rejected draws "
             f"({describe(e.rejected)}); try other sizes or activations"
         ) from None
-    files = variant_files(problems, key_format, seed, bool(out))
+    preflight(problems[0], out, moodle, prairielearn, questions, force)  # every refusal before any file is written
+    files = variant_files(problems, solutions, key_format, seed, bool(out))
     if not out and not moodle and not prairielearn:
         click.echo(files[0][1], nl=False)
     if out:
@@ -110,14 +111,15 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
-def variant_files(problems, key_format, seed: int, with_keys: bool):
+def variant_files(problems, solutions, key_format, seed: int, with_keys: bool):
     """(file name, text) for every variant, its key sheet and its key document."""
+    from ..quantities import Catalog
     from ..render.answer_sheet import key_sheet
     from ..render.problem_file import problem_yaml
-    from ..solution import solve
 
     files = []
-    for n, problem in enumerate(problems, start=1):
+    catalog = Catalog(problems[0])  # every variant has the same shape, so the same names
+    for n, (problem, solution) in enumerate(zip(problems, solutions), start=1):
         stem = f"variant-{n:03d}"
         files.append((f"{stem}.yaml", problem_yaml(
             comments=[f"{stem}: made by nnsolve new --seed {seed}" + (f"; its key is {stem}.key.yaml" if with_keys else "")],
@@ -125,8 +127,7 @@ def variant_files(problems, key_format, seed: int, with_keys: bool):
             loss=problem.loss, learning_rate=problem.learning_rate, threshold=problem.threshold,
             bias=problem.bias, train_bias=problem.train_bias,
         )))
-        solution = solve(problem)
-        files.append((f"{stem}.key.yaml", key_sheet(solution, f"{stem}.yaml", [f"The key of {stem}: `nnsolve check {stem}.key.yaml`"])))
+        files.append((f"{stem}.key.yaml", key_sheet(solution, f"{stem}.yaml", [f"The key of {stem}: `nnsolve check {stem}.key.yaml`"], catalog)))
         if key_format:
             from ..render import document, latex, markdown
 
@@ -143,15 +144,15 @@ def write_folder(out: str, files, force: bool) -> None:
     import tempfile
 
     from ..errors import NnsolveError
-    from ..files import write_text_atomic
+    from ..files import write_files_atomic
 
     if os.path.exists(out) and not os.path.isdir(out):
         raise NnsolveError("is a file, not a folder", file=out, fix="give a folder for --out")
     if os.path.isdir(out) and os.listdir(out):
         if not force:
             raise NnsolveError("holds files already", file=out, fix="give a new or empty folder, or --force to write into it")
-        for name, text in files:  # into a folder the user asked to share: file by file, each atomic
-            write_text_atomic(os.path.join(out, name), text, force=True)
+        # into a folder the user asked to share: every file staged beside its target, then renamed
+        write_files_atomic([(os.path.join(out, name), text.encode("utf-8")) for name, text in files], force=True)
         return
     parent = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(parent):
@@ -161,11 +162,53 @@ def write_folder(out: str, files, force: bool) -> None:
         for name, text in files:
             with open(os.path.join(staging, name), "w", encoding="utf-8", newline="") as f:
                 f.write(text)
+                f.flush()
+                os.fsync(f.fileno())  # on disk before the rename makes it visible
         os.chmod(staging, 0o777 & ~_umask())
         os.replace(staging, out)  # onto a missing or empty folder
     except OSError as e:
         shutil.rmtree(staging, ignore_errors=True)
         raise NnsolveError(f"cannot write: {e.strerror or e}", file=out) from None
+    except BaseException:  # an interrupt: nothing half-made stays behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def question_names(problem, questions) -> list[str]:
+    """The quantities the quizzes ask: --questions, checked, or the defaults."""
+    from ..quantities import Catalog
+    from ..variants import default_questions
+
+    catalog = Catalog(problem)
+    names = [n.strip() for n in questions.split(",")] if questions else default_questions(problem)
+    for name in names:
+        q = catalog.find(name)
+        if q is None or q.shape not in ((), (1,)):
+            raise click.UsageError(f"--questions {name!r}: not a single number of this problem; nnsolve check --template lists the names")
+    return names
+
+
+def preflight(problem, out, moodle, prairielearn, questions, force: bool) -> None:
+    """What would stop a write, found before the first file is written: a failed command
+    leaves no folder or file behind."""
+    from ..errors import NnsolveError
+    from ..files import check_target
+
+    if moodle or prairielearn:
+        question_names(problem, questions)
+    if out and prairielearn and os.path.abspath(out) == os.path.abspath(prairielearn):
+        raise click.UsageError("--out and --prairielearn name the same folder; give two")
+    for option, folder in (("--out", out), ("--prairielearn", prairielearn)):
+        if not folder:
+            continue
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise NnsolveError("is a file, not a folder", file=folder, fix=f"give a folder for {option}")
+        if os.path.isdir(folder) and os.listdir(folder) and not force:
+            raise NnsolveError("holds files already", file=folder, fix="give a new or empty folder, or --force to write into it")
+        if not os.path.isdir(os.path.dirname(os.path.abspath(folder))):
+            raise NnsolveError("its parent folder does not exist", file=folder, fix="create it first")
+    if moodle and not (out and os.path.dirname(os.path.abspath(moodle)) == os.path.abspath(out)):
+        check_target(moodle, force, "--moodle")
 
 
 def _umask() -> int:
@@ -179,14 +222,9 @@ def exports(problems, questions, moodle, prairielearn, rtol, atol, force, seed, 
         return
     from ..quantities import Catalog
     from ..solution import solve
-    from ..variants import default_questions
 
     catalog = Catalog(problems[0])
-    names = [n.strip() for n in questions.split(",")] if questions else default_questions(problems[0])
-    for name in names:
-        q = catalog.find(name)
-        if q is None or q.shape not in ((), (1,)):
-            raise click.UsageError(f"--questions {name!r}: not a single number of this problem; nnsolve check --template lists the names")
+    names = question_names(problems[0], questions)
     variants = []
     for n, problem in enumerate(problems, start=1):
         solution = solve(problem)

@@ -21,9 +21,10 @@ def _value(values) -> str:
     return "[" + ", ".join("[" + ", ".join(number(v) for v in row) + "]" for row in values) + "]"
 
 
-def key_sheet(solution: Solution, problem_name: Optional[str], comments=()) -> str:
-    """Every name of the blank sheet with the exact key value, naming its problem file."""
-    catalog = Catalog(solution.problem)
+def key_sheet(solution: Solution, problem_name: Optional[str], comments=(), catalog: Optional[Catalog] = None) -> str:
+    """Every name of the blank sheet with the exact key value, naming its problem file (catalog:
+    the problem's, when at hand for many variants of one shape)."""
+    catalog = catalog or Catalog(solution.problem)
     lines = [f"# {c}".rstrip() for c in comments]
     if problem_name:
         lines.append(f"problem: {problem_name}")
