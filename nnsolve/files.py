@@ -34,25 +34,66 @@ def check_target(path: str, force: bool = False, option: str = "-o") -> None:
 
 def write_bytes_atomic(path: str, data: bytes, force: bool = False) -> None:
     """write_text_atomic for bytes (a PNG)."""
-    check_target(path, force)
-    folder = os.path.dirname(os.path.abspath(path))
+    write_files_atomic([(path, data)], force)
+
+
+def write_files_atomic(files, force: bool = False) -> None:
+    """Write several files (path, bytes), all or none: each goes to a temporary file beside it,
+    and only when every one is written and flushed to disk are they renamed into place. A
+    failure before that (a full disk, an interrupt) leaves every old file as it was and no
+    temporary file behind. Without force, no file is ever replaced, not even one that appears
+    while nnsolve works."""
+    for path, _ in files:
+        check_target(path, force)
+    staged: list[tuple[str, str]] = []  # (temporary, path), not yet renamed
+    current = files[0][0] if files else ""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".nnsolve-", suffix=".tmp", dir=folder)
+        for path, data in files:
+            current = path
+            staged.append((_stage(path, data), path))
+        while staged:
+            tmp, current = staged[0]
+            _commit(tmp, current, force)
+            staged.pop(0)
     except OSError as e:
-        raise NnsolveError(f"cannot write: {e.strerror or e}", file=path) from None
+        for tmp, _ in staged:
+            _remove_quietly(tmp)
+        raise NnsolveError(f"cannot write: {e.strerror or e}", file=current) from None
+    except BaseException:
+        for tmp, _ in staged:
+            _remove_quietly(tmp)
+        raise
+
+
+def _stage(path: str, data: bytes) -> str:
+    """data in a new temporary file in path's folder, on disk, with the mode path will have."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".nnsolve-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except OSError as e:
-        _remove_quietly(tmp)
-        raise NnsolveError(f"cannot write: {e.strerror or e}", file=path) from None
     except BaseException:
         _remove_quietly(tmp)
         raise
+    return tmp
+
+
+def _commit(tmp: str, path: str, force: bool) -> None:
+    """Rename tmp to path; without force, never over a file (one made since check_target looked)."""
+    if force:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # fails, atomically, if path exists
+    except FileExistsError:
+        raise NnsolveError("already exists", file=path, fix="add --force to replace it, or choose another name") from None
+    except OSError:
+        os.replace(tmp, path)  # a file system without hard links: checked by check_target only
+        return
+    _remove_quietly(tmp)
 
 
 def _mode_for(path: str) -> int:

@@ -121,6 +121,21 @@ def solve_stack(problem: Problem, given: Mapping[str, np.ndarray], count: int) -
     return [work.solution((k,), False) for k in range(count)]
 
 
+def solve_many(problems) -> list[Solution]:
+    """solve() for many problems of one shape (a class's variants) as one stacked computation:
+    their x, y, weights and learning rates stacked on a leading axis. Values may overflow."""
+    first = problems[0]
+    stacked = dataclasses.replace(
+        first,
+        x=np.stack([p.x for p in problems]),
+        y=np.stack([p.y for p in problems]),
+        weights=tuple(np.stack([p.weights[i] for p in problems]) for i in range(first.n_layers)),
+        learning_rate=np.array([p.learning_rate for p in problems])[:, None, None],
+    )
+    work = _Work(stacked, None, None)
+    return [dataclasses.replace(work.solution((k,), False), problem=p) for k, p in enumerate(problems)]
+
+
 class _Work:
     """Every array of one solve, or of a stack of them (a leading axis from the given values)."""
 
@@ -167,7 +182,7 @@ class _Work:
             layer = LayerSolution(
                 layer=l,
                 activation=act,
-                W=problem.weights[i],
+                W=pick(problem.weights[i], 2),
                 input=pick(self.fwd.inputs[i], 1),
                 alpha=pick(self.fwd.alphas[i], 1),
                 beta=pick(self.fwd.betas[i], 1),

@@ -8,6 +8,7 @@ saturated sigmoid) that it rounds away, a tie in the predicted class, or a repea
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 from typing import Optional
@@ -15,7 +16,7 @@ from typing import Optional
 import numpy as np
 
 from .problem import Problem
-from .solution import Solution, solve
+from .solution import Solution, solve_many
 
 LEARNING_RATES = (0.1, 0.5, 1.0, 2.0)
 MIN_GRADIENT = 1e-6  # below this a gradient asked for is lost to rounding by hand
@@ -119,7 +120,8 @@ def generate(shape: Shape, count: int, seed: int) -> tuple[list[Problem], Counte
 
 
 def generate_solved(shape: Shape, count: int, seed: int) -> tuple[list[Problem], list[Solution], Counter]:
-    """generate(), with each variant's solution (solved once, to judge it)."""
+    """generate(), with each variant's solution. Draws are solved a batch at a time, as one
+    stacked computation, and judged in the order drawn: the same variants as one at a time."""
     rng = np.random.default_rng(seed)
     solutions: list[Solution] = []
     made: list[Problem] = []
@@ -128,22 +130,23 @@ def generate_solved(shape: Shape, count: int, seed: int) -> tuple[list[Problem],
     while len(made) < count:
         if sum(rejected.values()) > MAX_DRAWS_PER_VARIANT * count:
             raise TooManyRejections(len(made), rejected)
-        problem = draw(rng, shape, len(made) + 1)
-        key = _fingerprint(problem)
-        if key in seen:
-            rejected["a repeat of an earlier variant"] += 1
-            continue
+        batch = [draw(rng, shape, 0) for _ in range(min(4096, max(16, int((count - len(made)) * 1.2))))]
         with np.errstate(all="ignore"):
-            solution = solve(problem)
-        reason = degeneracy(solution)
-        if reason:
-            rejected[reason] += 1
-            continue
-        seen.add(key)
-        made.append(problem)
-        solutions.append(solution)
+            solved = solve_many(batch)
+        for problem, solution in zip(batch, solved):
+            if len(made) == count:
+                break  # the rest of the batch is never judged: as if never drawn
+            key = _fingerprint(problem)
+            reason = "a repeat of an earlier variant" if key in seen else degeneracy(solution)
+            if reason:
+                rejected[reason] += 1
+                continue
+            number = len(made) + 1
+            problem = dataclasses.replace(problem, title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml")
+            seen.add(key)
+            made.append(problem)
+            solutions.append(dataclasses.replace(solution, problem=problem))
     return made, solutions, rejected
-
 
 def default_questions(problem: Problem) -> list[str]:
     """The worksheet's questions for a problem of any shape: each alpha and beta, y_hat, the loss,

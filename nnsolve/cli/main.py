@@ -29,6 +29,18 @@ def fail(message: str) -> "NoReturn":  # noqa: F821
     sys.exit(EXIT_USAGE)
 
 
+def _utf8_streams() -> None:
+    """stdout and stderr in UTF-8 whatever the locale (LC_ALL=C, PYTHONIOENCODING=latin-1): the
+    same bytes everywhere, and never a UnicodeEncodeError for a β."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(encoding="utf-8")
+            except (ValueError, OSError):  # a stream that cannot change: leave it
+                pass
+
+
 class NnsolveGroup(click.Group):
     """Turns every mistake a user can make into one `nnsolve: error: ...` line and exit status 2."""
 
@@ -44,8 +56,12 @@ class NnsolveGroup(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         args = list(sys.argv[1:] if args is None else args)
+        _utf8_streams()
         if not args:  # a bare `nnsolve` is a request for help, not a mistake
             args = ["--help"]
+        nul = next((a for a in args if "\0" in a), None)
+        if nul is not None:  # no shell passes one, but a program may; no file name can hold it
+            fail(f"{nul[:40]!r}: an argument holds a NUL character, which no file name or value can hold")
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as e:
