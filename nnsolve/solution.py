@@ -109,7 +109,7 @@ def solve(
     computed one and everything after it follows from it. finite=False lets values overflow
     (a student's own numbers, which may be anything) rather than raise SolveError."""
     exact = solve(problem) if rounding is not None else None  # first, so an overflow reads as before
-    work = _Work(problem, rounding, given)
+    work = Work(problem, rounding, given)
     return work.solution((), finite, rounding, exact)
 
 
@@ -117,7 +117,7 @@ def solve_stack(problem: Problem, given: Mapping[str, np.ndarray], count: int) -
     """solve(problem, given=...) for count sets of given values at once (each given array has a
     leading axis of count): one stacked computation, as for a class's answer sheets. Values may
     overflow (finite=False)."""
-    work = _Work(problem, None, given)
+    work = Work(problem, None, given)
     return [work.solution((k,), False) for k in range(count)]
 
 
@@ -132,11 +132,11 @@ def solve_many(problems) -> list[Solution]:
         weights=tuple(np.stack([p.weights[i] for p in problems]) for i in range(first.n_layers)),
         learning_rate=np.array([p.learning_rate for p in problems])[:, None, None],
     )
-    work = _Work(stacked, None, None)
+    work = Work(stacked, None, None)
     return [dataclasses.replace(work.solution((k,), False), problem=p) for k, p in enumerate(problems)]
 
 
-class _Work:
+class Work:
     """Every array of one solve, or of a stack of them (a leading axis from the given values)."""
 
     def __init__(self, problem: Problem, rounding: Optional[Rounding], given: Optional[Mapping[str, np.ndarray]]):

@@ -162,8 +162,11 @@ def write_folder(out: str, files, force: bool) -> None:
         for name, text in files:
             with open(os.path.join(staging, name), "w", encoding="utf-8", newline="") as f:
                 f.write(text)
-                f.flush()
-                os.fsync(f.fileno())  # on disk before the rename makes it visible
+                if len(files) <= 64:
+                    f.flush()
+                    os.fsync(f.fileno())  # on disk before the rename makes it visible
+        if len(files) > 64:
+            os.sync()  # one flush for a class's thousands of files: an fsync each costs seconds
         os.chmod(staging, 0o777 & ~_umask())
         os.replace(staging, out)  # onto a missing or empty folder
     except OSError as e:
