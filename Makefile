@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test clean latex-deps keys
+.PHONY: run test bench clean latex-deps keys
 
 run: $(VENV)/.installed
 	$(BIN)/nnsolve run problems/worksheet.yaml
@@ -26,6 +26,11 @@ $(VENV)/.installed: $(VENV)/.created pyproject.toml
 $(VENV)/.installed-test: $(VENV)/.created pyproject.toml
 	$(BIN)/python -m pip install -q $(COMPAT) -e '.[test,plot]'
 	touch $@ $(VENV)/.installed
+
+# the benchmarks (BENCHMARKS.md); torch only for their comparisons, the CPU build on this disk
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m pip install -q --no-index torch==2.13.0 || echo "torch==2.13.0 is not on this machine: its comparisons are skipped"
+	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

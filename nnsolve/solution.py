@@ -141,6 +141,7 @@ class Work:
 
     def __init__(self, problem: Problem, rounding: Optional[Rounding], given: Optional[Mapping[str, np.ndarray]]):
         self.problem = problem
+        self.given = given or {}
         rnd = rounding.apply if rounding is not None else None
         keep = rnd or (lambda values: values)
         self.computed: dict[str, np.ndarray] = {}
@@ -217,7 +218,11 @@ class Work:
             rounding=rounding,
             exact=exact,
             # a weight's dl/dW is a matrix; every other quantity that can be given is a vector
-            computed={name: pick(values, 2 if name.startswith("dl/dW") else 1) for name, values in self.computed.items()},
+            computed={
+                name: pick(values, 2 if name.startswith("dl/dW") else 1)
+                for name, values in self.computed.items()
+                if not np.all(np.isnan(self.given[name][k]))  # what this member gave, not another
+            },
         )
 
 
