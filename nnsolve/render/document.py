@@ -80,6 +80,13 @@ def M(text: str) -> Math:
     return Math(text)
 
 
+def each_block(document: Document, *, heading, para, equations, matrix, table) -> list:
+    """Every block of a document written by the function for its kind, in order: the one
+    walk that Markdown and LaTeX share."""
+    kinds = {Heading: heading, Para: para, Equations: equations, Matrix: matrix, Table: table}
+    return [kinds[type(block)](block) for block in document.blocks]
+
+
 # -- names ---------------------------------------------------------------------------------
 
 

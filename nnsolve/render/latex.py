@@ -68,21 +68,16 @@ def table(t: doc.Table) -> str:
 
 
 def body(document: doc.Document) -> str:
-    out = []
-    if document.title:
-        out.append(f"\\section*{{{tex_text(document.title)}}}")
-    for block in document.blocks:
-        if isinstance(block, doc.Heading):
-            out.append(f"\\{'sub' if block.level else ''}section*{{{line(block.parts)}}}")
-        elif isinstance(block, doc.Para):
-            out.append(line(block.parts))
-        elif isinstance(block, doc.Equations):
-            out.append(equations(block))
-        elif isinstance(block, doc.Matrix):
-            out.append(matrix(block))
-        elif isinstance(block, doc.Table):
-            out.append(table(block))
-    return "\n\n".join(out) + "\n"
+    title = [f"\\section*{{{tex_text(document.title)}}}"] if document.title else []
+    blocks = doc.each_block(
+        document,
+        heading=lambda b: f"\\{'sub' if b.level else ''}section*{{{line(b.parts)}}}",
+        para=lambda b: line(b.parts),
+        equations=equations,
+        matrix=matrix,
+        table=table,
+    )
+    return "\n\n".join(title + blocks) + "\n"
 
 
 def write(document: doc.Document, fragment: bool = False) -> str:

@@ -43,18 +43,13 @@ def table(t: doc.Table) -> str:
 
 
 def write(document: doc.Document) -> str:
-    out = []
-    if document.title:
-        out.append(f"# {inline(document.title)}")
-    for block in document.blocks:
-        if isinstance(block, doc.Heading):
-            out.append(f"{'#' * (block.level + 1)} {line(block.parts)}")
-        elif isinstance(block, doc.Para):
-            out.append(line(block.parts))
-        elif isinstance(block, doc.Equations):
-            out.append(equations(block))
-        elif isinstance(block, doc.Matrix):
-            out.append(matrix(block))
-        elif isinstance(block, doc.Table):
-            out.append(table(block))
-    return "\n\n".join(out) + "\n"
+    title = [f"# {inline(document.title)}"] if document.title else []
+    blocks = doc.each_block(
+        document,
+        heading=lambda b: f"{'#' * (b.level + 1)} {line(b.parts)}",
+        para=lambda b: line(b.parts),
+        equations=equations,
+        matrix=matrix,
+        table=table,
+    )
+    return "\n\n".join(title + blocks) + "\n"
