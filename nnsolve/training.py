@@ -6,19 +6,31 @@ per layer). Pure numpy, float64 by default (float32 on request), no I/O and no p
 `train` returns a History, and calls `on_epoch` after each epoch for whoever shows progress.
 
 How it is fast. A step is compiled once into a fixed list of numpy calls on preallocated
-arrays (a "program"), and the loop only replays it: no array, Problem or other Python object
-is made per step, and the weights change in place. At batch size 1 the cost is the number of
-numpy calls (each ~0.3 us on arrays of a few dozen numbers, whatever their width), so the
-program is short: every call writes into its output (out=), constants are 0-d arrays (a Python
-float argument costs twice as much), all weights live in one flat array so that the update is
-two calls for the whole network, and the sigmoid takes five calls with network.py's exact bits.
+arrays (a "program", see _Step), and the loop only replays it: no array, Problem or other
+Python object is made per step, and the weights change in place.
+
+At batch size 1 the cost is the number of numpy calls (each ~0.3 us on arrays of a few dozen
+numbers, whatever their width), so the program is short: every call writes into its output,
+constants are 0-d arrays (a Python float argument costs twice as much), np.dot is called
+without its __array_function__ dispatch, one copy brings in an example, the sigmoid takes five
+calls with network.py's exact bits, f' of consecutive layers of one activation is one pass, and
+all weights live in one flat array so that the update is two calls for the whole network:
+a copy and 22 numpy calls a step for a 2-16-1 sigmoid network, ~7 us. On wide layers (784 inputs) the
+rank-1 update of W^1 costs what it costs any numpy code (the outer product and the subtraction
+are ~80% of a step).
+
 In mini-batches the cost is the two matmuls per layer: 1/B and the learning rate are folded
 into delta^L (a (B, n_L) array) so that each layer's weight-gradient matmul writes the step
-itself, and one subtraction over the flat weights applies them all.
+itself, one subtraction over the flat weights applies them all, and the examples are gathered
+into a contiguous array (the bias rows are added and summed rather than multiplied by a column
+of ones). What is not a matmul is one gather of the batch from the data (its reading from
+memory), the update's pass over the weights, and small passes over (B, n_l) arrays.
 
 Memory: the data is never copied. Examples are gathered by row number into a batch-sized
-buffer (np.take with out=), in float32 when training in float32; measuring the loss and
-accuracy works through the data a chunk at a time with preallocated buffers.
+buffer (np.take with out=), converted to float32 a batch at a time when training in float32;
+measuring the loss and accuracy goes through the data EVAL_CHUNK rows at a time in one set of
+preallocated arrays. Beyond the data, training holds the weights four times (the weights, the
+step, the last finite weights, the caller's), one batch's arrays and the epoch's order.
 
 Everything random comes from one seed through separate streams (initial weights, validation
 split, example order), so changing one option never changes the draws of another.
@@ -37,7 +49,7 @@ from .network import ACTIVATIONS, LEAKY_SLOPE, LOSSES, Activation, Loss
 
 INITS = ("xavier", "he", "uniform")
 DTYPES = ("float64", "float32")
-EVAL_CHUNK = 1024  # rows per forward pass when measuring loss and accuracy: bounds the memory
+EVAL_CHUNK = 512  # rows per forward pass when measuring loss and accuracy: bounds the memory
 GATHER_BYTES = 1 << 18  # batch size 1: examples are gathered (in their epoch order) this much at a time
 
 
@@ -167,11 +179,16 @@ def split_rows(n: int, fraction: float, shuffle: bool, rng: np.random.Generator)
     return np.sort(rows[: n - n_val]), np.sort(rows[n - n_val:])
 
 
-
 # ---------------------------------------------------------------------------
 # Programs: a step (or a forward pass) as a fixed list of numpy calls on preallocated arrays
 
 Program = list  # of (function, args): replayed as `for f, args in program: f(*args)`
+
+# np.dot and np.copyto themselves, without the __array_function__ dispatch in front of them
+# (for other array types; a program holds only ndarrays): ~170 and ~80 ns a call saved, a
+# tenth of a per-example step
+_dot = getattr(np.dot, "__wrapped__", np.dot)
+_copyto = getattr(np.copyto, "__wrapped__", np.copyto)
 
 
 class _Constants:
@@ -217,67 +234,74 @@ def _value_ops(act: Activation, alpha: np.ndarray, beta: np.ndarray, k: _Constan
     if name == "relu":  # np.maximum: a nan stays nan (fmax would hide a divergence)
         return [(partial(np.maximum, out=beta), (alpha, k.zero))]
     if name == "linear":
-        return [(np.copyto, (beta, alpha))]
+        return [(_copyto, (beta, alpha))]
     if name == "leaky_relu":  # where(a > 0, a, slope a)
         mask = np.empty(alpha.shape, dtype=bool)
         return [
             (np.multiply, (alpha, k.slope, beta)),
             (np.greater, (alpha, k.zero, mask)),
-            (partial(np.copyto, where=mask), (beta, alpha)),
+            (partial(_copyto, where=mask), (beta, alpha)),
         ]
-    if name == "softmax":  # e = exp(a - max a); e / sum e
+    if name == "softmax":  # e = exp(a - max a); e / sum e (np.max and np.sum are these reduces)
         m = np.empty(alpha.shape[:-1] + (1,), alpha.dtype)
         s = np.empty_like(m)
         return [
-            (partial(np.max, axis=-1, keepdims=True, out=m), (alpha,)),
+            (partial(np.maximum.reduce, axis=-1, keepdims=True, out=m), (alpha,)),
             (np.subtract, (alpha, m, beta)),
             (np.exp, (beta, beta)),
-            (partial(np.sum, axis=-1, keepdims=True, out=s), (beta,)),
+            (partial(np.add.reduce, axis=-1, keepdims=True, out=s), (beta,)),
             (np.divide, (beta, s, beta)),
         ]
     return [(_assign, (beta, act.value, alpha))]
 
 
-def _backward_ops(act: Activation, alpha, beta, grad_beta, out, k: _Constants) -> Program:
-    """out = dl/dalpha = f'(alpha) * dl/dbeta (the vector-Jacobian product for softmax), as
-    network.backward takes it."""
+def _derivative_ops(act: Activation, alpha, beta, t, k: _Constants) -> Program:
+    """t = f'(alpha) as network.py takes it, for an elementwise f other than linear (whose f'
+    is 1: nothing to compute). alpha, beta and t may span several layers of the same f."""
     name = act.name
+    if name == "sigmoid":  # beta (1 - beta)
+        return [(np.subtract, (k.one, beta, t)), (np.multiply, (beta, t, t))]
+    if name == "tanh":  # 1 - beta^2
+        return [(np.multiply, (beta, beta, t)), (np.subtract, (k.one, t, t))]
+    if name == "relu":  # 1 where a > 0, else 0
+        return [(np.greater, (alpha, k.zero, t))]
+    if name == "leaky_relu":  # 1 where a > 0, else slope
+        mask = np.empty(alpha.shape, dtype=bool)
+        return [(np.greater, (alpha, k.zero, mask)), (_copyto, (t, k.slope)), (partial(_copyto, where=mask), (t, k.one))]
+    return [(_assign, (t, act.derivative, alpha, beta))]
+
+
+def _backward_ops(act: Activation, alpha, beta, grad_beta, out, k: _Constants, t=None) -> Program:
+    """out = dl/dalpha = f'(alpha) * dl/dbeta (the vector-Jacobian product for softmax), as
+    network.backward takes it; t: where f'(alpha) is already (else it is computed here)."""
     if act.derivative is None:  # softmax: beta * (g - <g, beta>)
-        t = np.empty_like(alpha)
+        u = np.empty_like(alpha)
         s = np.empty(alpha.shape[:-1] + (1,), alpha.dtype)
         return [
-            (np.multiply, (grad_beta, beta, t)),
-            (partial(np.sum, axis=-1, keepdims=True, out=s), (t,)),
-            (np.subtract, (grad_beta, s, t)),
-            (np.multiply, (beta, t, out)),
+            (np.multiply, (grad_beta, beta, u)),
+            (partial(np.add.reduce, axis=-1, keepdims=True, out=s), (u,)),
+            (np.subtract, (grad_beta, s, u)),
+            (np.multiply, (beta, u, out)),
         ]
-    if name == "linear":  # g * 1 is g
-        return [(np.copyto, (out, grad_beta))]
-    t = np.empty_like(alpha)  # f'(alpha)
-    if name == "sigmoid":  # beta (1 - beta)
-        ops = [(np.subtract, (k.one, beta, t)), (np.multiply, (beta, t, t))]
-    elif name == "tanh":  # 1 - beta^2
-        ops = [(np.multiply, (beta, beta, t)), (np.subtract, (k.one, t, t))]
-    elif name == "relu":  # 1 where a > 0, else 0
-        ops = [(np.greater, (alpha, k.zero, t))]
-    elif name == "leaky_relu":  # 1 where a > 0, else slope
-        mask = np.empty(alpha.shape, dtype=bool)
-        ops = [(np.greater, (alpha, k.zero, mask)), (np.copyto, (t, k.slope)), (partial(np.copyto, where=mask), (t, k.one))]
-    else:
-        ops = [(_assign, (t, act.derivative, alpha, beta))]
+    if act.name == "linear":  # g * 1 is g
+        return [(_copyto, (out, grad_beta))]
+    ops: Program = []
+    if t is None:
+        t = np.empty_like(alpha)
+        ops = _derivative_ops(act, alpha, beta, t, k)
     return ops + [(np.multiply, (grad_beta, t, out))]
 
 
-def _output_ops(loss: Loss, act: Activation, alpha, y_hat, y, delta, k: _Constants) -> Program:
+def _output_ops(loss: Loss, act: Activation, alpha, y_hat, y, delta, k: _Constants, t=None) -> Program:
     """delta = dl/dalpha^L, as network.backward takes it: directly where the loss simplifies
-    with the output activation, else dl/dy_hat times f'."""
+    with the output activation, else dl/dy_hat times f' (t: f'(alpha^L) if already there)."""
     pair = (loss.name, act.name)
     if loss.simplifies_with(act):
         if pair in (("binary_cross_entropy", "sigmoid"), ("cross_entropy", "softmax")):  # y_hat - y
             return [(np.subtract, (y_hat, y, delta))]
         if pair == ("cross_entropy", "sigmoid"):  # -y (1 - y_hat)
-            minus_y, t = np.empty_like(y), np.empty_like(y)
-            return [(np.negative, (y, minus_y)), (np.subtract, (k.one, y_hat, t)), (np.multiply, (minus_y, t, delta))]
+            minus_y, u = np.empty_like(y), np.empty_like(y)
+            return [(np.negative, (y, minus_y)), (np.subtract, (k.one, y_hat, u)), (np.multiply, (minus_y, u, delta))]
         return [(_assign, (delta, loss.simplified_delta, y, alpha, y_hat, act))]
     g = np.empty_like(y_hat)  # dl/dy_hat
     if loss.name == "squared_error":  # -(y - y_hat): the same number (a zero may change sign)
@@ -286,7 +310,7 @@ def _output_ops(loss: Loss, act: Activation, alpha, y_hat, y, delta, k: _Constan
         ops = [(np.subtract, (y, y_hat, g)), (np.multiply, (k.of(-(2.0 / y.shape[-1])), g, g))]
     else:
         ops = [(_assign, (g, loss.grad_y_hat, y, y_hat))]
-    return ops + _backward_ops(act, alpha, y_hat, g, delta, k)
+    return ops + _backward_ops(act, alpha, y_hat, g, delta, k, t)
 
 
 class _Weights:
@@ -312,6 +336,9 @@ class _Weights:
         return tuple(np.array(W, dtype=np.float64) for W in self.layers)
 
 
+MERGED = ("sigmoid", "tanh", "relu")  # f' of consecutive layers taken in one go at batch size 1
+
+
 class _Step:
     """One gradient step on B examples, as a program.
 
@@ -319,7 +346,10 @@ class _Step:
     in the same order (so the worksheet's step bit for bit; a dl/dy_hat of exactly 0 may be
     -0 there and +0 here). B > 1: the gradient averaged over the batch; 1/B and the learning
     rate are folded into delta^L, so each layer's weight-gradient matmul gives its step (equal
-    to the mean gradient times the rate up to rounding, ~1e-16 relative).
+    to the mean gradient times the rate up to rounding, ~1e-16 relative), and the bias rows are
+    added in the forward pass and summed in the backward one rather than multiplied by a column
+    of ones (a batch is gathered into a contiguous array a third faster than into one with a
+    ones column).
 
     Write the examples into self.x (B, n_0) and their labels into self.y (B, n_L), then run
     self.program. With B = 1, x and y are both in self.example, which takes a row [x, y]."""
@@ -330,44 +360,100 @@ class _Step:
         L = len(Ws)
         extra = 1 if network.bias else 0
         acts = [ACTIVATIONS[a] for a in network.activations]
-        n_out = Ws[-1].shape[1]
-        # inputs[l] = [1, beta^{l-1}] for each example, (B, n_{l-1} + 1): column 0 holds the
-        # ones once and for all, and layer l-1 writes its beta straight into the rest
-        inputs = [np.ones((B, W.shape[0]), dtype=dtype) for W in Ws]
-        if B == 1:  # [1, x, y] in one array: one copy a step brings in an example
-            self.example = np.ones(Ws[0].shape[0] + n_out, dtype=dtype)
-            inputs[0] = self.example[None, : Ws[0].shape[0]]
-            self.y = self.example[None, Ws[0].shape[0]:]
-            self.example = self.example[extra:]
-        else:
-            self.y = np.empty((B, n_out), dtype=dtype)
-        self.x = inputs[0][:, extra:]
-        alphas = [np.empty((B, W.shape[1]), dtype=dtype) for W in Ws]
-        betas = [inputs[l + 1][:, extra:] for l in range(L - 1)] + [np.empty((B, n_out), dtype=dtype)]
-        deltas = [np.empty((B, W.shape[1]), dtype=dtype) for W in Ws]
+        loss = LOSSES[network.loss]
+        sizes = [Ws[0].shape[0] - extra] + [W.shape[1] for W in Ws]
+        keep_bias = network.bias and not network.train_bias
+        deltas = [np.empty((B, n), dtype=dtype) for n in sizes[1:]]
+        slopes: dict[int, np.ndarray] = {}  # f'(alpha^l), where backpropagation takes it
         program: Program = []
-        for l in range(L):
-            program.append((np.dot, (inputs[l], Ws[l], alphas[l])))
-            program += _value_ops(acts[l], alphas[l], betas[l], k)
-        program += _output_ops(LOSSES[network.loss], acts[-1], alphas[-1], betas[-1], self.y, deltas[-1], k)
+        if B == 1:
+            # inputs[l] = [1, beta^{l-1}], as network.forward makes it. One row holds
+            # [1, x, y, 1, beta^1, 1, beta^2, ..., beta^L]: one copy a step brings in an
+            # example, each layer writes its beta straight into the next one's input, and f' of
+            # consecutive layers of one activation is one pass over their betas (the ones
+            # between them get an f'(1) that nothing reads)
+            row = np.ones(extra + sizes[0] + sizes[-1] + sum(extra + n for n in sizes[1:-1]) + sizes[-1], dtype=dtype)
+            at = extra + sizes[0]
+            self.example = row[extra:at + sizes[-1]]
+            self.y = row[None, at:at + sizes[-1]]
+            inputs = [row[None, :at]]
+            spans = []  # where beta^l is in row
+            at += sizes[-1]
+            for n in sizes[1:-1]:
+                inputs.append(row[None, at:at + extra + n])
+                spans.append((at + extra, at + extra + n))
+                at += extra + n
+            spans.append((at, at + sizes[-1]))
+            betas = [row[None, a:b] for a, b in spans]
+            all_alphas = np.empty(sum(sizes[1:]), dtype=dtype)
+            alpha_spans = [(int(e) - n, int(e)) for e, n in zip(np.cumsum(sizes[1:]), sizes[1:])]
+            alphas = [all_alphas[None, a:b] for a, b in alpha_spans]
+            for l in range(L):
+                program.append((_dot, (inputs[l], Ws[l], alphas[l])))
+                program += _value_ops(acts[l], alphas[l], betas[l], k)
+            # f' of the layers that need it, runs of one activation in one go
+            slopes_of_betas, slopes_of_alphas = np.empty_like(row), np.empty_like(all_alphas)
+            for first, last in _runs(acts, loss):
+                from_betas = acts[first].name != "relu"
+                span = spans if from_betas else alpha_spans
+                source, t = (row, slopes_of_betas) if from_betas else (all_alphas, slopes_of_alphas)
+                a, b = span[first][0], span[last][1]
+                program += _derivative_ops(acts[first], source[None, a:b], source[None, a:b], t[None, a:b], k)
+                slopes.update({m: t[None, span[m][0]:span[m][1]] for m in range(first, last + 1)})
+        else:
+            inputs = [np.empty((B, n), dtype=dtype) for n in sizes[:-1]]
+            self.y = np.empty((B, sizes[-1]), dtype=dtype)
+            alphas = [np.empty((B, n), dtype=dtype) for n in sizes[1:]]
+            betas = inputs[1:] + [np.empty((B, sizes[-1]), dtype=dtype)]
+            for l in range(L):
+                program.append((_dot, (inputs[l], Ws[l][extra:], alphas[l])))
+                if extra:
+                    program.append((np.add, (alphas[l], Ws[l][0], alphas[l])))
+                program += _value_ops(acts[l], alphas[l], betas[l], k)
+            for first, _ in _runs(acts, loss, merge=False):
+                slopes[first] = np.empty((B, sizes[first + 1]), dtype=dtype)
+                program += _derivative_ops(acts[first], alphas[first], betas[first], slopes[first], k)
+        self.x = inputs[0][:, extra:] if B == 1 else inputs[0]
+
+        program += _output_ops(loss, acts[-1], alphas[-1], betas[-1], self.y, deltas[-1], k, slopes.get(L - 1))
         if B > 1:
             program.append((np.multiply, (deltas[-1], k.of(network.learning_rate / B), deltas[-1])))
-        keep_bias = network.bias and not network.train_bias
         for l in range(L - 1, -1, -1):
-            # dl/dW^l = input^T delta: the outer product for one example (a k=1 product,
-            # exactly input_i delta_j), the sum over the batch for several
-            program.append((np.dot, (inputs[l].T, deltas[l], weights.grads[l])))
-            if keep_bias:
-                program.append((np.copyto, (weights.grads[l][0], k.zero)))
+            G = weights.grads[l]
+            if B == 1:  # dl/dW^l = input^T delta: the outer product (a k=1 product: exactly x_i delta_j)
+                program.append((_dot, (inputs[l].T, deltas[l], G)))
+                if keep_bias:
+                    program.append((_copyto, (G[0], k.zero)))
+            else:  # the sum over the batch (the step: delta is scaled); the bias row's is the sum of delta
+                program.append((_dot, (inputs[l].T, deltas[l], G[extra:])))
+                if extra and not keep_bias:  # (kept: row 0 of the steps stays 0, as it was made)
+                    program.append((partial(np.add.reduce, axis=0, out=G[0]), (deltas[l],)))
             if l:  # dl/dbeta^{l-1} = delta^l W^l without its bias row, taken before any update
-                grad_beta = np.empty((B, Ws[l - 1].shape[1]), dtype=dtype)
-                program.append((np.dot, (deltas[l], Ws[l][extra:].T, grad_beta)))
-                program += _backward_ops(acts[l - 1], alphas[l - 1], betas[l - 1], grad_beta, deltas[l - 1], k)
+                grad_beta = np.empty((B, sizes[l]), dtype=dtype)
+                program.append((_dot, (deltas[l], Ws[l][extra:].T, grad_beta)))
+                program += _backward_ops(acts[l - 1], alphas[l - 1], betas[l - 1], grad_beta, deltas[l - 1], k, slopes.get(l - 1))
         if B == 1:  # w - lambda dl/dw, every layer at once
             program.append((np.multiply, (weights.grad_flat, k.of(network.learning_rate), weights.grad_flat)))
         program.append((np.subtract, (weights.flat, weights.grad_flat, weights.flat)))
         self.program = program
         self.B = B
+
+
+def _runs(acts: Sequence[Activation], loss: Loss, merge: bool = True) -> list[tuple[int, int]]:
+    """(first, last) layers whose f'(alpha) backpropagation multiplies by, elementwise: every
+    hidden layer, and the output layer when delta^L is not taken directly; consecutive layers
+    of one MERGED activation in one run when merge."""
+    L = len(acts)
+    needs = [l for l in range(L - 1)] + ([] if loss.simplifies_with(acts[-1]) else [L - 1])
+    runs: list[tuple[int, int]] = []
+    for l in needs:
+        if acts[l].derivative is None or acts[l].name == "linear":  # softmax; f' = 1
+            continue
+        if merge and runs and runs[-1][1] == l - 1 and acts[l].name == acts[l - 1].name and acts[l].name in MERGED:
+            runs[-1] = (runs[-1][0], l)
+        else:
+            runs.append((l, l))
+    return runs
 
 
 class Trainer:
@@ -383,12 +469,7 @@ class Trainer:
         self.weights = _Weights(network.weights if weights is None else weights, self.k.dtype)
         self.network = network
         self.batch_size = batch_size
-        self._steps: dict[int, _Step] = {}
-
-    def step(self, B: int) -> _Step:
-        if B not in self._steps:
-            self._steps[B] = _Step(self.network, self.weights, B, self.k)
-        return self._steps[B]
+        self._one: Optional[_Step] = None  # batch size 1's program, kept from epoch to epoch (it is small)
 
     def epoch(self, rows: np.ndarray) -> None:
         """One pass over the examples of these rows, in this order (an update after each
@@ -405,11 +486,13 @@ class Trainer:
                 self._batches(rows, B)
 
     def _one_at_a_time(self, rows: np.ndarray) -> None:
-        step = self.step(1)
+        if self._one is None:
+            self._one = _Step(self.network, self.weights, 1, self.k)
+        step = self._one
         X, Y, n0 = self.X, self.Y, self.X.shape[1]
         chunk = max(1, min(len(rows), GATHER_BYTES // (step.example.size * self.k.dtype.itemsize)))
         gathered = np.empty((chunk, step.example.size), dtype=self.k.dtype)  # rows [x, y]
-        example, program, copyto = step.example, step.program, np.copyto
+        example, program, copyto = step.example, step.program, _copyto
         for start in range(0, len(rows), chunk):
             some = rows[start:start + chunk]
             block = gathered[: len(some)]
@@ -422,12 +505,26 @@ class Trainer:
 
     def _batches(self, rows: np.ndarray, B: int) -> None:
         X, Y = self.X, self.Y
-        for start in range(0, len(rows), B):
-            some = rows[start:start + B]
-            step = self.step(len(some))
-            np.take(X, some, axis=0, out=step.x, mode="clip")
-            np.take(Y, some, axis=0, out=step.y, mode="clip")
-            _run(step.program)
+        # float64 data for float32 training: gathered as it is, then converted (faster than
+        # np.take converting as it goes)
+        staging = np.empty((B, X.shape[1]), dtype=X.dtype) if X.dtype != self.k.dtype else None
+        full = len(rows) - len(rows) % B
+        # the arrays of one program at a time (made each epoch, ~0.1 ms): the full batches',
+        # then the last smaller batch's, then none while the epoch is measured
+        for start, stop, size in ((0, full, B), (full, len(rows), len(rows) - full)):
+            if start == stop:
+                continue
+            step = _Step(self.network, self.weights, size, self.k)
+            for at in range(start, stop, size):
+                some = rows[at:at + size]
+                if staging is None:
+                    np.take(X, some, axis=0, out=step.x, mode="clip")  # valid rows: no checks
+                else:
+                    np.take(X, some, axis=0, out=staging[:size], mode="clip")
+                    np.copyto(step.x, staging[:size])
+                np.take(Y, some, axis=0, out=step.y, mode="clip")
+                _run(step.program)
+            del step
 
     def current(self) -> tuple[np.ndarray, ...]:
         """The weights now, as float64 copies."""
@@ -461,7 +558,7 @@ class _Forward:
         rest: Program = []
         for l, W in enumerate(weights):
             if l:
-                rest.append((np.dot, (betas[l - 1], W[extra:], alphas[l])))
+                rest.append((_dot, (betas[l - 1], W[extra:], alphas[l])))
             if extra:
                 rest.append((np.add, (alphas[l], W[0], alphas[l])))
             rest += _value_ops(acts[l], alphas[l], betas[l], k)
@@ -481,23 +578,26 @@ class _Forward:
             else:
                 np.take(X, rows, axis=0, out=x, mode="clip")
         first, alpha = self.head
-        np.dot(x, first, out=alpha)
+        _dot(x, first, alpha)
         _run(self.rest)
         return self.out
 
 
 def _forward_chunks(network: Network, weights: Sequence[np.ndarray], X: np.ndarray, rows: Optional[np.ndarray] = None):
     """(start, stop, alpha^L, y_hat) for each chunk of up to EVAL_CHUNK examples of X (or of
-    X[rows]), in order; the arrays are reused from one chunk to the next."""
+    X[rows]), in order; the arrays are reused from one chunk to the next. Every chunk is of one
+    size, so one set of arrays does: the last one ends at the last example and overlaps the one
+    before, and only its new rows are given."""
     n = X.shape[0] if rows is None else len(rows)
-    passes: dict[int, _Forward] = {}
-    for start in range(0, n, EVAL_CHUNK):
-        size = min(EVAL_CHUNK, n - start)
-        if size not in passes:
-            passes[size] = _Forward(network, weights, size)
-        some = None if rows is None else rows[start:start + size]
-        alpha, y_hat = passes[size](X, start, some)
-        yield start, start + size, alpha, y_hat
+    if n == 0:
+        return
+    C = min(EVAL_CHUNK, n)
+    forward = _Forward(network, weights, C)
+    for start in range(0, n, C):
+        first = min(start, n - C)  # the rows computed: first .. first + C
+        alpha, y_hat = forward(X, first, None if rows is None else rows[first:first + C])
+        skip = start - first
+        yield start, first + C, alpha[skip:], y_hat[skip:]
 
 
 def _weights_of(network: Network, weights) -> list[np.ndarray]:
@@ -609,7 +709,8 @@ def train(
         if what is not None:
             diverged = Divergence(epoch, what)
             break
-        good = trainer.current()
+        for kept, W in zip(good, weights):  # (into the same arrays: no second copy at the peak)
+            kept[...] = W
         records.append(record)
         if on_epoch is not None:
             on_epoch(record)

@@ -372,3 +372,128 @@ def test_every_shipped_problem_trains_from_its_data():
     for name, epochs, want in (("xor", "40", 1.0), ("moons", "20", 0.9), ("breast_cancer", "5", 0.95)):
         lines = train_json(str(PROBLEMS / f"{name}.yaml"), "--data", str(ROOT / "problems" / "data" / f"{name}.csv"), "--epochs", epochs)
         assert lines[-1]["accuracy"] >= want, (name, lines[-1])
+
+
+# -- the fast loops, as the benchmark (benchmarks/bench_train.py) times them ----------------------
+
+
+BENCHMARKS = ROOT / "benchmarks"
+
+
+def bench():
+    """benchmarks/bench_train.py as a module: its networks, data and comparison loops."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    import bench_train
+
+    return bench_train
+
+
+def test_sgd_2_16_1_is_the_reference_loop_bit_for_bit():
+    b = bench()
+    net = b.make_network((2, 16, 1), ("sigmoid", "sigmoid"), "squared_error", 0.5, 1)
+    X, Y = b.two_feature_data(300, 2)
+    history = training.train(net, X, Y, epochs=1, shuffle=True, seed=b.SEED)
+    order = b.order_of(300)
+    want = reference_sgd(net, X, Y, order)
+    for got, w in zip(history.weights, want):
+        np.testing.assert_allclose(got, w, rtol=0, atol=1e-12)
+        assert np.array_equal(got, w)  # the same float operations in the same order
+    # the benchmark's steps alone are train()'s, and its numpy loop computes the same SGD
+    trainer = training.Trainer(net, X, Y, 1)
+    trainer.epoch(order)
+    assert all(np.array_equal(a, w) for a, w in zip(trainer.current(), history.weights))
+    for got, w in zip(b.numpy_sgd(net, X, Y, order), want):
+        np.testing.assert_allclose(got, w, rtol=0, atol=1e-12)
+    assert all(W.flags.c_contiguous and W.dtype == np.float64 for W in history.weights)
+    assert not any(np.shares_memory(a, w) for a, w in zip(history.weights, net.weights))  # the network is left as it was
+
+
+@pytest.mark.parametrize("hidden", [8, 33])
+def test_wide_inputs_per_example_and_minibatch_equal_the_reference_loops(hidden):
+    """784-x-10 (relu, softmax, cross-entropy), the benchmark's shapes at a small size."""
+    b = bench()
+    net = b.make_network((784, hidden, 10), ("relu", "softmax"), "cross_entropy", 0.01, 3)
+    X, Y = b.wide_data(37, 784, 10, 4)
+    order = b.order_of(37)
+    sgd = training.train(net, X, Y, epochs=1, seed=b.SEED)
+    for got, w in zip(sgd.weights, reference_sgd(net, X, Y, order)):
+        np.testing.assert_allclose(got, w, rtol=0, atol=1e-12)
+    for got, w in zip(sgd.weights, b.numpy_sgd(net, X, Y, order)):
+        np.testing.assert_allclose(got, w, rtol=0, atol=1e-12)
+    batches = training.train(net, X, Y, epochs=1, batch_size=8, seed=b.SEED)  # 4 batches of 8, then 5
+    for got, w in zip(batches.weights, reference_minibatch(net, X, Y, order, 8)):
+        np.testing.assert_allclose(got, w, rtol=0, atol=1e-12)
+    for got, w in zip(batches.weights, b.numpy_minibatch(net, X, Y, order, 8)):
+        np.testing.assert_allclose(got, w, rtol=0, atol=1e-12)
+    trainer = training.Trainer(net, X, Y, 8)
+    trainer.epoch(order)
+    assert all(np.array_equal(a, w) for a, w in zip(trainer.current(), batches.weights))
+
+
+def test_the_torch_comparison_trains_the_same_network():
+    torch = pytest.importorskip("torch")
+    b = bench()
+    for net, (X, Y), B in (
+        (b.make_network((2, 16, 1), ("sigmoid", "sigmoid"), "squared_error", 0.5, 1), b.two_feature_data(50, 2), 1),
+        (b.make_network((784, 8, 10), ("relu", "softmax"), "cross_entropy", 0.05, 3), b.wide_data(40, 784, 10, 4), 16),
+    ):
+        order = b.order_of(len(X))
+        trainer = training.Trainer(net, X, Y, B)
+        trainer.epoch(order)
+        for got, w in zip(trainer.current(), b.torch_train(torch, net, X, Y, order, B)):
+            np.testing.assert_allclose(got, w, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(len(OUTPUT_LOSS_PAIRS)))
+def test_minibatch_with_a_last_batch_of_one(seed):
+    """A batch of 1 at the end of a mini-batch epoch takes the per-example program."""
+    net, X, Y = random_network(seed, 9, train_bias=seed % 2 == 1)
+    history = training.train(net, X, Y, epochs=1, batch_size=4, shuffle=False)  # 4, 4, 1
+    for got, want in zip(history.weights, reference_minibatch(net, X, Y, np.arange(9), 4)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(len(OUTPUT_LOSS_PAIRS)))
+def test_float32_trains_and_stays_close_to_float64(seed):
+    net, X, Y = random_network(seed, 24)
+    for B in (1, 5):
+        exact = training.train(net, X, Y, epochs=2, batch_size=B, seed=seed)
+        single = training.train(net, X, Y, epochs=2, batch_size=B, seed=seed, dtype="float32")
+        assert [r.epoch for r in single.epochs] == [1, 2] and single.diverged is None
+        for a, w in zip(single.weights, exact.weights):
+            assert a.dtype == np.float64  # float64 copies of the float32 weights
+            assert not np.array_equal(a, w)  # it did train in float32
+            np.testing.assert_allclose(a, w, rtol=1e-3, atol=1e-4)
+        assert single.final.loss == pytest.approx(exact.final.loss, rel=1e-3, abs=1e-5)
+
+
+def test_float32_on_the_command_line():
+    lines = train_json(XOR, "--data", XOR_DATA, "--epochs", "40", "--dtype", "float32")
+    assert len(lines) == 40 and lines[-1]["accuracy"] == 1.0
+    exact = train_json(XOR, "--data", XOR_DATA, "--epochs", "40")
+    assert lines[-1]["loss"] == pytest.approx(exact[-1]["loss"], rel=1e-4)
+    table = invoke("train", XOR, "--data", XOR_DATA, "--epochs", "2", "--dtype", "float32")
+    assert table.exit_code == 0 and "per-example SGD in float32" in table.stdout
+    assert_usage_error(invoke("train", XOR, "--data", XOR_DATA, "--dtype", "float16"), "'float16'")
+    with pytest.raises(ValueError):
+        training.Trainer(training.Network.of(load_problem(XOR)), X_XOR, Y_XOR, dtype="float16")
+
+
+@pytest.mark.parametrize("dtype, split", [("float64", 0.0), ("float32", 0.0), ("float64", 0.25)])
+def test_training_never_copies_the_data(dtype, split):
+    """What train() allocates beyond the data it is given is a few batches' worth, never a copy
+    of the data (no shuffled copy, no float32 copy, no copy of the validation rows)."""
+    import tracemalloc
+
+    b = bench()
+    net = b.make_network((200, 16, 4), ("relu", "softmax"), "cross_entropy", 0.05, 3)
+    X, Y = b.wide_data(20_000, 200, 4, 4)  # 32 MB of features
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        training.train(net, X, Y, epochs=2, batch_size=64, seed=1, dtype=dtype, validation_split=split)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 8, (peak, X.nbytes)
