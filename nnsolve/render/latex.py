@@ -40,17 +40,27 @@ def chain_of_equalities(terms: tuple[str, ...], approx: bool) -> str:
     return " = ".join(written)
 
 
-def equations(block: doc.Equations) -> str:
+def aligned(block: doc.Equations) -> str:
+    """The rows of an align environment (LaTeX) or an aligned display (Markdown)."""
     rows = []
     for terms in block.lines:
         lhs, right = terms[0], chain_of_equalities(terms[1:], block.approx)
         rows.append(f"{tex(lhs).strip()} &= {right}" if lhs else f"&\\quad {right}")
-    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+    return " \\\\\n".join(rows)
+
+
+def bmatrix(m: doc.Matrix) -> str:
+    """name = [matrix], as math."""
+    body = " \\\\ ".join(" & ".join(row) for row in m.rows)
+    return f"{tex(m.name).strip()} = \\begin{{bmatrix}} {body} \\end{{bmatrix}}"
+
+
+def equations(block: doc.Equations) -> str:
+    return "\\begin{align*}\n" + aligned(block) + "\n\\end{align*}"
 
 
 def matrix(m: doc.Matrix) -> str:
-    body = " \\\\ ".join(" & ".join(row) for row in m.rows)
-    return f"\\[\n{tex(m.name).strip()} = \\begin{{bmatrix}} {body} \\end{{bmatrix}}\n\\]"
+    return f"\\[\n{bmatrix(m)}\n\\]"
 
 
 def table(t: doc.Table) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import document as doc
-from .latex import chain_of_equalities
+from .latex import aligned, bmatrix
 from .mathtext import tex
 
 
@@ -19,16 +19,11 @@ def line(parts: doc.Parts) -> str:
 
 
 def equations(block: doc.Equations) -> str:
-    rows = []
-    for terms in block.lines:
-        lhs, right = terms[0], chain_of_equalities(terms[1:], block.approx)
-        rows.append(f"{tex(lhs).strip()} &= {right}" if lhs else f"&\\quad {right}")
-    return "$$\n\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n$$"
+    return "$$\n\\begin{aligned}\n" + aligned(block) + "\n\\end{aligned}\n$$"
 
 
 def matrix(m: doc.Matrix) -> str:
-    body = " \\\\ ".join(" & ".join(row) for row in m.rows)
-    return f"$$\n{tex(m.name).strip()} = \\begin{{bmatrix}} {body} \\end{{bmatrix}}\n$$"
+    return f"$$\n{bmatrix(m)}\n$$"
 
 
 def table(t: doc.Table) -> str:
