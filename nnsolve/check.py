@@ -209,13 +209,6 @@ def overrides(problem: Problem, values) -> dict[str, np.ndarray]:
     return given
 
 
-def recompute(catalog: Catalog, state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem):
-    """What the answer to q follows from the student's own earlier answers (the first way of
-    working it, where there are two); None for what is given by the problem."""
-    found = recomputations(catalog, state, q, answered, problem)
-    return found[0] if found else None
-
-
 def recomputations(catalog: Catalog, state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> list:
     """Every value the answer to q follows from the student's own earlier answers. One, except for
     a weight's derivative (and so its update), which a student may work by the chain rule, from

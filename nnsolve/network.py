@@ -143,10 +143,7 @@ class Loss:
 
     def output_delta(self, y, alpha, y_hat, activation: Activation, rnd: Rounder = None) -> np.ndarray:
         """delta^L = dl/dalpha^L; with rnd, from the rounded dl/dy_hat and dy_hat/dalpha, itself rounded."""
-        keep = rnd or _exact
-        if self.simplifies_with(activation):
-            return keep(self.simplified_delta(y, alpha, y_hat, activation))
-        return keep(activation.backward(alpha, y_hat, keep(self.grad_y_hat(y, y_hat)), rnd))
+        return _output_step(self, y, alpha, y_hat, activation, _keeper(rnd, None), rnd, layer=0)[0]
 
     def simplified_formula(self, activation: Activation) -> Optional[str]:
         """The formula of delta^L where it is taken directly (y_hat - y), else None."""
@@ -282,6 +279,18 @@ class Backward:
     dl_dy_hat: Optional[np.ndarray] = None  # as used; None where delta^L is taken directly
 
 
+def _output_step(loss: Loss, y, alpha, y_hat, out: Activation, keep, rnd: Rounder, layer: int):
+    """(delta^L, dl/dy_hat, dy_hat/dalpha^L) as the output layer's step uses them: delta^L taken
+    directly where the loss simplifies (the other two None), else by the chain rule."""
+    if loss.simplifies_with(out):
+        return keep(f"delta{layer}", loss.simplified_delta(y, alpha, y_hat, out)), None, None
+    dl_dy_hat = keep("dl/dy_hat", loss.grad_y_hat(y, y_hat))
+    if out.derivative is None:  # softmax: through its Jacobian
+        return keep(f"delta{layer}", out.backward(alpha, y_hat, dl_dy_hat, rnd)), dl_dy_hat, None
+    derivative = keep(f"dy_hat/dalpha{layer}", out.derivative(alpha, y_hat))
+    return keep(f"delta{layer}", dl_dy_hat * derivative), dl_dy_hat, derivative
+
+
 def backward(
     weights, fwd: Forward, y, activations, loss: Loss, bias: bool = True, rnd: Rounder = None, given: Given = None
 ) -> Backward:
@@ -295,16 +304,7 @@ def backward(
     grad_betas: list[Optional[np.ndarray]] = [None] * L
     derivatives: list[Optional[np.ndarray]] = [None] * L
     out, alpha_L, y_hat = activations[-1], fwd.alphas[-1], fwd.y_hat
-    dl_dy_hat = None
-    if loss.simplifies_with(out):
-        deltas[-1] = keep(f"delta{L}", loss.simplified_delta(y, alpha_L, y_hat, out))
-    else:
-        dl_dy_hat = keep("dl/dy_hat", loss.grad_y_hat(y, y_hat))
-        if out.derivative is not None:
-            derivatives[-1] = keep(f"dy_hat/dalpha{L}", out.derivative(alpha_L, y_hat))
-            deltas[-1] = keep(f"delta{L}", dl_dy_hat * derivatives[-1])
-        else:
-            deltas[-1] = keep(f"delta{L}", out.backward(alpha_L, y_hat, dl_dy_hat, rnd))
+    deltas[-1], dl_dy_hat, derivatives[-1] = _output_step(loss, y, alpha_L, y_hat, out, keep, rnd, L)
     for l in range(L - 2, -1, -1):
         W_next = weights[l + 1][..., 1:, :] if bias else weights[l + 1]
         act = activations[l]
