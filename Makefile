@@ -27,9 +27,11 @@ $(VENV)/.installed-test: $(VENV)/.created pyproject.toml
 	$(BIN)/python -m pip install -q $(COMPAT) -e '.[test,plot]'
 	touch $@ $(VENV)/.installed
 
-# the benchmarks (BENCHMARKS.md); torch only for their comparisons, the CPU build on this disk
+# the benchmarks (BENCHMARKS.md); torch only for their comparisons: exactly 2.13.0, the CPU build
+# on this machine's disk (its small dependencies come from the index). Never a bare `torch`,
+# which would take a multi-GB GPU build.
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m pip install -q --no-index torch==2.13.0 || echo "torch==2.13.0 is not on this machine: its comparisons are skipped"
+	$(BIN)/python -m pip install -q torch==2.13.0 || echo "torch==2.13.0 is not on this machine: its comparisons are skipped"
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
