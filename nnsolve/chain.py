@@ -109,8 +109,9 @@ def derivative_formula(activation: network.Activation, beta: str, alpha: str) ->
 
 
 class _PathBuilder:
-    def __init__(self, solution: Solution):
+    def __init__(self, solution: Solution, number=float):
         self.s = solution
+        self.number = number  # float; for Work.members(), each value an array over the members
         self.p = solution.problem
         self.sizes = self.p.sizes
         self.L = self.p.n_layers
@@ -130,8 +131,8 @@ class _PathBuilder:
         if s.simplified_delta is not None:
             formula = re.sub(r"\by\b", y_label(k, K), s.simplified_delta)
             formula = re.sub(r"\by_hat\b", y_hat(k, K), formula)
-            values = ((y_hat(k, K), float(s.y_hat[k - 1])), (y_label(k, K), float(self.p.y[k - 1])))
-            return [[Factor(f"dl/d{a_k}", formula, values, float(s.layers[-1].delta[k - 1]))]]
+            values = ((y_hat(k, K), self.number(s.y_hat[k - 1])), (y_label(k, K), self.number(self.p.y[k - 1])))
+            return [[Factor(f"dl/d{a_k}", formula, values, self.number(s.layers[-1].delta[k - 1]))]]
         outputs = range(1, K + 1) if self.out_act.derivative is None else (k,)
         products = []
         for m in outputs:
@@ -139,17 +140,17 @@ class _PathBuilder:
             dl = Factor(
                 f"dl/d{yh}",
                 self.loss_formula(m),
-                ((y, float(self.p.y[m - 1])), (yh, float(s.y_hat[m - 1]))),
-                float(s.dl_dy_hat[m - 1]),
+                ((y, self.number(self.p.y[m - 1])), (yh, self.number(s.y_hat[m - 1]))),
+                self.number(s.dl_dy_hat[m - 1]),
             )
             if self.out_act.derivative is None:  # softmax: y_hat_m(delta_mk - y_hat_k)
                 yk = y_hat(k, K)
                 formula = f"{yh}(1 - {yh})" if m == k else f"-{yh} {yk}"
-                values = ((yh, float(s.y_hat[m - 1])),) if m == k else ((yh, float(s.y_hat[m - 1])), (yk, float(s.y_hat[k - 1])))
+                values = ((yh, self.number(s.y_hat[m - 1])),) if m == k else ((yh, self.number(s.y_hat[m - 1])), (yk, self.number(s.y_hat[k - 1])))
             else:
                 formula = derivative_formula(self.out_act, yh, a_k)
-                values = ((yh, float(s.y_hat[m - 1])), (a_k, float(s.layers[-1].alpha[k - 1])))
-            dy = Factor(f"d{yh}/d{a_k}", formula, _used(formula, values), float(s.dy_hat_dalpha[m - 1, k - 1]))
+                values = ((yh, self.number(s.y_hat[m - 1])), (a_k, self.number(s.layers[-1].alpha[k - 1])))
+            dy = Factor(f"d{yh}/d{a_k}", formula, _used(formula, values), self.number(s.dy_hat_dalpha[m - 1, k - 1]))
             products.append([dl, dy])
         return products
 
@@ -165,17 +166,17 @@ class _PathBuilder:
         b, a = self.sym("beta", t, j), self.sym("alpha", t, j)
         act = network.ACTIVATIONS[cur.activation]
         formula = derivative_formula(act, b, a)
-        values = ((b, float(cur.beta[j - 1])), (a, float(cur.alpha[j - 1])))
+        values = ((b, self.number(cur.beta[j - 1])), (a, self.number(cur.alpha[j - 1])))
         return [
-            Factor(f"d{self.sym('alpha', t + 1, k)}/d{b}", w, ((w, float(nxt.W[row, k - 1])),), float(nxt.W[row, k - 1])),
-            Factor(f"d{b}/d{a}", formula, _used(formula, values), float(cur.derivative[j - 1])),
+            Factor(f"d{self.sym('alpha', t + 1, k)}/d{b}", w, ((w, self.number(nxt.W[row, k - 1])),), self.number(nxt.W[row, k - 1])),
+            Factor(f"d{b}/d{a}", formula, _used(formula, values), self.number(cur.derivative[j - 1])),
         ]
 
     def input_factor(self, layer: int, i: int, j: int) -> Factor:
         s = self.s.layers[layer - 1]
         a = self.sym("alpha", layer, j)
         w = weight_name(layer, i, j)
-        value = float(s.input[i - first_row(self.p.bias)])
+        value = self.number(s.input[i - first_row(self.p.bias)])
         if i == 0 and self.p.bias:
             return Factor(f"d{a}/d{w}", "1", (), 1.0)
         name = input_name(layer, i) if layer == 1 else self.sym("beta", layer - 1, i)
@@ -186,7 +187,7 @@ class _PathBuilder:
         count = self.path_count(layer)
         last = self.input_factor(layer, i, j)
         if count > MAX_LISTED_PATHS:
-            delta = float(self.s.layers[layer - 1].delta[j - 1])
+            delta = self.number(self.s.layers[layer - 1].delta[j - 1])
             d = neuron("delta", layer, j, self.sizes[layer])
             a = self.sym("alpha", layer, j)
             return [[Factor(f"dl/d{a}", d, ((d, delta),), delta), last]], count
@@ -295,6 +296,13 @@ def substitute(formula: str, values, fmt) -> str:
             text = f"({text})"
         formula = re.sub(rf"(?<![\w\[]){re.escape(name)}(?![\w\]])", lambda _m: text, formula)
     return formula
+
+
+def factor_paths(solution: Solution, layer: int, i: int, j: int, number=float) -> list[list[Factor]]:
+    """The paths of gradient_of(solution, layer, i, j). number converts each factor's value: float
+    for one solution; for the Solution of several members (Work.members), np.asarray keeps each
+    value an array over the members."""
+    return _PathBuilder(solution, number).paths(layer, i, j)[0]
 
 
 def output_factors(solution: Solution, k: int) -> list[list[Factor]]:

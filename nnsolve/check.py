@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from . import chain
 from .problem import Problem
 from .quantities import Catalog, Quantity, base_shape, network_name
 from .sheet import Answer, Sheet
-from .solution import Solution, solve, solve_stack
+from .solution import Solution, Work, solve, solve_stack
 
 CORRECT, CARRIED, WRONG = "correct", "carried forward", "wrong"
 VERDICTS = (CORRECT, CARRIED, WRONG)
@@ -32,20 +32,21 @@ class Tolerance:
     atol: float = 1e-4
     sig: Optional[int] = None
 
-    def close(self, student: np.ndarray, target: np.ndarray) -> bool:
-        s, t = np.asarray(student, dtype=np.float64), np.asarray(target, dtype=np.float64)
-        if self.sig is None and s.size == 1 and t.size == 1 and s.shape == t.shape:
-            # one number, the common case: plain floats are ten times quicker than array reductions
-            sv, tv = s.item(), t.item()
-            return math.isfinite(tv) and abs(sv - tv) <= self.atol + self.rtol * abs(tv)
-        if s.shape != t.shape or not np.all(np.isfinite(t)):
-            return False
-        if self.sig is not None:
-            # one unit in the last significant figure of the key: a rounded or a cut answer passes
-            magnitude = np.floor(np.log10(np.where(t == 0, 1.0, np.abs(t))))
-            unit = np.where(t == 0, 10.0 ** -self.sig, 10.0 ** (magnitude - self.sig + 1))
-            return bool(np.all(np.abs(s - t) <= unit * (1 + 1e-9)))
-        return bool(np.all(np.abs(s - t) <= self.atol + self.rtol * np.abs(t)))
+    def close(self, student, target) -> np.ndarray:
+        """Which members' answers are within tolerance of their targets: both arrays hold the
+        members on their last axis (a quantity's shape, then one entry per sheet), and a member
+        is close when every element is. A target that is not finite is never matched."""
+        s, t = np.broadcast_arrays(np.asarray(student, dtype=np.float64), np.asarray(target, dtype=np.float64))
+        axes = tuple(range(s.ndim - 1))
+        with np.errstate(all="ignore"):
+            if self.sig is not None:
+                # one unit in the last significant figure of the key: a rounded or a cut answer passes
+                magnitude = np.floor(np.log10(np.where(t == 0, 1.0, np.abs(t))))
+                unit = np.where(t == 0, 10.0 ** -self.sig, 10.0 ** (magnitude - self.sig + 1))
+                within = np.abs(s - t) <= unit * (1 + 1e-9)
+            else:
+                within = np.abs(s - t) <= self.atol + self.rtol * np.abs(t)
+        return np.all(within & np.isfinite(t), axis=axes)
 
     def describe(self) -> str:
         if self.sig is not None:
@@ -110,67 +111,119 @@ def grade(
     carry_forward: bool = True,
     points: Optional[Mapping[str, float]] = None,
     partial: float = 1.0,
-    key: Optional[Solution] = None,
-    state: Optional[Solution] = None,
-    catalog: Optional[Catalog] = None,
 ) -> Report:
     """Every answer of a sheet: correct, carried forward (right from the student's own earlier
-    answers) or wrong, with the points it earns. key, state (student_state) and catalog may be
-    given when they are already at hand (grade_many)."""
-    catalog = catalog or Catalog(problem)
-    key = key or solve(problem)
-    if carry_forward and state is None:
-        with np.errstate(all="ignore"):  # a student's numbers may overflow; such a value is simply not matched
-            state = student_state(problem, sheet.answers)
-    answered = {a.quantity.name: a for a in sheet.answers}
-    graded: list[Graded] = []
-    departed: Optional[str] = None  # the first answer that left the key
-    for a in sheet.answers:
-        q = a.quantity
-        expected = catalog.value(key, q)
-        answer = _as_answer(problem, q, a.value)
-        worth = float((points or {}).get(q.name, 1.0))
-        recomputed = None
-        if state is not None:
-            with np.errstate(all="ignore"):
-                # where nothing before it differs (or it overflows), carrying forward changes nothing
-                candidates = [
-                    c for c in recomputations(catalog, state, q, answered, problem)
-                    if np.all(np.isfinite(c)) and not tolerance.close(c, expected)
-                ]
-            # the way of working the student's answer follows, else the first
-            recomputed = next((c for c in candidates if tolerance.close(answer, c)), candidates[0] if candidates else None)
-        if tolerance.close(answer, expected):
-            verdict, score = CORRECT, worth
-        elif recomputed is not None and tolerance.close(answer, recomputed):
-            if departed is None:  # off the key only through earlier answers accepted as correct (rounded)
-                verdict, score = CORRECT, worth
-            else:
-                verdict, score = CARRIED, worth * partial
-        else:
-            verdict, score = WRONG, 0.0
-        graded.append(Graded(q.name, answer, expected, recomputed, verdict, departed, worth, score, a.line, carry_forward))
-        if verdict != CORRECT and departed is None:
-            departed = q.name
-    return Report(sheet.source, sheet.student, tuple(graded))
+    answers) or wrong, with the points it earns."""
+    return grade_many(problem, [sheet], tolerance, carry_forward, points, partial)[0]
 
 
 def grade_many(
     problem: Problem,
-    sheets,
+    sheets: Sequence[Sheet],
     tolerance: Tolerance = Tolerance(),
     carry_forward: bool = True,
     points: Optional[Mapping[str, float]] = None,
     partial: float = 1.0,
 ) -> list[Report]:
-    """grade() for many sheets of one problem: the key solved once, and every student's state
-    in one stacked computation rather than a solve per sheet."""
+    """grade() for many sheets of one problem, as arrays rather than a loop over sheets: the
+    key solved once, every student's state in one stacked computation (the problem solved with
+    each student's answers in place of the computed values), and each answer graded for every
+    sheet that answers the same quantities at once."""
     catalog, key = Catalog(problem), solve(problem)
-    states = student_states(problem, sheets) if carry_forward else [None] * len(sheets)
-    return [grade(problem, sheet, tolerance, carry_forward, points, partial, key, state, catalog) for sheet, state in zip(sheets, states)]
+    groups: dict[tuple, list[int]] = {}  # the sheets that answer the same quantities, in the same shapes
+    for n, sheet in enumerate(sheets):
+        groups.setdefault(tuple((a.quantity.name, np.shape(a.value)) for a in sheet.answers), []).append(n)
+    answers = {}  # group -> each answer's values: the quantity's shape, then one entry per member
+    for signature, rows in groups.items():
+        members = [sheets[n] for n in rows]
+        answers[signature] = [
+            (a.quantity, np.stack([_as_answer(problem, a.quantity, sheet.answers[p].value) for sheet in members], axis=-1))
+            for p, a in enumerate(members[0].answers)
+        ]
+    work = None
+    if carry_forward:
+        given = _stacked_overrides(problem, groups, answers, len(sheets))
+        with np.errstate(all="ignore"):  # a student's numbers may overflow; such a value is simply not matched
+            work = Work(problem, None, given)
+    reports: list = [None] * len(sheets)
+    for signature, rows in groups.items():
+        members = [sheets[n] for n in rows]
+        state = gave = None
+        if work is not None:
+            state = work.members(np.asarray(rows))
+            gave = {name: ~np.all(np.isnan(np.moveaxis(values[rows], 0, -1)), axis=tuple(range(values.ndim - 1))) for name, values in work.given.items()}
+        graded = _grade_members(problem, catalog, key, members, answers[signature], state, gave, tolerance, carry_forward, points, partial)
+        for n, report in zip(rows, graded):
+            reports[n] = report
+    return reports
 
 
-def student_states(problem: Problem, sheets) -> list[Solution]:
+def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance, carry_forward, points, partial) -> list[Report]:
+    """The sheets of one group (the same answers): each answer graded for all of them at once."""
+    count = len(sheets)
+    answered = {q.name: v for q, v in values}
+    departed = np.full(count, -1)  # each sheet's first answer off the key (its position), -1: none yet
+    columns = []
+    for position, (q, answer) in enumerate(values):
+        expected = catalog.value(key, q)
+        fits = answer.shape[:-1] == q.shape  # an answer of another size is never close
+        recomputed, found = None, np.zeros(count, dtype=bool)
+        if state is not None:
+            with np.errstate(all="ignore"):
+                # where nothing before it differs (or it overflows), carrying forward changes nothing
+                candidates = []
+                for c in recomputations(catalog, state, gave, q, answered, problem):
+                    c = np.broadcast_to(np.asarray(c, dtype=np.float64), q.shape + (count,))
+                    usable = np.all(np.isfinite(c), axis=tuple(range(c.ndim - 1))) & ~tolerance.close(c, expected[..., None])
+                    candidates.append((c, usable))
+                # the way of working the student's answer follows, else the first
+                if candidates:
+                    recomputed = np.full(q.shape + (count,), np.nan)
+                    chosen = [(c, usable & tolerance.close(answer, c)) for c, usable in candidates] if fits else []
+                    for c, take in chosen + candidates:
+                        take = take & ~found
+                        recomputed[..., take] = c[..., take]
+                        found |= take
+        correct = tolerance.close(answer, expected[..., None]) if fits else np.zeros(count, dtype=bool)
+        carried = found & tolerance.close(answer, recomputed) if fits and recomputed is not None else np.zeros(count, dtype=bool)
+        # right from earlier answers that were all accepted as correct (rounded): correct too
+        verdict = np.where(correct, 0, np.where(carried, np.where(departed < 0, 0, 1), 2))
+        columns.append((verdict.tolist(), departed.tolist(), recomputed, found.tolist(), expected))
+        departed = np.where((verdict != 0) & (departed < 0), position, departed)
+    names = [q.name for q, _ in values]
+    worth = [float((points or {}).get(name, 1.0)) for name in names]
+    reports = []
+    for m, sheet in enumerate(sheets):
+        graded = []
+        for position, (a, (verdict, first, recomputed, found, expected)) in enumerate(zip(sheet.answers, columns)):
+            v = VERDICTS[verdict[m]]
+            score = worth[position] if v == CORRECT else (worth[position] * partial if v == CARRIED else 0.0)
+            graded.append(Graded(
+                names[position], values[position][1][..., m], expected, recomputed[..., m] if found[m] else None, v,
+                names[first[m]] if first[m] >= 0 else None, worth[position], score, a.line, carry_forward,
+            ))
+        reports.append(Report(sheet.source, sheet.student, tuple(graded)))
+    return reports
+
+
+def _stacked_overrides(problem: Problem, groups: dict, answers: dict, count: int) -> Optional[dict[str, np.ndarray]]:
+    """Every sheet's overridable answers as solve()'s given, stacked: whole arrays with a leading
+    axis of sheets, NaN where a sheet gives nothing (None when no sheet gives anything)."""
+    given: dict[str, np.ndarray] = {}
+    for signature, rows in groups.items():
+        for q, values in answers[signature]:
+            if not q.overridable:
+                continue
+            base = network_name(problem, q.base)
+            if base not in given:
+                given[base] = np.full((count,) + base_shape(problem, q.base), np.nan)
+            target = given[base]
+            slot = (np.asarray(rows),) + q.index
+            target[slot] = np.moveaxis(values, -1, 0).reshape(target[slot].shape)
+    return given or None
+
+
+def student_states(problem: Problem, sheets: Sequence[Sheet]) -> list[Solution]:
     """student_state() of every sheet, computed as one stack."""
     given: dict[str, np.ndarray] = {}
     for k, sheet in enumerate(sheets):
@@ -209,20 +262,28 @@ def overrides(problem: Problem, values) -> dict[str, np.ndarray]:
     return given
 
 
-def recomputations(catalog: Catalog, state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> list:
-    """Every value the answer to q follows from the student's own earlier answers. One, except for
-    a weight's derivative (and so its update), which a student may work by the chain rule, from
-    their factors, or from their delta (input times delta): either is their own working."""
+def recomputations(catalog: Catalog, state: Solution, gave: Mapping[str, np.ndarray], q: Quantity, answered: Mapping[str, np.ndarray], problem: Problem) -> list:
+    """Every value the answer to q follows from the students' own earlier answers, for every
+    member of state (Work.members: the members on the last axis); gave tells which members gave
+    each given quantity, answered holds the group's answers (members on the last axis). One
+    value, except for a weight's derivative (and so its update), which a student may work by
+    the chain rule, from their factors, or from their delta (input times delta): either is
+    their own working."""
     if q.base.startswith("shape") or q.base.startswith("W"):
         return []  # given by the problem, not computed
     if q.base.startswith("new W"):
-        return _new_weights(catalog, state, q, answered, problem)
+        return _new_weights(catalog, state, gave, q, answered, problem)
     if q.base.startswith("dl/dW") and q.index != ():
-        return _gradients(state, q, answered, problem)
+        return _gradients(state, gave, q, answered, problem)
+    return [_before_given(catalog.value(state, q), state, gave, q, problem)]
+
+
+def _before_given(value: np.ndarray, state: Solution, gave: Mapping[str, np.ndarray], q: Quantity, problem: Problem) -> np.ndarray:
+    """value, but for the members that gave q's quantity: what it computes to before theirs."""
     name = network_name(problem, q.base)
-    if name in state.computed:  # the student gave this quantity: what it computes to before theirs
-        return [np.asarray(state.computed[name])[q.index]]
-    return [catalog.value(state, q)]
+    if name not in state.computed:
+        return value
+    return np.where(gave[name], np.asarray(state.computed[name])[q.index], value)
 
 
 def _weight_position(problem: Problem, q: Quantity) -> tuple[int, int, int]:
@@ -232,37 +293,37 @@ def _weight_position(problem: Problem, q: Quantity) -> tuple[int, int, int]:
     return layer, r + (0 if problem.bias else 1), c + 1
 
 
-def _gradients(state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> list:
-    """dl/dW[i,j] from the student: the product of their chain-rule factors where they gave any,
+def _gradients(state: Solution, gave: Mapping[str, np.ndarray], q: Quantity, answered: Mapping[str, np.ndarray], problem: Problem) -> list:
+    """dl/dW[i,j] from the students: the product of their chain-rule factors where they gave any,
     and from their deltas (the state's backpropagation)."""
-    g = chain.gradient_of(state, *_weight_position(problem, q))
-    source = state.computed.get(network_name(problem, q.base))  # the student gave dl/dW: from before it
-    found = [np.asarray(source)[q.index] if source is not None else np.asarray(g.gradient)]
-    if any(f.symbol in answered for path in g.paths for f in path):
+    layer, i, j = _weight_position(problem, q)
+    found = [_before_given(np.asarray(state.layers[layer - 1].grad_W)[q.index], state, gave, q, problem)]
+    paths = chain.factor_paths(state, layer, i, j, number=np.asarray)
+    if any(f.symbol in answered for path in paths for f in path):
         total = 0.0
-        for path in g.paths:
+        for path in paths:
             product = 1.0
             for f in path:
                 a = answered.get(f.symbol)
-                product *= float(a.value.flat[0]) if a is not None and a.value.size == 1 else f.value
-            total += product
-        found.insert(0, np.asarray(total))
+                product = product * (a.reshape(-1) if a is not None and a.shape[:-1] in ((), (1,)) else f.value)
+            total = total + product
+        found.insert(0, total)
     return found
 
 
-def _new_weights(catalog: Catalog, state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> list:
-    """W - lambda dl/dW with the student's own dl/dW (given, or recomputed from their answers)."""
+def _new_weights(catalog: Catalog, state: Solution, gave: Mapping[str, np.ndarray], q: Quantity, answered: Mapping[str, np.ndarray], problem: Problem) -> list:
+    """W - lambda dl/dW with the students' own dl/dW (given, or recomputed from their answers)."""
     if q.index == ():
-        return [np.asarray(state.layers[int(q.base.rsplit("W", 1)[1]) - 1].updated_W)]
+        return [state.layers[int(q.base.rsplit("W", 1)[1]) - 1].updated_W]
     layer, i, j = _weight_position(problem, q)
     W = problem.weights[layer - 1][q.index]
     if problem.bias and i == 0 and not problem.train_bias:
         return [np.asarray(W)]
     grad_name = f"dl/dW{layer}[{i},{j}]"
     if grad_name in answered:
-        gradients = [float(answered[grad_name].value)]
+        gradients = [answered[grad_name].reshape(-1)]
     elif f"dl/dW{layer}" in answered:
-        gradients = [float(answered[f"dl/dW{layer}"].value[q.index])]
+        gradients = [answered[f"dl/dW{layer}"][q.index]]
     else:
-        gradients = [float(g) for g in _gradients(state, catalog.by_name[grad_name], answered, problem)]
-    return [np.asarray(W - problem.learning_rate * g) for g in gradients]
+        gradients = _gradients(state, gave, catalog.by_name[grad_name], answered, problem)
+    return [W - problem.learning_rate * g for g in gradients]

@@ -171,12 +171,42 @@ class Work:
 
     def solution(self, k: tuple, finite: bool, rounding: Optional[Rounding] = None, exact: Optional[Solution] = None) -> Solution:
         """The Solution of stack member k (() for a single solve)."""
-        problem = self.problem
 
         def pick(values, ndim: int):
             """Member k of a stacked array; an array every member shares is itself."""
             return None if values is None else (values[k] if np.ndim(values) > ndim else values)
 
+        given = self.given
+        return self._record(
+            pick, finite, rounding, exact,
+            # what this member gave, not another
+            lambda name: not np.all(np.isnan(given[name][k])),
+            members=False,
+        )
+
+    def members(self, rows: np.ndarray) -> Solution:
+        """Several stack members (rows) as one Solution whose every array has the members on its
+        last axis: alpha1 is (n1, members), a weight's dl/dW (rows, columns, members). Indexing a
+        quantity's element reads it for every member at once (alpha1[1] is each member's
+        alpha1_2), as the chain rule and the grading of a class's sheets do. The loss is an array
+        of the members' losses; values may overflow, and dl/dy_hat is kept where it does."""
+        count = len(rows)
+
+        def pick(values, ndim: int):
+            if values is None:
+                return None
+            values = np.asarray(values)
+            if values.ndim > ndim:
+                return np.moveaxis(values[rows], 0, -1)
+            return np.broadcast_to(values[..., None], values.shape + (count,))
+
+        return self._record(pick, False, None, None, lambda name: True, members=True)
+
+    def _record(self, pick, finite: bool, rounding, exact, gave, members: bool) -> Solution:
+        """The Solution read from the stacked arrays through pick(values, ndim): ndim is the
+        number of dimensions of one member's array; gave(name) whether a given quantity is in
+        the record's computed."""
+        problem = self.problem
         layers = []
         for l, act in enumerate(problem.activations, start=1):
             i = l - 1
@@ -197,12 +227,14 @@ class Work:
                 if finite:
                     _check_finite(getattr(layer, name), name, l, problem)
             layers.append(layer)
-        loss_value = float(pick(self.loss_value, 0))
+        loss_value = pick(self.loss_value, 0)
+        loss_value = float(loss_value) if np.ndim(loss_value) == 0 else loss_value
         if finite:
             _check_finite(np.array(loss_value), "loss", None, problem)
         y_hat = pick(self.fwd.y_hat, 1)
         if problem.activations[-1] == "softmax":
-            prediction = (np.arange(len(y_hat)) == np.argmax(y_hat)).astype(int)
+            outputs = np.arange(len(y_hat)).reshape((-1,) + (1,) * (y_hat.ndim - 1))
+            prediction = (outputs == np.argmax(y_hat, axis=0)).astype(int)
         else:
             prediction = (y_hat >= problem.threshold).astype(int)
         dl_dy_hat = pick(self.dl_dy_hat, 1)
@@ -212,7 +244,7 @@ class Work:
             y_hat=y_hat,
             prediction=prediction,
             loss=loss_value,
-            dl_dy_hat=dl_dy_hat if np.all(np.isfinite(dl_dy_hat)) else None,
+            dl_dy_hat=dl_dy_hat if members or np.all(np.isfinite(dl_dy_hat)) else None,
             dy_hat_dalpha=pick(self.jacobian, 2),
             simplified_delta=self.simplified,
             rounding=rounding,
@@ -221,7 +253,7 @@ class Work:
             computed={
                 name: pick(values, 2 if name.startswith("dl/dW") else 1)
                 for name, values in self.computed.items()
-                if not np.all(np.isnan(self.given[name][k]))  # what this member gave, not another
+                if gave(name)
             },
         )
 

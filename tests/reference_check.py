@@ -1,0 +1,142 @@
+"""The grading of one sheet, written plainly, one answer at a time: the reference that the
+stacked grading of nnsolve.check (check.grade_many, arrays over a class's sheets) must agree
+with, verdict for verdict and value for value (tests/test_check.py). This is how check.py
+graded before it graded a class as arrays."""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Optional
+
+import numpy as np
+
+from nnsolve import chain
+from nnsolve.check import CARRIED, CORRECT, WRONG, Graded, Report, Tolerance, _as_answer, student_state
+from nnsolve.problem import Problem
+from nnsolve.quantities import Catalog, Quantity, network_name
+from nnsolve.sheet import Answer, Sheet
+from nnsolve.solution import Solution, solve
+
+
+def close(self, student: np.ndarray, target: np.ndarray) -> bool:
+    s, t = np.asarray(student, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    if self.sig is None and s.size == 1 and t.size == 1 and s.shape == t.shape:
+        # one number, the common case: plain floats are ten times quicker than array reductions
+        sv, tv = s.item(), t.item()
+        return math.isfinite(tv) and abs(sv - tv) <= self.atol + self.rtol * abs(tv)
+    if s.shape != t.shape or not np.all(np.isfinite(t)):
+        return False
+    if self.sig is not None:
+        # one unit in the last significant figure of the key: a rounded or a cut answer passes
+        magnitude = np.floor(np.log10(np.where(t == 0, 1.0, np.abs(t))))
+        unit = np.where(t == 0, 10.0 ** -self.sig, 10.0 ** (magnitude - self.sig + 1))
+        return bool(np.all(np.abs(s - t) <= unit * (1 + 1e-9)))
+    return bool(np.all(np.abs(s - t) <= self.atol + self.rtol * np.abs(t)))
+
+
+def reference_grade(
+    problem: Problem,
+    sheet: Sheet,
+    tolerance: Tolerance = Tolerance(),
+    carry_forward: bool = True,
+    points: Optional[Mapping[str, float]] = None,
+    partial: float = 1.0,
+) -> Report:
+    """check.grade as it was written for one sheet at a time (with its own solve of the
+    student's state and the chain rule read off it with gradient_of)."""
+    catalog = Catalog(problem)
+    key = solve(problem)
+    state = None
+    if carry_forward:
+        with np.errstate(all="ignore"):  # a student's numbers may overflow; such a value is simply not matched
+            state = student_state(problem, sheet.answers)
+    answered = {a.quantity.name: a for a in sheet.answers}
+    graded: list[Graded] = []
+    departed: Optional[str] = None  # the first answer that left the key
+    for a in sheet.answers:
+        q = a.quantity
+        expected = catalog.value(key, q)
+        answer = _as_answer(problem, q, a.value)
+        worth = float((points or {}).get(q.name, 1.0))
+        recomputed = None
+        if state is not None:
+            with np.errstate(all="ignore"):
+                # where nothing before it differs (or it overflows), carrying forward changes nothing
+                candidates = [
+                    c for c in recomputations(catalog, state, q, answered, problem)
+                    if np.all(np.isfinite(c)) and not close(tolerance, c, expected)
+                ]
+            # the way of working the student's answer follows, else the first
+            recomputed = next((c for c in candidates if close(tolerance, answer, c)), candidates[0] if candidates else None)
+        if close(tolerance, answer, expected):
+            verdict, score = CORRECT, worth
+        elif recomputed is not None and close(tolerance, answer, recomputed):
+            if departed is None:  # off the key only through earlier answers accepted as correct (rounded)
+                verdict, score = CORRECT, worth
+            else:
+                verdict, score = CARRIED, worth * partial
+        else:
+            verdict, score = WRONG, 0.0
+        graded.append(Graded(q.name, answer, expected, recomputed, verdict, departed, worth, score, a.line, carry_forward))
+        if verdict != CORRECT and departed is None:
+            departed = q.name
+    return Report(sheet.source, sheet.student, tuple(graded))
+
+
+def recomputations(catalog: Catalog, state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> list:
+    """Every value the answer to q follows from the student's own earlier answers. One, except for
+    a weight's derivative (and so its update), which a student may work by the chain rule, from
+    their factors, or from their delta (input times delta): either is their own working."""
+    if q.base.startswith("shape") or q.base.startswith("W"):
+        return []  # given by the problem, not computed
+    if q.base.startswith("new W"):
+        return _new_weights(catalog, state, q, answered, problem)
+    if q.base.startswith("dl/dW") and q.index != ():
+        return _gradients(state, q, answered, problem)
+    name = network_name(problem, q.base)
+    if name in state.computed:  # the student gave this quantity: what it computes to before theirs
+        return [np.asarray(state.computed[name])[q.index]]
+    return [catalog.value(state, q)]
+
+
+def _weight_position(problem: Problem, q: Quantity) -> tuple[int, int, int]:
+    """(layer, i, j) of the weight an element of dl/dW or new W names."""
+    layer = int(q.base.rsplit("W", 1)[1])
+    r, c = q.index
+    return layer, r + (0 if problem.bias else 1), c + 1
+
+
+def _gradients(state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> list:
+    """dl/dW[i,j] from the student: the product of their chain-rule factors where they gave any,
+    and from their deltas (the state's backpropagation)."""
+    g = chain.gradient_of(state, *_weight_position(problem, q))
+    source = state.computed.get(network_name(problem, q.base))  # the student gave dl/dW: from before it
+    found = [np.asarray(source)[q.index] if source is not None else np.asarray(g.gradient)]
+    if any(f.symbol in answered for path in g.paths for f in path):
+        total = 0.0
+        for path in g.paths:
+            product = 1.0
+            for f in path:
+                a = answered.get(f.symbol)
+                product *= float(a.value.flat[0]) if a is not None and a.value.size == 1 else f.value
+            total += product
+        found.insert(0, np.asarray(total))
+    return found
+
+
+def _new_weights(catalog: Catalog, state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> list:
+    """W - lambda dl/dW with the student's own dl/dW (given, or recomputed from their answers)."""
+    if q.index == ():
+        return [np.asarray(state.layers[int(q.base.rsplit("W", 1)[1]) - 1].updated_W)]
+    layer, i, j = _weight_position(problem, q)
+    W = problem.weights[layer - 1][q.index]
+    if problem.bias and i == 0 and not problem.train_bias:
+        return [np.asarray(W)]
+    grad_name = f"dl/dW{layer}[{i},{j}]"
+    if grad_name in answered:
+        gradients = [float(answered[grad_name].value)]
+    elif f"dl/dW{layer}" in answered:
+        gradients = [float(answered[f"dl/dW{layer}"].value[q.index])]
+    else:
+        gradients = [float(g) for g in _gradients(state, catalog.by_name[grad_name], answered, problem)]
+    return [np.asarray(W - problem.learning_rate * g) for g in gradients]

@@ -1,0 +1,125 @@
+"""check.grade_many grades a class as arrays (every sheet that answers the same quantities at
+once); tests/reference_check.py grades one sheet at a time, plainly. On random sheets of every
+problem, with every kind of mistake and every tolerance, the two agree on every verdict, first
+departure, score and recomputed value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from nnsolve.check import Tolerance, grade, grade_many
+from nnsolve.errors import ProblemError
+from nnsolve.problem import load_problem
+from nnsolve.quantities import Catalog, network_name
+from nnsolve.sheet import bind, parse_raw_sheet
+from nnsolve.solution import solve
+from conftest import PROBLEM_FILES
+from reference_check import reference_grade
+
+TOLERANCES = [Tolerance(), Tolerance(1e-6, 0.0), Tolerance(sig=3)]
+
+
+def _slipped_state(problem, catalog, key, rng):
+    """A student's working from one wrong overridable value, or one rounded to a decimal or two
+    (within tolerance, yet what follows may not be): everything after it follows from it."""
+    overridable = [q for q in catalog.quantities if q.overridable and q.index == ()]
+    q = overridable[int(rng.integers(len(overridable)))]
+    value = np.asarray(catalog.value(key, q), dtype=np.float64)
+    pick = rng.random()
+    if pick < 0.3:  # off by just under the default tolerance: accepted, yet what follows may not be
+        wrong = value * (1 + rng.choice([-1, 1]) * 0.0099)
+    elif pick < 0.6:
+        wrong = np.round(value, int(rng.integers(1, 3)))
+    else:
+        wrong = value * rng.choice([-1.0, 0.7, 1.3]) + rng.normal(0, 0.2, value.shape)
+    with np.errstate(all="ignore"):
+        return solve(problem, given={network_name(problem, q.base): wrong}, finite=False), q.name, wrong
+
+
+def random_sheets(problem, count: int, rng) -> list:
+    """Sheets answering random quantities: each answer the key's, a rounded key, the value of a
+    working that slipped earlier (carried forward), or a slip of its own."""
+    catalog, key = Catalog(problem), solve(problem)
+    names = list(catalog.by_name)
+    sheets = []
+    while len(sheets) < count:
+        state, slipped, wrong = _slipped_state(problem, catalog, key, rng)
+        chosen = rng.choice(names, size=int(rng.integers(1, min(len(names), 25) + 1)), replace=False)
+        if rng.random() < 0.3:  # as many sheets do: the same quantities, only the numbers differ
+            chosen = names[: min(len(names), 18)]
+        answers = {}
+        for name in chosen:
+            q = catalog.by_name[name]
+            pick = rng.random()
+            source = key if pick < 0.45 else state
+            value = np.asarray(catalog.value(source, q), dtype=np.float64)
+            if 0.45 <= pick < 0.55:
+                value = np.round(value, 3)
+            elif pick > 0.9:
+                value = value * 1.5 + 0.3
+            if not np.all(np.isfinite(value)) or np.any(np.abs(value) > 1e300):
+                continue
+            answers[str(name)] = value.tolist()
+        if rng.random() < 0.8 and np.all(np.isfinite(wrong)):  # the slip itself, on the sheet
+            answers[slipped] = wrong.tolist()
+        text = yaml.safe_dump(answers, default_flow_style=None) if answers else "loss:\n"
+        try:
+            sheets.append(bind(parse_raw_sheet(text, f"s{len(sheets)}"), catalog))
+        except ProblemError:
+            continue  # two names of one value: not a sheet bind accepts
+    return sheets
+
+
+def _same(stacked, reference):
+    assert stacked.sheet == reference.sheet
+    assert [g.quantity for g in stacked.graded] == [g.quantity for g in reference.graded]
+    for s, r in zip(stacked.graded, reference.graded):
+        where = (reference.sheet, r.quantity)
+        assert (s.verdict, s.departure, s.points, s.score, s.line) == (r.verdict, r.departure, r.points, r.score, r.line), where
+        np.testing.assert_array_equal(np.asarray(s.answer), np.asarray(r.answer), err_msg=str(where))
+        np.testing.assert_array_equal(np.asarray(s.key), np.asarray(r.key), err_msg=str(where))
+        assert (s.recomputed is None) == (r.recomputed is None), where
+        if r.recomputed is not None:
+            np.testing.assert_allclose(np.asarray(s.recomputed, dtype=float), np.asarray(r.recomputed, dtype=float), rtol=1e-14, atol=1e-300, err_msg=str(where))
+
+
+@pytest.mark.parametrize("problem_file", PROBLEM_FILES, ids=lambda p: p.stem)
+def test_the_stacked_grading_agrees_with_one_sheet_at_a_time(problem_file):
+    problem, sheets = _sheets(problem_file)
+    for tolerance in TOLERANCES:
+        for carry_forward, partial in ((True, 0.5), (False, 1.0)):
+            points = {sheets[0].answers[0].quantity.name: 3.0}
+            stacked = grade_many(problem, sheets, tolerance, carry_forward, points, partial)
+            for sheet, report in zip(sheets, stacked):
+                _same(report, reference_grade(problem, sheet, tolerance, carry_forward, points, partial))
+    # the verdicts are not all alike: the comparison saw every kind
+    assert {g.verdict for r in grade_many(problem, sheets) for g in r.graded} == {"correct", "carried forward", "wrong"}
+
+
+def _sheets(problem_file, count=60):
+    problem = load_problem(str(problem_file))
+    return problem, random_sheets(problem, count, np.random.default_rng(sum(map(ord, problem_file.stem))))
+
+
+def test_the_comparison_sees_answers_correct_through_earlier_answers():
+    """Off the key, yet right from earlier answers that were all accepted as correct (rounded):
+    correct, not carried forward. The random sheets above hold such answers, across problems."""
+    seen = 0
+    for problem_file in PROBLEM_FILES:
+        problem, sheets = _sheets(problem_file)
+        catalog, key = Catalog(problem), solve(problem)
+        for report in grade_many(problem, sheets):
+            for g in report.graded:
+                expected = catalog.value(key, catalog.by_name[g.quantity])
+                off_the_key = not Tolerance().close(np.asarray(g.answer)[..., None], expected[..., None])[0]
+                seen += g.verdict == "correct" and off_the_key
+    assert seen >= 5
+
+
+def test_grade_is_grade_many_of_one():
+    problem = load_problem(str(PROBLEM_FILES[0]))
+    sheets = random_sheets(problem, 5, np.random.default_rng(7))
+    for sheet, report in zip(sheets, grade_many(problem, sheets)):
+        _same(report, grade(problem, sheet))
