@@ -8,6 +8,7 @@ nodes are converted here, so that each value keeps its line and nothing in a fil
 from __future__ import annotations
 
 import copy
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -146,7 +147,31 @@ def parse_problem(text: str, source: str = "<problem>") -> Problem:
 
 # libyaml composes ten times faster (a class's sheets); its messages are terser, so a file it
 # refuses is read again by the pure-Python parser for the message
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_C_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+if _C_LOADER is not None:
+
+    class _FastLoader(_C_LOADER):
+        """libyaml's safe loader with its tag resolver remembered: libyaml parses in C but asks
+        Python's resolver (a list of regular expressions) for the tag of every scalar, the same
+        few short texts sheet after sheet in a class (0, 0.5, the names). Resolving depends on
+        the text alone (a safe loader has no path resolvers), so each answer is kept."""
+
+        _resolved: dict = {}
+
+        def resolve(self, kind, value, implicit):
+            key = (kind, value, implicit)
+            tag = self._resolved.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if value is None or len(value) <= 32 and len(self._resolved) < 65536:  # bounded
+                    self._resolved[key] = tag
+            return tag
+
+    _FAST_LOADER = _FastLoader if not _C_LOADER.yaml_path_resolvers else _C_LOADER
+else:
+    _FAST_LOADER = yaml.SafeLoader
 
 
 def compose_yaml(text: str, source: str) -> Optional[yaml.Node]:
@@ -221,9 +246,24 @@ def _show(text: str) -> str:
     return repr(_cut(text))
 
 
+class _Shown:
+    """_show(text), made only when a message is written (most numbers are fine)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __format__(self, spec: str) -> str:
+        return format(_show(self.text), spec)
+
+
 def _tag_name(tag: str) -> str:
     """A tag as the file spells it."""
     return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+
+
+_FLOAT, _INT = _TAG + "float", _TAG + "int"
 
 
 class _NotANumber(ValueError):
@@ -495,8 +535,18 @@ class _Reader:
         if not isinstance(node, yaml.ScalarNode):
             kind = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
             raise self.error(node, key, f"is {kind}, not a number", "write a single number")
-        tag, text = node.tag[len(_TAG):], node.value
-        shown = _show(text)
+        text = node.value
+        if node.tag == _FLOAT or node.tag == _INT and (text.isdigit() and text[:1] != "0" or text == "0"):
+            # the common case, quickly: a decimal number (no octal, base-60, .inf or underscores
+            # to read the YAML 1.1 way; whatever float() refuses or overflows is read below)
+            try:
+                value = float(text)
+            except ValueError:
+                value = math.inf
+            if math.isfinite(value):
+                return value
+        tag = node.tag[len(_TAG):]
+        shown = _Shown(text)  # written out only for a message
         if tag == "null":
             raise self.error(node, key, "is empty" if not text else f"is {shown} (empty)", "write a number")
         if tag == "bool":
@@ -516,7 +566,7 @@ class _Reader:
             raise self.error(node, key, f"is {shown}, not a number", fix) from None
         if quoted:
             raise self.error(node, key, f"is the text {shown} (in quotes), not a number", "remove the quotes")
-        if not np.isfinite(value):
+        if not math.isfinite(value):
             spelled = text.lower().replace(".", "").lstrip("+-")
             what = "not a finite number" if spelled.startswith(("nan", "inf")) else "too large for float64 (over 1.8e308)"
             raise self.error(node, key, f"is {shown}, {what}", "write a finite number")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 import yaml
@@ -23,8 +23,7 @@ from .quantities import Catalog, Quantity
 SHEET_KEYS = ("problem", "student")
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):  # a tuple: a class's sheets make hundreds of thousands
     quantity: Quantity
     value: np.ndarray  # the quantity's shape; a number for () and (1,)
     line: int
@@ -111,7 +110,8 @@ def problem_path(raw: RawSheet) -> Optional[str]:
 def bind(raw: RawSheet, catalog: Catalog) -> Sheet:
     """Match a sheet's names to its problem's quantities and read each answer in its shape."""
     answers = []
-    seen: dict[str, str] = {}  # base+index -> the name that answered it
+    seen: dict[tuple, str] = {}  # (base, index) -> the name that answered it
+    elements: dict[str, str] = {}  # base -> the first name that answered an element of it
     for name, (key_node, value_node) in raw.entries.items():
         if name in SHEET_KEYS or _blank(value_node):
             continue  # a blank answer is not graded
@@ -125,13 +125,15 @@ def bind(raw: RawSheet, catalog: Catalog) -> Sheet:
         # two names of one value (y_hat and beta2; beta1 and beta1_2): a chain-rule factor that
         # is an input or a weight shares its value with other factors but is its own answer
         shared = q.base.startswith(("input", "W"))
-        where, whole = (q.name, q.name) if shared else (f"{q.base}{q.index}", f"{q.base}()")
-        earlier = seen.get(where) or seen.get(whole)
-        if earlier is None and q.index == ():  # the whole, after one of its elements
-            earlier = next((n for k, n in seen.items() if k.startswith(q.base + "(")), None)
+        where = (q.name, ()) if shared else (q.base, q.index)
+        earlier = seen.get(where) or seen.get((where[0], ()))
+        if earlier is None and q.index == () and not shared:  # the whole, after one of its elements
+            earlier = elements.get(q.base)
         if earlier is not None:
             raise raw.reader.error(key_node, q.name, f"answers a value that {earlier} answers too", "keep one answer for each value")
         seen[where] = q.name
+        if q.index != () and not shared:
+            elements.setdefault(q.base, q.name)
         answers.append(Answer(q, _value(raw.reader, value_node, q.name, q), key_node.start_mark.line + 1))
     answers.sort(key=lambda a: a.quantity.order)
     return Sheet(raw.source, raw.student, tuple(answers))
@@ -145,9 +147,11 @@ def _value(reader: _Reader, node, key: str, q: Quantity) -> np.ndarray:
     """An answer in the quantity's shape: a number, a list, or a list of rows."""
     shape = q.shape
     if len(shape) <= 1 and not isinstance(node, yaml.SequenceNode):
-        value = np.array(reader.number(node, key))
-        if shape == () or shape == (1,):
-            return value.reshape(shape)
+        number = reader.number(node, key)
+        if shape == ():
+            return np.array(number)
+        if shape == (1,):
+            return np.array([number])
         raise reader.error(node, key, f"is one number; {key} has {shape[0]} values", f"write a list of {shape[0]}, such as [{', '.join(['0'] * shape[0])}]")
     if not isinstance(node, yaml.SequenceNode):
         raise reader.error(node, key, "is one number; it is a matrix", f"write {shape[0]} rows of {shape[1]}")

@@ -139,8 +139,10 @@ CHECK_SCHEMA_ID = "nnsolve.check/1"
 
 
 def _plain(values):
-    values = np.asarray(values, dtype=np.float64)
-    return float(values) if values.ndim == 0 else values.tolist()
+    """A number as a float, an array as (nested) lists of floats."""
+    if type(values) is not np.ndarray or values.dtype != np.float64:
+        values = np.asarray(values, dtype=np.float64)
+    return values.tolist()  # a float for a 0-d array
 
 
 def check_dict(sheet: str, report, error: Optional[str], tolerance, carry_forward: bool) -> dict[str, Any]:
