@@ -118,8 +118,7 @@ def load_problem(path: Optional[str] = None) -> Problem:
 def read_text_file(path: str, what: str = "file") -> str:
     """The text of a small UTF-8 file, or a ProblemError that says why not."""
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
+        data = _read_bytes(path, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ProblemError("no such file", file=path, fix="check the path") from None
     except IsADirectoryError:
@@ -138,6 +137,24 @@ def read_text_file(path: str, what: str = "file") -> str:
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise ProblemError("not UTF-8 text", file=path, line=line, fix="save the file as UTF-8") from None
+
+
+def _read_bytes(path: str, limit: int) -> bytes:
+    """The first limit bytes of a file (all of a smaller one). os.open and os.read rather than
+    open(): a third of the time, for a class's thousands of small sheets."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        size = os.fstat(fd).st_size
+        chunks, total = [], 0
+        while total < limit:
+            chunk = os.read(fd, min(limit - total, max(size + 1, 65536)))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def parse_problem(text: str, source: str = "<problem>") -> Problem:
@@ -168,6 +185,13 @@ if _C_LOADER is not None:
                 if value is None or len(value) <= 32 and len(self._resolved) < 65536:  # bounded
                     self._resolved[key] = tag
             return tag
+
+        # nothing to track: a safe loader has no path resolvers (checked below)
+        def descend_resolver(self, current_node, current_index):
+            pass
+
+        def ascend_resolver(self):
+            pass
 
     _FAST_LOADER = _FastLoader if not _C_LOADER.yaml_path_resolvers else _C_LOADER
 else:

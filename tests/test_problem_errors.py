@@ -127,13 +127,13 @@ def test_unreadable_file(write):
 
 
 def test_unreadable_file_message_without_chmod(write, monkeypatch):
-    """The same message where chmod cannot block reading (as root): open() is what refuses."""
+    """The same message where chmod cannot block reading (as root): opening is what refuses."""
     path = write(GOOD)
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(problem_module, "open", refuse, raising=False)
+    monkeypatch.setattr(problem_module.os, "open", refuse)
     assert_error(path, None, "permission denied", "make the file readable")
 
 

@@ -659,7 +659,32 @@ def test_nnsolve_reads_yaml_and_numpy_safely_and_runs_nothing():
             totals[k] += seen[k]
     assert problems == []
     assert totals["yaml"] >= 2 and totals["np.load"] >= 1, totals  # the scan saw the real readers
-    assert _FAST_LOADER in (yaml.SafeLoader, getattr(yaml, "CSafeLoader", None))
+    # libyaml's safe loader (or the pure one), only its tag resolving remembered: no constructors
+    assert issubclass(_FAST_LOADER, (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    assert _FAST_LOADER.yaml_constructors is yaml.SafeLoader.yaml_constructors
+
+
+def test_the_remembered_tags_are_the_safe_loaders_tags():
+    """_FAST_LOADER remembers the tag of each text: every node's tag is the one the safe loader
+    gives, the first time and when remembered, for the texts YAML 1.1 reads in surprising ways."""
+    from nnsolve.problem import _FAST_LOADER
+
+    texts = ["0", "010", "0x1F", "1_000", "1:30", "1.5", "1e-3", "1.5e+3", ".inf", "-.INF", ".nan", "yes", "No", "on",
+             "~", "null", "", "2001-12-14", "'0.5'", '"1"', "abc", "<<", "=", "+1", "0b101", "1__0.5", "3."]
+    document = "a: [" + ", ".join(t if t else "''" for t in texts) + "]\n" + "\n".join(f"k{n}: {t}" for n, t in enumerate(texts)) + "\n"
+
+    def tags(loader):
+        node, found = yaml.compose(document, Loader=loader), []
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            found.append((n.tag, n.value if isinstance(n, yaml.ScalarNode) else None))
+            stack.extend(v for pair in n.value for v in pair) if isinstance(n, yaml.MappingNode) else None
+            stack.extend(n.value) if isinstance(n, yaml.SequenceNode) else None
+        return found
+
+    assert tags(_FAST_LOADER) == tags(yaml.SafeLoader)
+    assert tags(_FAST_LOADER) == tags(yaml.SafeLoader)  # remembered, the same
 
 
 def _pad(text: str, size: int) -> str:
