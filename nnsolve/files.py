@@ -111,3 +111,18 @@ def _remove_quietly(path: str) -> None:
         os.remove(path)
     except OSError:
         pass
+
+
+def create_file(path: str, data: bytes, sync: bool = True) -> None:
+    """A new file (never an existing one) holding data, on disk when sync; mode 0666 less the
+    umask, as open() makes. os.open and os.write: a class's thousands of files in a fraction
+    of open()'s time."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)

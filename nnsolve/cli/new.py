@@ -144,7 +144,7 @@ def write_folder(out: str, files, force: bool) -> None:
     import tempfile
 
     from ..errors import NnsolveError
-    from ..files import write_files_atomic
+    from ..files import create_file, write_files_atomic
 
     if os.path.exists(out) and not os.path.isdir(out):
         raise NnsolveError("is a file, not a folder", file=out, fix="give a folder for --out")
@@ -160,11 +160,8 @@ def write_folder(out: str, files, force: bool) -> None:
     staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=parent)
     try:
         for name, text in files:
-            with open(os.path.join(staging, name), "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-                if len(files) <= 64:
-                    f.flush()
-                    os.fsync(f.fileno())  # on disk before the rename makes it visible
+            # on disk before the rename makes it visible: a few files each, many all at once
+            create_file(os.path.join(staging, name), text.encode("utf-8"), sync=len(files) <= 64)
         if len(files) > 64:
             os.sync()  # one flush for a class's thousands of files: an fsync each costs seconds
         os.chmod(staging, 0o777 & ~_umask())

@@ -17,8 +17,8 @@ def _value(values) -> str:
     if values.ndim == 0 or values.size == 1:
         return number(values.flat[0])
     if values.ndim == 1:
-        return "[" + ", ".join(number(v) for v in values) + "]"
-    return "[" + ", ".join("[" + ", ".join(number(v) for v in row) + "]" for row in values) + "]"
+        return "[" + ", ".join(map(number, values.tolist())) + "]"
+    return "[" + ", ".join("[" + ", ".join(map(number, row)) + "]" for row in values.tolist()) + "]"
 
 
 def key_sheet(solution: Solution, problem_name: Optional[str], comments=(), catalog: Optional[Catalog] = None) -> str:

@@ -13,17 +13,18 @@ import numpy as np
 
 def number(value: float) -> str:
     v = float(value)
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
     text = repr(v)
-    mantissa, e, exponent = text.partition("e")
-    if e and "." not in mantissa:
-        text = f"{mantissa}.0e{exponent}"  # YAML 1.1 reads 1e-05 as text
+    if text.endswith(".0") and abs(v) < 1e15:  # a whole number: 2, not 2.0 (and 0, not -0)
+        return text[:-2] if v else "0"
+    if "e" in text:
+        mantissa, _, exponent = text.partition("e")
+        if "." not in mantissa:
+            text = f"{mantissa}.0e{exponent}"  # YAML 1.1 reads 1e-05 as text
     return text
 
 
 def vector(values) -> str:
-    return "[" + ", ".join(number(v) for v in np.ravel(values)) + "]"
+    return "[" + ", ".join(map(number, np.ravel(values).tolist())) + "]"
 
 
 def problem_yaml(
