@@ -114,20 +114,21 @@ def parse_sizes(text: str) -> list[int]:
 def variant_files(problems, solutions, key_format, seed: int, with_keys: bool):
     """(file name, text) for every variant, its key sheet and its key document."""
     from ..quantities import Catalog
-    from ..render.answer_sheet import key_sheet
+    from ..render.answer_sheet import key_sheets
     from ..render.problem_file import problem_yaml
 
     files = []
     catalog = Catalog(problems[0])  # every variant has the same shape, so the same names
-    for n, (problem, solution) in enumerate(zip(problems, solutions), start=1):
-        stem = f"variant-{n:03d}"
+    stems = [f"variant-{n:03d}" for n in range(1, len(problems) + 1)]
+    keys = key_sheets(solutions, [f"{stem}.yaml" for stem in stems], [[f"The key of {stem}: `nnsolve check {stem}.key.yaml`"] for stem in stems], catalog)
+    for stem, problem, solution, key in zip(stems, problems, solutions, keys):
         files.append((f"{stem}.yaml", problem_yaml(
             comments=[f"{stem}: made by nnsolve new --seed {seed}" + (f"; its key is {stem}.key.yaml" if with_keys else "")],
             title=problem.title, x=problem.x, y=problem.y, weights=problem.weights, activations=problem.activations,
             loss=problem.loss, learning_rate=problem.learning_rate, threshold=problem.threshold,
             bias=problem.bias, train_bias=problem.train_bias,
         )))
-        files.append((f"{stem}.key.yaml", key_sheet(solution, f"{stem}.yaml", [f"The key of {stem}: `nnsolve check {stem}.key.yaml`"], catalog)))
+        files.append((f"{stem}.key.yaml", key))
         if key_format:
             from ..render import document, latex, markdown
 
