@@ -7,6 +7,9 @@ import tempfile
 
 from .errors import NnsolveError
 
+# past this many files, written together, one os.sync() rather than an fsync each
+MANY_FILES = 64
+
 
 def write_text_atomic(path: str, text: str, force: bool = False) -> None:
     """Write text to path through a temporary file and a rename, so a failure leaves the old
@@ -47,10 +50,13 @@ def write_files_atomic(files, force: bool = False) -> None:
         check_target(path, force)
     staged: list[tuple[str, str]] = []  # (temporary, path), not yet renamed
     current = files[0][0] if files else ""
+    each = len(files) <= MANY_FILES
     try:
         for path, data in files:
             current = path
-            staged.append((_stage(path, data), path))
+            staged.append((_stage(path, data, sync=each), path))
+        if not each:
+            os.sync()  # one flush for a class's thousands of files: an fsync each costs seconds
         while staged:
             tmp, current = staged[0]
             _commit(tmp, current, force)
@@ -65,15 +71,17 @@ def write_files_atomic(files, force: bool = False) -> None:
         raise
 
 
-def _stage(path: str, data: bytes) -> str:
-    """data in a new temporary file in path's folder, on disk, with the mode path will have."""
+def _stage(path: str, data: bytes, sync: bool = True) -> str:
+    """data in a new temporary file in path's folder (on disk with sync), with the mode path
+    will have."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".nnsolve-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.chmod(tmp, _mode_for(path))
     except BaseException:
         _remove_quietly(tmp)

@@ -400,8 +400,8 @@ def test_a_file_that_appears_while_nnsolve_works_is_not_replaced(tmp_path, monke
     folder, target, args = _setup(tmp_path, name)
     real = files._stage
 
-    def stage(path, data):
-        tmp = real(path, data)
+    def stage(path, data, **options):
+        tmp = real(path, data, **options)
         Path(path).write_bytes(b"written by someone else meanwhile\n")
         return tmp
 
@@ -1118,3 +1118,27 @@ def test_check_template_refuses_what_it_would_not_honour(tmp_path, option):
 @pytest.mark.parametrize("args", [["grad", "--all", "\0"], ["run", "p\0.yaml"], ["train", "xor.yaml", "--data", "x\0.csv"], ["run", "-o", "k\0.md"]])
 def test_an_argument_with_a_nul_character(args):
     assert_usage_error(invoke(*args), "an argument holds a NUL character")
+
+
+@pytest.mark.parametrize("count", [3, 200])
+def test_many_files_are_flushed_once_few_each(tmp_path, monkeypatch, count):
+    """write_files_atomic: a few files are each fsync'd before their rename; a class's many
+    (past files.MANY_FILES) are flushed with one os.sync(), still before any rename."""
+    from nnsolve import files
+
+    calls = {"fsync": 0, "sync": 0, "renamed before sync": 0}
+    real_fsync, real_sync, real_link = os.fsync, os.sync, os.link
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (calls.__setitem__("fsync", calls["fsync"] + 1), real_fsync(fd))[1])
+    monkeypatch.setattr(files.os, "sync", lambda: (calls.__setitem__("sync", calls["sync"] + 1), real_sync())[1])
+
+    def link(src, dst):
+        if count > files.MANY_FILES and calls["sync"] == 0:
+            calls["renamed before sync"] += 1
+        return real_link(src, dst)
+
+    monkeypatch.setattr(files.os, "link", link)
+    targets = [(str(tmp_path / f"r{n:03d}.json"), f"result {n}\n".encode()) for n in range(count)]
+    files.write_files_atomic(targets)
+    assert [Path(p).read_bytes() for p, _ in targets] == [d for _, d in targets]
+    assert sorted(os.listdir(tmp_path)) == sorted(os.path.basename(p) for p, _ in targets)  # no temporary left
+    assert calls == ({"fsync": count, "sync": 0, "renamed before sync": 0} if count <= files.MANY_FILES else {"fsync": 0, "sync": 1, "renamed before sync": 0})
