@@ -39,17 +39,6 @@ def wall(argv: list[str], repeats: int) -> Timing:
     return Timing(samples)
 
 
-def overrides_stack(problem, sheets):
-    """The given values of every sheet, stacked as student_states stacks them."""
-    from nnsolve.check import overrides
-
-    given = {}
-    for k, sheet in enumerate(sheets):
-        for name, values in overrides(problem, ((a.quantity, a.value) for a in sheet.answers)).items():
-            given.setdefault(name, np.full((len(sheets),) + values.shape, np.nan))[k] = values
-    return given
-
-
 def stack(problems):
     """Problems of one shape as one problem whose arrays have a leading axis (as solve_many)."""
     import dataclasses
@@ -84,7 +73,7 @@ def torch_states(torch, problem, sheets_given):
 
 
 def main(quick: bool = False) -> None:
-    from nnsolve.check import student_states
+    from nnsolve.check import grade_many, stacked_overrides
     from nnsolve.problem import load_problem
     from nnsolve.quantities import Catalog
     from nnsolve.sheet import bind, read_raw_sheet
@@ -125,13 +114,13 @@ def main(quick: bool = False) -> None:
         catalog = Catalog(problem)
         sheets = [bind(read_raw_sheet(str(p)), catalog) for p in sorted((work / f"class{count}").glob("*.yaml"))]
         header(f"the math of check: {count} students' states")
-        given = overrides_stack(problem, sheets)
+        given = stacked_overrides(problem, sheets)
         stacked = time_call(lambda: Work(problem, None, given), repeats=5)
-        records = time_call(lambda: student_states(problem, sheets), repeats=3)
+        graded = time_call(lambda: grade_many(problem, sheets), repeats=3)
         print(f"  nnsolve, one stacked computation: {stacked.median * 1e3:.2f} ms ({stacked.median / count * 1e6:.2f} us a sheet)")
-        print(f"  with a Solution record for each sheet (what check grades from): {records.median * 1e3:.1f} ms ({records.median / count * 1e6:.1f} us a sheet)")
+        print(f"  the whole grading (grade_many: states, every answer's verdict, a report per sheet): {graded.median * 1e3:.1f} ms ({graded.median / count * 1e6:.1f} us a sheet)")
         figures["check_states_stacked_ms"] = stacked.as_dict(1e3)
-        figures["check_states_with_records_ms"] = records.as_dict(1e3)
+        figures["check_grade_many_ms"] = graded.as_dict(1e3)
         torch = torch_or_none()
         if torch is not None:
             given = []
@@ -144,7 +133,7 @@ def main(quick: bool = False) -> None:
             looped = time_call(lambda: torch_states(torch, problem, given), repeats=1, warmup=0)
             ratio = looped.median / stacked.median
             print(f"  torch autograd, a loop: {looped.median * 1e3:.1f} ms ({looped.median / count * 1e6:.1f} us a sheet): "
-                  f"the stacked math {ratio:.0f}x faster; with the records {looped.median / records.median:.1f}x")
+                  f"the stacked math {ratio:.0f}x faster; the whole grading {looped.median / graded.median:.1f}x")
             figures["check_states_torch_loop_ms"] = looped.as_dict(1e3)
             targets.append(Target("check math: torch loop / nnsolve stacked", ratio, 20, at_least=True))
 

@@ -129,19 +129,10 @@ def grade_many(
     each student's answers in place of the computed values), and each answer graded for every
     sheet that answers the same quantities at once."""
     catalog, key = Catalog(problem), solve(problem)
-    groups: dict[tuple, list[int]] = {}  # the sheets that answer the same quantities, in the same shapes
-    for n, sheet in enumerate(sheets):
-        groups.setdefault(tuple((a.quantity.name, np.shape(a.value)) for a in sheet.answers), []).append(n)
-    answers = {}  # group -> each answer's values: the quantity's shape, then one entry per member
-    for signature, rows in groups.items():
-        members = [sheets[n] for n in rows]
-        answers[signature] = [
-            (a.quantity, np.stack([_as_answer(problem, a.quantity, sheet.answers[p].value) for sheet in members], axis=-1))
-            for p, a in enumerate(members[0].answers)
-        ]
+    groups, answers = _groups(problem, sheets)
     work = None
     if carry_forward:
-        given = _stacked_overrides(problem, groups, answers, len(sheets))
+        given = _given(problem, groups, answers, len(sheets))
         with np.errstate(all="ignore"):  # a student's numbers may overflow; such a value is simply not matched
             work = Work(problem, None, given)
     reports: list = [None] * len(sheets)
@@ -205,9 +196,31 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
     return reports
 
 
-def _stacked_overrides(problem: Problem, groups: dict, answers: dict, count: int) -> Optional[dict[str, np.ndarray]]:
+def _groups(problem: Problem, sheets: Sequence[Sheet]) -> tuple[dict, dict]:
+    """The sheets that answer the same quantities (in the same shapes): signature -> their
+    positions; and each group's answers: signature -> [(quantity, values)], the values in the
+    quantity's shape, then one entry per member of the group."""
+    groups: dict[tuple, list[int]] = {}
+    for n, sheet in enumerate(sheets):
+        groups.setdefault(tuple((a.quantity.name, np.shape(a.value)) for a in sheet.answers), []).append(n)
+    answers = {}
+    for signature, rows in groups.items():
+        members = [sheets[n] for n in rows]
+        answers[signature] = [
+            (a.quantity, np.stack([_as_answer(problem, a.quantity, sheet.answers[p].value) for sheet in members], axis=-1))
+            for p, a in enumerate(members[0].answers)
+        ]
+    return groups, answers
+
+
+def stacked_overrides(problem: Problem, sheets: Sequence[Sheet]) -> Optional[dict[str, np.ndarray]]:
     """Every sheet's overridable answers as solve()'s given, stacked: whole arrays with a leading
     axis of sheets, NaN where a sheet gives nothing (None when no sheet gives anything)."""
+    return _given(problem, *_groups(problem, sheets), len(sheets))
+
+
+def _given(problem: Problem, groups: dict, answers: dict, count: int) -> Optional[dict[str, np.ndarray]]:
+    """stacked_overrides() from the sheets' groups (_groups)."""
     given: dict[str, np.ndarray] = {}
     for signature, rows in groups.items():
         for q, values in answers[signature]:
@@ -224,12 +237,7 @@ def _stacked_overrides(problem: Problem, groups: dict, answers: dict, count: int
 
 def student_states(problem: Problem, sheets: Sequence[Sheet]) -> list[Solution]:
     """student_state() of every sheet, computed as one stack."""
-    given: dict[str, np.ndarray] = {}
-    for k, sheet in enumerate(sheets):
-        for name, values in overrides(problem, ((a.quantity, a.value) for a in sheet.answers)).items():
-            if name not in given:
-                given[name] = np.full((len(sheets),) + values.shape, np.nan)
-            given[name][k] = values
+    given = stacked_overrides(problem, sheets)
     with np.errstate(all="ignore"):
         if not given:
             return [solve(problem, finite=False)] * len(sheets)
