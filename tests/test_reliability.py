@@ -1123,13 +1123,14 @@ def test_an_argument_with_a_nul_character(args):
 @pytest.mark.parametrize("count", [3, 200])
 def test_many_files_are_flushed_once_few_each(tmp_path, monkeypatch, count):
     """write_files_atomic: a few files are each fsync'd before their rename; a class's many
-    (past files.MANY_FILES) are flushed with one os.sync(), still before any rename."""
+    (past files.MANY_FILES) are flushed with one flush of their file system (syncfs), still
+    before any rename."""
     from nnsolve import files
 
     calls = {"fsync": 0, "sync": 0, "renamed before sync": 0}
-    real_fsync, real_sync, real_link = os.fsync, os.sync, os.link
+    real_fsync, real_flush, real_link = os.fsync, files.flush_file_system, os.link
     monkeypatch.setattr(files.os, "fsync", lambda fd: (calls.__setitem__("fsync", calls["fsync"] + 1), real_fsync(fd))[1])
-    monkeypatch.setattr(files.os, "sync", lambda: (calls.__setitem__("sync", calls["sync"] + 1), real_sync())[1])
+    monkeypatch.setattr(files, "flush_file_system", lambda folder: (calls.__setitem__("sync", calls["sync"] + 1), real_flush(folder))[1])
 
     def link(src, dst):
         if count > files.MANY_FILES and calls["sync"] == 0:

@@ -145,7 +145,7 @@ def write_folder(out: str, files, force: bool) -> None:
     import tempfile
 
     from ..errors import NnsolveError
-    from ..files import MANY_FILES, create_file, write_files_atomic
+    from ..files import MANY_FILES, create_file, flush_file_system, write_files_atomic
 
     if os.path.exists(out) and not os.path.isdir(out):
         raise NnsolveError("is a file, not a folder", file=out, fix="give a folder for --out")
@@ -164,7 +164,7 @@ def write_folder(out: str, files, force: bool) -> None:
             # on disk before the rename makes it visible: a few files each, many all at once
             create_file(os.path.join(staging, name), text.encode("utf-8"), sync=len(files) <= MANY_FILES)
         if len(files) > MANY_FILES:
-            os.sync()  # one flush for a class's thousands of files: an fsync each costs seconds
+            flush_file_system(staging)
         os.chmod(staging, 0o777 & ~_umask())
         os.replace(staging, out)  # onto a missing or empty folder
     except OSError as e:
