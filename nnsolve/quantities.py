@@ -153,18 +153,21 @@ def base_value(solution: Solution, base: str) -> np.ndarray:
         return solution.dl_dy_hat
     if base.startswith("shape W"):
         return np.asarray(p.weights[layer - 1].shape, dtype=np.float64)
-    s = layers[layer - 1]
-    return {
-        "alpha": s.alpha,
-        "beta": s.beta,
-        "delta": s.delta,
-        "dbeta/dalpha": s.derivative,
-        "dy_hat/dalpha": s.derivative,
-        "dl/dW": s.grad_W,
-        "new W": s.updated_W,
-        "input": s.input,
-        "W": s.W,
-    }[kind]
+    return getattr(layers[layer - 1], _LAYER_FIELDS[kind])
+
+
+# the field of a LayerSolution each kind of base name reads
+_LAYER_FIELDS = {
+    "alpha": "alpha",
+    "beta": "beta",
+    "delta": "delta",
+    "dbeta/dalpha": "derivative",
+    "dy_hat/dalpha": "derivative",
+    "dl/dW": "grad_W",
+    "new W": "updated_W",
+    "input": "input",
+    "W": "W",
+}
 
 
 def base_shape(problem: Problem, base: str) -> tuple[int, ...]:

@@ -174,7 +174,7 @@ class Work:
 
         def pick(values, ndim: int):
             """Member k of a stacked array; an array every member shares is itself."""
-            return None if values is None else (values[k] if np.ndim(values) > ndim else values)
+            return None if values is None else (values[k] if getattr(values, "ndim", 0) > ndim else values)
 
         given = self.given
         return self._record(
