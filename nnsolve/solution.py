@@ -82,11 +82,11 @@ class Solution:
             diff = np.abs(rounded - exact)
             k = int(np.argmax(diff))  # the first of equal differences
             if diff.flat[k] > worst:
-                worst_name, worst = _element(name, diff.shape, k, self.problem.bias), float(diff.flat[k])
+                worst_name, worst = element_name(name, diff.shape, k, self.problem.bias), float(diff.flat[k])
         return worst_name, worst
 
 
-def _element(name: str, shape: tuple[int, ...], k: int, bias: bool) -> str:
+def element_name(name: str, shape: tuple[int, ...], k: int, bias: bool) -> str:
     """The name of element k (flat) of a quantity: beta1 -> beta1_2, dl/dW1 -> dl/dW1[2,1]."""
     index = np.unravel_index(k, shape)
     if "W" in name:  # dl/dW1, new W1: a weight's name in the notation

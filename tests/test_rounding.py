@@ -17,7 +17,7 @@ from nnsolve.errors import SolveError
 from nnsolve.network import ACTIVATIONS, LOSSES
 from nnsolve.problem import Problem, load_problem
 from nnsolve.rounding import Rounding
-from nnsolve.solution import _element, solve
+from nnsolve.solution import element_name, solve
 
 from conftest import PROBLEMS
 from random_networks import as_problem, make_case
@@ -457,10 +457,10 @@ def test_max_difference_names_elements_as_the_notation_does():
     one_output = dataclasses.replace(problem, y=np.array([0.3333333]), weights=(np.array([[0.0], [0.0], [0.3333333]]),))
     assert solve(one_output, Rounding(1)).max_difference()[0] == "alpha1"  # a layer of one neuron: no index
     # weights are named W1[i,j], with rows from 0 (the bias row) or from 1 without biases
-    assert _element("dl/dW1", (3, 2), 5, True) == "dl/dW1[2,2]"
-    assert _element("new W2", (3, 2), 1, False) == "new W2[1,2]"
-    assert _element("beta3", (4,), 2, True) == "beta3_3"
-    assert _element("loss", (), 0, True) == "loss"
+    assert element_name("dl/dW1", (3, 2), 5, True) == "dl/dW1[2,2]"
+    assert element_name("new W2", (3, 2), 1, False) == "new W2[1,2]"
+    assert element_name("beta3", (4,), 2, True) == "beta3_3"
+    assert element_name("loss", (), 0, True) == "loss"
 
 
 def test_an_overflow_is_reported_as_without_rounding():

@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
+import numpy as np
+
 from ..chain import derivative_formula, output_factors, substitute
 from ..network import ACTIVATIONS, LOSSES
 from ..notation import first_row, weight_name
-from ..solution import LayerSolution, Solution
+from ..solution import LayerSolution, Solution, element_name
 from .numbers import fmt, paren
 
 MAX_WRITTEN_TERMS = 10  # past this fan-in, alpha is given as a sum, not term by term
@@ -154,10 +156,17 @@ class SolutionDocument(_Names):
         from ..quantities import base_value
 
         for name, computed in self.s.computed.items():
-            given = base_value(self.s, name)
-            shown = "y_hat" if name == f"beta{self.p.n_layers}" else name
-            yield Para(("Given: ", M(f"{shown} = {_answer_text(given, self.d)}"), " in place of the computed ",
-                        M(_answer_text(computed, self.d)), "; everything after it follows from it."))
+            given = np.asarray(base_value(self.s, name))
+            computed = np.asarray(computed)
+            changed = np.flatnonzero(given != computed)
+            if given.ndim == 2 and 0 < len(changed) < given.size:
+                # a weight's derivative given one element at a time: those elements, by name
+                parts = [(element_name(name, given.shape, int(k), self.p.bias), given.flat[k], computed.flat[k]) for k in changed]
+            else:
+                parts = [("y_hat" if name == f"beta{self.p.n_layers}" else name, given, computed)]
+            for shown, value, before in parts:
+                yield Para(("Given: ", M(f"{shown} = {_answer_text(value, self.d)}"), " in place of the computed ",
+                            M(_answer_text(before, self.d)), "; everything after it follows from it."))
 
     def rounding_note(self):
         if self.rounded:
