@@ -13,15 +13,16 @@ the next step uses the rounded value, as a person with a calculator writes the w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
-Rounder = Optional[Callable[[np.ndarray], np.ndarray]]  # None: exact
-# Given values: (name, computed value) -> the value the next step uses. Names are the
-# notation's: alpha2, beta1, dl/dy_hat, dy_hat/dalpha2, dbeta1/dalpha1, dl/dbeta1, delta1, dl/dW1.
-# A student's own numbers (nnsolve run --given, and carrying errors forward in check) enter here.
-Given = Optional[Callable[[str, np.ndarray], np.ndarray]]
+if TYPE_CHECKING:  # annotations only: subscripting typing's generics at import costs start-up time
+    Rounder = Optional[Callable[[np.ndarray], np.ndarray]]  # None: exact
+    # Given values: (name, computed value) -> the value the next step uses. Names are the
+    # notation's: alpha2, beta1, dl/dy_hat, dy_hat/dalpha2, dbeta1/dalpha1, dl/dbeta1, delta1, dl/dW1.
+    # A student's own numbers (nnsolve run --given, and carrying errors forward in check) enter here.
+    Given = Optional[Callable[[str, np.ndarray], np.ndarray]]
 
 
 def _exact(values: np.ndarray) -> np.ndarray:

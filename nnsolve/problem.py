@@ -7,7 +7,6 @@ nodes are converted here, so that each value keeps its line and nothing in a fil
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 from dataclasses import dataclass
@@ -340,6 +339,8 @@ class _Reader:
                 raise self.error(key_node, _cut(name), f"given twice (first on line {first})", "keep one of them")
             if value_node.start_mark.index < key_node.end_mark.index:
                 # an alias, whose marks are the anchor's: a message about this value belongs on this line
+                import copy  # only for an alias
+
                 value_node = copy.copy(value_node)
                 value_node.start_mark = key_node.start_mark
             entries[name] = (key_node, value_node)
