@@ -175,7 +175,9 @@ class SolutionDocument(_Names):
 
     def given_note(self):
         """With --given: which values are the student's own, and what they replace."""
-        from ..quantities import base_value
+        if not self.s.computed:
+            return
+        from ..quantities import base_value  # only with --given
 
         for name, computed in self.s.computed.items():
             given = base_value(self.s, name)
