@@ -70,5 +70,6 @@ def write(document: doc.Document, console: Console) -> None:
                 lines.append(part)
             else:
                 flush()
-                console.print(part, highlight=False)  # tables fit the width
+                # tables fit the width: one told its widths fits already, and needs no cropping
+                console.print(part, highlight=False, crop=any(column.width is None for column in part.columns))
         flush()
