@@ -41,11 +41,8 @@ def wall(argv: list[str], repeats: int) -> Timing:
 
 def stack(problems):
     """Problems of one shape as one problem whose arrays have a leading axis (as solve_many)."""
-    import dataclasses
-
     first = problems[0]
-    return dataclasses.replace(
-        first,
+    return first.replace(
         x=np.stack([p.x for p in problems]),
         y=np.stack([p.y for p in problems]),
         weights=tuple(np.stack([p.weights[i] for p in problems]) for i in range(first.n_layers)),

@@ -56,10 +56,7 @@ def main(quick: bool = False) -> None:
 
     header(f"{n} worksheet-sized problems")
     rng = np.random.default_rng(0)
-    import dataclasses
-
-    stacked = dataclasses.replace(
-        problem,
+    stacked = problem.replace(
         x=rng.normal(size=(n, 2)),
         weights=tuple(np.broadcast_to(w, (n,) + w.shape) + rng.normal(scale=0.1, size=(n,) + w.shape) for w in problem.weights),
     )

@@ -7,6 +7,7 @@ rows count from 1, still naming the input they come from.
 
 from __future__ import annotations
 
+import functools
 import re
 
 
@@ -26,8 +27,8 @@ def input_name(layer: int, i: int) -> str:
 
 
 # W2[1,1], W2[1][1], w2(1,1), W^2_{11}, W^{2}_{1,1}, W2_11, W2_1_1: layer, then row and column.
-_REF = re.compile(
-    r"""(?ix)
+# Compiled when a name is first parsed (grad, check): `run` never pays for it.
+_REF_PATTERN = r"""(?ix)
     (?:d\s*l\s*/\s*d\s*)?                  # an optional dl/d in front
     w\s*\^?\s*\{?\s*(?P<layer>\d+)\s*\}?     # W2, W^2, W^{2}
     \s*(?:
@@ -37,13 +38,17 @@ _REF = re.compile(
       | _\s*\{\s*(?P<ij4>\d\d)\s*\}                              # _{11}
       | _\s*(?P<i5>\d+)\s*_\s*(?P<j5>\d+)                        # _1_1
       | _\s*(?P<ij6>\d\d)                                        # _11
-    )\s*""",
-)
+    )\s*"""
+
+
+@functools.cache
+def _ref() -> re.Pattern:
+    return re.compile(_REF_PATTERN)
 
 
 def parse_weight_ref(text: str) -> tuple[int, int, int]:
     """(layer, i, j) from any spelling people type; ValueError if it is not a weight name."""
-    m = _REF.fullmatch(text.strip())
+    m = _ref().fullmatch(text.strip())
     if not m:
         raise ValueError(f"{text!r} is not a weight name; write it as W2[1,1] (layer 2, row 1, column 1)")
     g = m.groupdict()

@@ -7,11 +7,9 @@ nodes are converted here, so that each value keeps its line and nothing in a fil
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import re
-from dataclasses import dataclass
 from typing import Any, Optional
 
 import numpy as np
@@ -19,6 +17,7 @@ import yaml
 
 from .errors import ProblemError
 from .network import ACTIVATIONS, LOSSES
+from .record import Record
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: a worksheet is a few hundred bytes
 MAX_NODES = 200_000  # values after aliases expand; a bomb passes this long before it costs memory
@@ -53,8 +52,7 @@ KEY_ALIASES = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Record):
     """One network and one example, as the worksheet gives them."""
 
     x: np.ndarray  # (n_0,) the input, without the bias
@@ -72,6 +70,15 @@ class Problem:
     points: tuple[tuple[str, float], ...] = ()
     # examples: several (x, y) for SGD step by step; x and y above are the first of them
     examples: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+
+    def __init__(
+        self, x, y, weights, activations, loss, learning_rate, threshold=DEFAULT_THRESHOLD, bias=True, train_bias=True,
+        title=None, source="<problem>", points=(), examples=(),
+    ):
+        self.__dict__.update(
+            x=x, y=y, weights=weights, activations=activations, loss=loss, learning_rate=learning_rate, threshold=threshold,
+            bias=bias, train_bias=train_bias, title=title, source=source, points=points, examples=examples,
+        )
 
     @property
     def n_layers(self) -> int:
@@ -404,6 +411,8 @@ class _Reader:
                 raise self.error(key_node, _cut(name), f"given twice (first on line {first})", "keep one of them")
             if value_node.start_mark.index < key_node.end_mark.index:
                 # an alias, whose marks are the anchor's: a message about this value belongs on this line
+                import copy  # only for an alias
+
                 value_node = copy.copy(value_node)
                 value_node.start_mark = key_node.start_mark
             entries[name] = (key_node, value_node)

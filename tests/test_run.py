@@ -256,6 +256,42 @@ def test_json_run_imports_no_rich():
     assert result.stderr.strip() == "[]"
 
 
+def test_json_run_imports_only_what_it_uses():
+    """Start-up: `run --json` loads no dataclasses (records are nnsolve/record.py's), none of the
+    renderers for people, and nothing for rounding, --given or misspelt keys."""
+    code = (
+        "import sys\n"
+        "from nnsolve.cli import main\n"
+        "try:\n    main(['run', 'problems/worksheet.yaml', '--json'])\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "unused = {'dataclasses', 'copy', 'decimal', 'difflib', 'rich', 'nnsolve.render.document', 'nnsolve.render.mathtext',\n"
+        "          'nnsolve.chain', 'nnsolve.quantities', 'nnsolve.rounding', 'nnsolve.check', 'nnsolve.sheet'}\n"
+        "print(sorted(unused & set(sys.modules)), file=sys.stderr)\n"
+    )
+    result = _python(code)
+    assert json.loads(result.stdout)["schema"] == "nnsolve.solution/1"
+    assert result.stderr.strip() == "[]"
+
+
+def test_text_run_imports_no_quantities_or_emoji():
+    """The text of a run without --given needs no quantity catalog, and rich (on a terminal) never
+    loads its emoji table: nnsolve's text holds no emoji codes."""
+    code = (
+        "import io, sys\n"
+        "from rich.console import Console\n"
+        "from nnsolve.problem import load_problem\n"
+        "from nnsolve.render import terminal\n"
+        "from nnsolve.render.document import solution_document\n"
+        "from nnsolve.cli.common import make_console\n"
+        "from nnsolve.solution import solve\n"
+        "console = make_console()\n"
+        "console.file = io.StringIO()\n"
+        "terminal.write(solution_document(solve(load_problem()), 8), console)\n"
+        "assert 'W¹' in console.file.getvalue()\n"
+        "print(sorted({'nnsolve.quantities', 'rich._emoji_codes'} & set(sys.modules)), file=sys.stderr)\n"
+    )
+    assert _python(code).stderr.strip() == "[]"
+
+
 def test_help_and_version_import_no_numpy():
     code = (
         "import sys\n"

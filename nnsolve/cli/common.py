@@ -182,7 +182,8 @@ def show(document) -> None:
 
 
 def make_console():
-    """A rich console on the terminal stdout is."""
+    """A rich console on the terminal stdout is. nnsolve's text is never console markup or emoji
+    codes: a [b] or :x: in a title is printed as written, and rich never loads its emoji table."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, markup=False, emoji=False)

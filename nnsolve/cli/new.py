@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import click
@@ -81,7 +80,11 @@ def make_shape(layers, activation, loss, from_file, decimals):
         if layers or activation or loss:
             raise click.UsageError("--from takes its sizes, activations and loss from FILE; drop --layers, --activation and --loss")
         shape = Shape.of(load_problem(from_file))
-        return shape if decimals is None else dataclasses.replace(shape, decimals=decimals)
+        if decimals is None:
+            return shape
+        import dataclasses  # not at import: nnsolve --help loads this module
+
+        return dataclasses.replace(shape, decimals=decimals)
     sizes = parse_sizes(layers or "2,2,1")
     names = [a.strip() for a in (activation or "sigmoid").split(",")]
     # a problem of this shape, read as a file would be, so every rule and message is the reader's

@@ -8,7 +8,6 @@ each write the same Document in their own symbols (see mathtext), so the three n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional, Union
 
 import numpy as np
@@ -16,6 +15,7 @@ import numpy as np
 from ..chain import derivative_formula, output_factors, substitute
 from ..network import ACTIVATIONS, LOSSES
 from ..notation import first_row, weight_name
+from ..record import Record
 from ..solution import LayerSolution, Solution, element_name
 from .numbers import fmt, paren
 
@@ -23,59 +23,83 @@ MAX_WRITTEN_TERMS = 10  # past this fan-in, alpha is given as a sum, not term by
 MAX_WRITTEN_PATHS = 8  # past this many paths, grad writes the delta recursion
 
 
-@dataclass(frozen=True)
-class Math:
+class Math(Record):
     """A piece of math in ASCII notation, inside a sentence or a table cell."""
 
     text: str
+
+    def __init__(self, text):
+        self.__dict__.update(text=text)
 
 
 Inline = Union[str, Math]  # plain text or math
 Parts = tuple[Inline, ...]
 
 
-@dataclass(frozen=True)
-class Heading:
+class Heading(Record):
+    """A heading: a section (level 1), or a part of its own (level 0)."""
+
     parts: Parts
     level: int = 1  # 0: a part of its own (one SGD step); 1: a section
 
+    def __init__(self, parts, level=1):
+        self.__dict__.update(parts=parts, level=level)
 
-@dataclass(frozen=True)
-class Para:
+
+class Para(Record):
+    """A sentence of text and math."""
+
     parts: Parts
 
+    def __init__(self, parts):
+        self.__dict__.update(parts=parts)
 
-@dataclass(frozen=True)
-class Equations:
+
+class Equations(Record):
     """Chains of equalities, one per line: ("alpha1_1", "(-1)(1) + (-2)(2) + (1)(5)", "0")."""
 
     lines: tuple[tuple[str, ...], ...]
     approx: bool = False  # the last equality of each line is a hand-rounded result: write it ≈
 
+    def __init__(self, lines, approx=False):
+        self.__dict__.update(lines=lines, approx=approx)
 
-@dataclass(frozen=True)
-class Matrix:
+
+class Matrix(Record):
+    """A matrix of numbers with its rows labelled: W1, new W1."""
+
     name: str  # ASCII math: "W1", "new W1"
     row_labels: tuple[str, ...]  # ASCII math: "1" (the bias), "x_1", "beta1_2"
     rows: tuple[tuple[str, ...], ...]  # numbers, already written
     first_row: int = 0  # the notation's index of the first row: 1 without biases
 
+    def __init__(self, name, row_labels, rows, first_row=0):
+        self.__dict__.update(name=name, row_labels=row_labels, rows=rows, first_row=first_row)
 
-@dataclass(frozen=True)
-class Table:
+
+class Table(Record):
+    """A table: a header, rows of cells, an optional title."""
+
     header: Parts
     rows: tuple[Parts, ...]
     title: Optional[Parts] = None
     numeric: tuple[bool, ...] = ()  # right-align these columns
 
+    def __init__(self, header, rows, title=None, numeric=()):
+        self.__dict__.update(header=header, rows=rows, title=title, numeric=numeric)
+
 
 Block = Union[Heading, Para, Equations, Matrix, Table]
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(Record):
+    """What a solution says, block by block, before it is written for a medium."""
+
     title: Optional[str]
     blocks: tuple[Block, ...]
+
+    def __init__(self, title, blocks):
+        self.__dict__.update(title=title, blocks=blocks)
 
 
 def M(text: str) -> Math:
@@ -153,7 +177,9 @@ class SolutionDocument(_Names):
 
     def given_note(self):
         """With --given: which values are the student's own, and what they replace."""
-        from ..quantities import base_value
+        if not self.s.computed:
+            return
+        from ..quantities import base_value  # only with --given
 
         for name, computed in self.s.computed.items():
             given = np.asarray(base_value(self.s, name))

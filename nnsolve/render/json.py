@@ -5,8 +5,6 @@ Full float64 precision (shortest repr that round-trips); never NaN or Infinity.
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any, Optional
 
 import numpy as np
@@ -85,15 +83,93 @@ def rounding_dict(solution: Solution) -> Optional[dict[str, Any]]:
     return {**solution.rounding.as_dict(), "max_difference": {"quantity": quantity, "difference": difference}}
 
 
-# a list of numbers that json.dumps spread over lines; JSON strings hold no raw newline,
-# so this never matches inside a string
-_NUMBER_LIST = re.compile(r"\[\n\s*((?:-?[0-9][-+.0-9eE]*,\n\s*)*-?[0-9][-+.0-9eE]*)\n\s*\]")
-
-
 def dumps(data: dict[str, Any]) -> str:
-    """Deterministic, readable JSON text (each vector on one line); raises ValueError rather than write NaN."""
-    text = json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False)
-    return _NUMBER_LIST.sub(lambda m: "[" + re.sub(r",\n\s*", ", ", m.group(1)) + "]", text) + "\n"
+    """Deterministic, readable JSON text (each vector on one line); raises ValueError rather than write NaN.
+
+    The text json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) writes, with every
+    list of numbers on one line ([1.0, 2.0]), and a newline at the end. Written here rather than by
+    the json module, whose import (its decoder compiles patterns too) was a fifth of what `run
+    --json` adds to its third-party imports; tests/test_json_text.py checks it against json."""
+    out: list[str] = []
+    _write(data, "\n", out)
+    out.append("\n")
+    return "".join(out)
+
+
+# json's escapes with ensure_ascii=False: the quote, the backslash and the control characters
+_ESCAPES = {c: f"\\u{c:04x}" for c in range(0x20)}
+_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord("\b"): "\\b", ord("\f"): "\\f"})
+
+
+def _string(text: str) -> str:
+    return '"' + text.translate(_ESCAPES) + '"'
+
+
+_INFINITIES = (float("inf"), float("-inf"))
+
+
+def _float(value: float) -> str:
+    if value != value or value in _INFINITIES:
+        raise ValueError("Out of range float values are not JSON compliant: " + repr(value))
+    return float.__repr__(value)
+
+
+def _number(value) -> str:
+    return _float(value) if isinstance(value, float) else int.__repr__(value)
+
+
+def _key(key) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float):
+        return _float(key)
+    if key is True or key is False or key is None:
+        return {True: "true", False: "false", None: "null"}[key]
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
+
+
+def _write(value, newline: str, out: list[str]) -> None:
+    """value as JSON, in json's order of type tests; newline is a newline and the indent of value's line."""
+    if isinstance(value, str):
+        out.append(_string(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(_float(value))
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            out.append("[]")
+        elif all(isinstance(v, (int, float)) and v is not True and v is not False for v in value):
+            out.append("[" + ", ".join(map(_number, value)) + "]")  # a vector: one line
+        else:
+            inner = newline + "  "
+            separator = "[" + inner
+            for item in value:
+                out.append(separator)
+                _write(item, inner, out)
+                separator = "," + inner
+            out.append(newline + "]")
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key, item in value.items():
+            out.append(separator + _string(_key(key)) + ": ")
+            _write(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "}")
+    else:
+        raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
 
 
 GRAD_SCHEMA_ID = "nnsolve.grad/1"
@@ -180,6 +256,8 @@ def check_dict(sheet: str, report, error: Optional[str], tolerance, carry_forwar
 
 def dumps_line(data: dict[str, Any]) -> str:
     """One JSON Lines record: compact, never NaN."""
+    import json
+
     return json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 

@@ -7,6 +7,7 @@ which this module shares its pieces with (and which needs no rich).
 from __future__ import annotations
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -14,18 +15,28 @@ from rich.text import Text
 from . import document as doc
 from .plain import RULE, equation, grid, line
 
+# rich pads each cell with a space on either side and draws one rule character between columns
+_PADDING, _RULE = 2, 1
 
-def _table(block) -> Table:
+
+def _table(block, width: int) -> Table:
     title, headers, right, rows = grid(block)
     t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
-    for head, r in zip(headers, right):
-        t.add_column(head, justify="right" if r else "left")
+    # rich sizes a column by rendering every cell to measure it; the widths are known here (the
+    # longest cell), so when the table fits the terminal, rich is told them, measures nothing and
+    # looks for no place to wrap a cell. A table too wide is left to rich, which shares out the
+    # width and wraps cells.
+    columns = list(zip(headers, *rows))
+    widths = [max(cell_len(cell) for cell in column) for column in columns]
+    fits = sum(widths) + (_PADDING + _RULE) * len(widths) - _RULE <= width and not any("\n" in c for column in columns for c in column)
+    for head, r, w in zip(headers, right, widths):
+        t.add_column(Text(head), justify="right" if r else "left", width=w if fits else None, no_wrap=fits)
     for row in rows:
-        t.add_row(*row)
+        t.add_row(*map(Text, row))
     return t
 
 
-def renderables(document: doc.Document):
+def renderables(document: doc.Document, width: int = 80):
     if document.title:
         yield Text(document.title, style="bold")
     for n, block in enumerate(document.blocks):
@@ -41,10 +52,24 @@ def renderables(document: doc.Document):
             for terms in block.lines:
                 yield Text(equation(terms, block.approx))
         else:
-            yield _table(block)
+            yield _table(block, width)
 
 
 def write(document: doc.Document, console: Console) -> None:
-    for part in renderables(document):
-        # a line of working is never wrapped mid-formula; tables fit the width
-        console.print(part, highlight=False, soft_wrap=isinstance(part, Text))
+    lines: list[Text] = []
+
+    def flush() -> None:  # the lines between two tables, as one print: each line keeps its style
+        if lines:
+            # a line of working is never wrapped mid-formula
+            console.print(Text("\n").join(lines), highlight=False, soft_wrap=True)
+            lines.clear()
+
+    with console:  # one write to the terminal at the end, not one per line
+        for part in renderables(document, console.width):
+            if isinstance(part, Text):
+                lines.append(part)
+            else:
+                flush()
+                # tables fit the width: one told its widths fits already, and needs no cropping
+                console.print(part, highlight=False, crop=any(column.width is None for column in part.columns))
+        flush()
