@@ -26,7 +26,7 @@ from .errors import NnsolveError
 from .network import LOSSES
 
 MAX_DATA_BYTES = 1 << 30  # 1 GiB: about 60,000 x 784 float64 in .npy, or a CSV of that size
-CHUNK_BYTES = 1 << 22  # a .npy or .npz array is read this much at a time
+CHUNK_BYTES = 1 << 20  # a .npy or .npz array is read this much at a time
 DATA_SUFFIXES = (".csv", ".npy", ".npz")
 
 
