@@ -288,7 +288,7 @@ class _Run:
         return problem_yaml(
             comments=comments,
             title=f"{self.title()} (trained)",
-            x=self.data.X[0],
+            x=[float(str(v)) for v in self.data.X[0]],  # float32 features (--dtype float32) as their shortest decimals
             y=self.data.Y[0],
             weights=h.weights,
             activations=net.activations,
