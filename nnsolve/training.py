@@ -27,7 +27,8 @@ of ones). What is not a matmul is one gather of the batch from the data (its rea
 memory), the update's pass over the weights, and small passes over (B, n_l) arrays.
 
 Memory: the data is never copied. Examples are gathered by row number into a batch-sized
-buffer (np.take with out=), converted to float32 a batch at a time when training in float32;
+buffer (np.take with out=), converted to float32 a batch at a time when training in float32
+on float64 data (`nnsolve train --dtype float32` reads the features as float32: nothing to convert);
 measuring the loss and accuracy goes through the data EVAL_CHUNK rows at a time in one set of
 preallocated arrays. Beyond the data, training holds the weights four times (the weights, the
 step, the last finite weights, the caller's), one batch's arrays and the epoch's order.
