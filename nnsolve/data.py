@@ -4,6 +4,10 @@ The only module that reads data files. Every mistake is an NnsolveError naming t
 the line (row) and the column, what is wrong and how to fix it, found before any training
 starts. A CSV is parsed by numpy's C reader; only when that fails is the file read again,
 cell by cell, to say exactly where and why.
+
+Memory: a .npy or .npz array is read a few MiB of rows at a time (CHUNK_BYTES) straight into
+the arrays training uses, the features in the dtype training runs in: a data set is held once,
+never as the file's table beside X and Y, nor as float64 beside its float32 features.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import csv
 import io
 import math
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -21,6 +26,7 @@ from .errors import NnsolveError
 from .network import LOSSES
 
 MAX_DATA_BYTES = 1 << 30  # 1 GiB: about 60,000 x 784 float64 in .npy, or a CSV of that size
+CHUNK_BYTES = 1 << 20  # a .npy or .npz array is read this much at a time
 DATA_SUFFIXES = (".csv", ".npy", ".npz")
 
 
@@ -30,8 +36,8 @@ class DataError(NnsolveError):
 
 @dataclass(frozen=True)
 class DataSet:
-    X: np.ndarray  # (N, n_0) the inputs, one example a row
-    Y: np.ndarray  # (N, n_L) the labels, one-hot where class numbers were given
+    X: np.ndarray  # (N, n_0) the inputs, one example a row, float64 (or float32 when asked for)
+    Y: np.ndarray  # (N, n_L) the labels, float64, one-hot where class numbers were given
     features: tuple[str, ...]  # column names of X
     labels: tuple[str, ...]  # column names of Y as given (one name for class numbers)
     source: str  # the file name used in messages
@@ -42,14 +48,77 @@ class DataSet:
 
 
 @dataclass(frozen=True)
+class _Stored:
+    """A 2-D array of numbers in a .npy file or an .npz member (a 1-D one is one column), read
+    CHUNK_BYTES of rows at a time: never held whole."""
+
+    path: str
+    member: Optional[str]  # the .npz member, or None for a .npy file
+    name: str  # in messages: "the array", "X", "y"
+    shape: tuple[int, int]
+    dtype: np.dtype
+
+    def chunks(self):
+        """(first row, the rows) in order; the rows are one reused array."""
+        n, columns = self.shape
+        rows = max(1, CHUNK_BYTES // max(1, columns * self.dtype.itemsize))
+        buffer = np.empty((min(rows, n), columns), dtype=self.dtype)
+        try:
+            with _open_array(self.path, self.member) as f:
+                _array_header(self.path, self.name, f)  # to the values
+                for start in range(0, n, rows):
+                    part = buffer[: min(rows, n - start)]
+                    if _read_into(f, part.reshape(-1).view(np.uint8)) < part.nbytes:
+                        raise DataError(f"{self.name} ends before its {n} x {columns} values", file=self.path,
+                                        fix="save it again with numpy.save / numpy.savez")
+                    yield start, part
+        except (DataError, GeneratorExit):
+            raise
+        except Exception as e:  # noqa: BLE001 - a damaged file: see _array
+            raise DataError(f"is not a NumPy file ({type(e).__name__}: {_cut(str(e))})", file=self.path,
+                            fix="give a .npy or .npz saved by numpy.save / numpy.savez") from None
+
+
+
+@contextmanager
+def _open_array(path: str, member: Optional[str]):
+    """The .npy file, or the .npz member, as a file read from its start."""
+    if member is None:
+        with open(path, "rb") as f:
+            yield f
+        return
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive, archive.open(member) as f:
+        yield f
+
+
+def _read_into(f, buffer: np.ndarray) -> int:
+    """Fill buffer from f; the bytes read (fewer only at the end of f)."""
+    done = 0
+    while done < buffer.size:
+        got = f.readinto(buffer[done:])
+        if not got:
+            break
+        done += got
+    return done
+
+
+@dataclass(frozen=True)
 class _Table:
     """The numbers of a data file, with what is needed to point at a cell in a message."""
 
     names: tuple[str, ...]
-    values: np.ndarray  # (rows, columns)
+    # the columns, left to right, in blocks of rows x columns: in memory (a CSV), or in the file
+    # (each array of a .npy or .npz), read only when their columns are taken
+    blocks: tuple
     source: str
     csv: bool  # rows and columns are lines and names of a CSV; else indices of arrays
     row_lines: Optional[tuple[int, ...]] = None  # the line of each row, when it differs from row + 1
+
+    @property
+    def n_rows(self) -> int:
+        return self.blocks[0].shape[0]
 
     def where(self, row: int, column: int) -> tuple[Optional[int], str]:
         """(line, key) for a message about the cell at row, column (from 0)."""
@@ -58,14 +127,60 @@ class _Table:
             return line, f"row {row + 1}, column '{self.names[column]}'"
         return None, f"array[{row}, {column}]"  # as numpy indexes it, from 0
 
+    def columns(self, groups: Sequence[tuple[Sequence[int], np.dtype]]) -> list[np.ndarray]:
+        """For each (columns, dtype) of groups: those columns of every row as a new array of that
+        dtype. Each block is read once, a chunk of rows at a time; every value read must be a
+        finite number, in the dtype asked for too (float32 goes up to about 3.4e38)."""
+        out = [np.empty((self.n_rows, len(columns)), dtype=dtype) for columns, dtype in groups]
+        first = 0
+        for block in self.blocks:
+            width = block.shape[1]
+            parts = []  # (an output, where in it, which of the block's columns) of each group with columns here
+            for (columns, _), array in zip(groups, out):
+                here = [(i, c - first) for i, c in enumerate(columns) if first <= c < first + width]
+                if here:
+                    parts.append((array, _span([i for i, _ in here]), _span([c for _, c in here])))
+            chunks = block.chunks() if isinstance(block, _Stored) else [(0, block)]
+            for start, rows in chunks if parts else ():
+                stop = start + len(rows)
+                self._finite(rows, rows, start, first, np.arange(width), None)
+                for array, positions, taken in parts:
+                    with np.errstate(over="ignore"):  # too large for float32: found just below
+                        array[start:stop, positions] = rows[:, taken]
+                    self._finite(array[start:stop, positions], rows, start, first, np.arange(width)[taken], array.dtype)
+            first += width
+        return out
 
-def load_data(path: str, labels: Sequence[str], n_inputs: int, n_outputs: int, loss: str, output_activation: str) -> DataSet:
+    def _finite(self, values: np.ndarray, rows: np.ndarray, start: int, first: int, columns: np.ndarray, dtype) -> None:
+        """Raise at the first value that is not finite: values are rows' columns (converted to dtype)."""
+        if np.isfinite(values).all():
+            return
+        r, c = (int(v) for v in np.argwhere(~np.isfinite(values))[0])
+        column = int(columns[c])
+        line, key = self.where(start + r, first + column)
+        value = _number(rows[r, column])
+        if dtype is None or not np.isfinite(rows[r, column]):
+            raise DataError(f"{value} is not a finite number", file=self.source, line=line, key=key, fix="remove the row, or fill in a real value")
+        raise DataError(f"{value} is too large for {dtype}", file=self.source, line=line, key=key,
+                        fix="train in float64 (leave out --dtype float32), or scale the data")
+
+
+def _span(indices: list[int]):
+    """The indices as a slice when they are a run (a view, not a copy), else as they are."""
+    if indices == list(range(indices[0], indices[-1] + 1)):
+        return slice(indices[0], indices[-1] + 1)
+    return indices
+
+
+def load_data(path: str, labels: Sequence[str], n_inputs: int, n_outputs: int, loss: str, output_activation: str,
+              dtype: str = "float64") -> DataSet:
     """The examples of a data file for a network with n_inputs and n_outputs.
 
     labels: the label column names (--label); none means the last column(s). With n_outputs
-    of 2 or more, one label column of class numbers 0..n_outputs-1 is written one-hot."""
+    of 2 or more, one label column of class numbers 0..n_outputs-1 is written one-hot. dtype:
+    of the features X, "float64" or "float32" (for float32 training: X held once, as float32)."""
     table = _read(path)
-    return _select(table, list(labels), n_inputs, n_outputs, loss, output_activation)
+    return _select(table, list(labels), n_inputs, n_outputs, loss, output_activation, np.dtype(dtype))
 
 
 # ---------------------------------------------------------------------------
@@ -148,7 +263,7 @@ def _read_csv(path: str) -> _Table:
     except ValueError:
         ok = False
     if ok:
-        return _Table(names, values, path, csv=True, row_lines=_row_lines(body, first_line))
+        return _Table(names, (values,), path, csv=True, row_lines=_row_lines(body, first_line))
     return _read_csv_slowly(path, names, body, first_line)
 
 
@@ -201,7 +316,7 @@ def _read_csv_slowly(path: str, names: tuple[str, ...], body: str, header_line: 
         lines.append(line)
     if not rows:
         raise DataError("has a header but no rows of data", file=path, line=header_line + 1, fix="add one example a line below the header")
-    return _Table(names, np.array(rows, dtype=np.float64), path, csv=True, row_lines=tuple(lines))
+    return _Table(names, (np.array(rows, dtype=np.float64),), path, csv=True, row_lines=tuple(lines))
 
 
 def _csv_rows(reader, path: str, line_before: int):
@@ -228,7 +343,8 @@ def _default_names(n: int) -> list[str]:
     return [f"x{i}" for i in range(1, n)] + ["y"] if n > 1 else ["y"]
 
 
-def _load_numpy(path: str):
+def _read_npy(path: str) -> _Table:
+    """One array, labels in the last column(s); an .npz under either name is read as one."""
     try:
         with open(path, "rb") as f:
             magic = f.read(6)
@@ -236,39 +352,62 @@ def _load_numpy(path: str):
         raise DataError(f"cannot read: {e.strerror or e}", file=path) from None
     if magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
         raise DataError("is not a NumPy file", file=path, fix="give a .npy or .npz saved by numpy.save / numpy.savez, or a CSV named .csv")
+    if magic.startswith(b"PK"):
+        return _npz_table(path)
+    block = _array(path, None, "array")
+    return _Table(tuple(f"column {c}" for c in range(block.shape[1])), (block,), path, csv=False)
+
+
+def _array(path: str, member: Optional[str], name: str):
+    """The array of a .npy file (or .npz member) as a _Stored, its header checked: numbers, one
+    or two dimensions, at least a row, at most MAX_DATA_BYTES. (An array saved in Fortran
+    order, columns first, cannot be read by rows: it is loaded whole.)"""
     # numpy meets a broken or hostile file with almost any exception (ValueError, SyntaxError
     # from the header, zipfile.BadZipFile, MemoryError from a header's shape, ...): each one
     # means the same to a user, so each is one message, never a traceback
     try:
-        if magic.startswith(b"PK"):
-            return _load_npz(path)
-        with open(path, "rb") as f:
-            _check_array_size(path, "the array", f)
-        return np.load(path, allow_pickle=False)  # never unpickle: a data file runs no code
+        with _open_array(path, member) as f:
+            if member is not None and f.read(6) != b"\x93NUMPY":
+                raise DataError(f"{name} is not a NumPy array", file=path, fix="save with numpy.savez(path, X=inputs, y=labels)")
+        with _open_array(path, member) as f:
+            shape, fortran, dtype = _array_header(path, name, f)
+            if dtype.hasobject:
+                raise DataError("holds Python objects (pickled), which nnsolve does not load", file=path, fix="save plain numeric arrays")
+            if dtype.kind not in "biuf":
+                raise DataError(f"{name} holds {dtype} values, not numbers", file=path, fix=f"save {name} as a float or int array")
+            if len(shape) not in (1, 2):
+                raise DataError(f"{name} has {len(shape)} dimensions; it must be one example a row", file=path,
+                                fix=f"reshape {name} to (examples, columns)")
+            if shape[0] == 0:
+                raise DataError(f"{name} has no rows", file=path, fix="save at least one example")
+            if len(shape) == 1 or not fortran:
+                return _Stored(path, member, name, (shape[0], shape[1] if len(shape) == 2 else 1), dtype)
+        from numpy.lib import format as npy_format
+
+        with _open_array(path, member) as f:
+            return npy_format.read_array(f, allow_pickle=False)  # never unpickle: a data file runs no code
     except DataError:
         raise
-    except ValueError as e:
-        if "pickle" in str(e).lower():
-            raise DataError("holds Python objects (pickled), which nnsolve does not load", file=path, fix="save plain numeric arrays") from None
-        raise DataError(f"is not a NumPy file: {_cut(str(e))}", file=path, fix="give a .npy or .npz saved by numpy.save / numpy.savez") from None
     except Exception as e:  # noqa: BLE001 - see above
-        raise DataError(f"is not a NumPy file ({type(e).__name__}: {_cut(str(e))})", file=path, fix="give a .npy or .npz saved by numpy.save / numpy.savez") from None
+        raise DataError(f"is not a NumPy file ({type(e).__name__}: {_cut(str(e))})", file=path,
+                        fix="give a .npy or .npz saved by numpy.save / numpy.savez") from None
 
 
 def _cut(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _check_array_size(path: str, name: str, f) -> None:
-    """Refuse an array whose .npy header declares more than MAX_DATA_BYTES, before numpy
-    allocates it (an .npz member is compressed: a small file can unpack to any size)."""
+def _array_header(path: str, name: str, f) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, Fortran order, dtype) from the .npy header at f, which is left at the values;
+    an array of more than MAX_DATA_BYTES is refused before anything is allocated (an .npz
+    member is compressed: a small file can unpack to any size)."""
     from numpy.lib import format as npy_format
 
     version = npy_format.read_magic(f)
     if version == (1, 0):
-        shape, _, dtype = npy_format.read_array_header_1_0(f)
+        shape, fortran, dtype = npy_format.read_array_header_1_0(f)
     elif version == (2, 0):
-        shape, _, dtype = npy_format.read_array_header_2_0(f)
+        shape, fortran, dtype = npy_format.read_array_header_2_0(f)
     else:
         raise DataError(f"{name} is in NumPy file format {version[0]}.{version[1]}, which nnsolve does not read", file=path, fix="save it with numpy.save (format 1.0)")
     size = math.prod(shape) * dtype.itemsize
@@ -277,77 +416,38 @@ def _check_array_size(path: str, name: str, f) -> None:
             f"{name} would take {size / (1 << 30):.3g} GiB, more than the {MAX_DATA_BYTES >> 30} GiB nnsolve reads",
             file=path, fix="train on a sample of the rows",
         )
+    return shape, fortran, dtype
 
 
-def _load_npz(path: str) -> dict:
-    """The arrays X and y of an .npz (every other name maps to None: not loaded), their sizes
-    checked before anything is unpacked."""
+def _npz_table(path: str) -> _Table:
+    """X and y side by side, as if they were the columns of one table: X's, then y's."""
     import zipfile
 
-    with zipfile.ZipFile(path) as archive:
-        members = archive.infolist()
-        unpacked = sum(m.file_size for m in members)
-        if unpacked > MAX_DATA_BYTES:
-            raise DataError(
-                f"unpacks to {unpacked / (1 << 30):.3g} GiB, more than the {MAX_DATA_BYTES >> 30} GiB nnsolve reads",
-                file=path, fix="train on a sample of the rows",
-            )
-        for member in members:
-            if member.filename in ("X.npy", "y.npy"):
-                with archive.open(member) as f:
-                    _check_array_size(path, member.filename[:-4], f)
-    with np.load(path, allow_pickle=False) as npz:
-        arrays = dict.fromkeys(npz.keys())
-        for name in ("X", "y"):
-            if name in arrays:
-                value = npz[name]
-                if not isinstance(value, np.ndarray):  # a member not saved by numpy: its raw bytes
-                    raise DataError(f"{name} is not a NumPy array", file=path, fix="save with numpy.savez(path, X=inputs, y=labels)")
-                arrays[name] = value
-    return arrays
-
-
-def _numeric(path: str, name: str, array: np.ndarray) -> np.ndarray:
-    if array.dtype.kind not in "biuf":
-        raise DataError(f"{name} holds {array.dtype} values, not numbers", file=path, fix=f"save {name} as a float or int array")
-    array = np.asarray(array, dtype=np.float64)
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2:
-        raise DataError(f"{name} has {array.ndim} dimensions; it must be one example a row", file=path, fix=f"reshape {name} to (examples, columns)")
-    if array.shape[0] == 0:
-        raise DataError(f"{name} has no rows", file=path, fix="save at least one example")
-    bad = np.argwhere(~np.isfinite(array))
-    if len(bad):
-        r, c = (int(v) for v in bad[0])
-        raise DataError(f"{array[r, c]} is not a finite number", file=path, key=f"{name}[{r}, {c}]", fix="remove the row, or fill in a real value")
-    return array
-
-
-def _read_npy(path: str) -> _Table:
-    """One array, labels in the last column(s); an .npz under either name is read as one."""
-    loaded = _load_numpy(path)
-    if isinstance(loaded, dict):
-        return _npz_table(path, loaded)
-    values = _numeric(path, "array", loaded)
-    return _Table(tuple(f"column {c}" for c in range(values.shape[1])), values, path, csv=False)
-
-
-def _npz_table(path: str, archive: dict) -> _Table:
-    """X and y side by side, as if they were the columns of one table: X's, then y's."""
-    keys = list(archive)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except Exception as e:  # noqa: BLE001 - see _array
+        raise DataError(f"is not a NumPy file ({type(e).__name__}: {_cut(str(e))})", file=path,
+                        fix="give a .npy or .npz saved by numpy.save / numpy.savez") from None
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_DATA_BYTES:
+        raise DataError(
+            f"unpacks to {unpacked / (1 << 30):.3g} GiB, more than the {MAX_DATA_BYTES >> 30} GiB nnsolve reads",
+            file=path, fix="train on a sample of the rows",
+        )
+    keys = {m.filename[:-4] if m.filename.endswith(".npy") else m.filename: m.filename for m in members}  # as np.load names them
     missing = [k for k in ("X", "y") if k not in keys]
     if missing:
         raise DataError(
             f"has no array named {' or '.join(missing)} (it holds {', '.join(keys) or 'nothing'})", file=path,
             fix="save with numpy.savez(path, X=inputs, y=labels)",
         )
-    X = _numeric(path, "X", archive["X"])
-    y = _numeric(path, "y", archive["y"])
+    X = _array(path, keys["X"], "X")
+    y = _array(path, keys["y"], "y")
     if X.shape[0] != y.shape[0]:
         raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}", file=path, fix="give one label row per example")
     names = tuple(f"X[:, {c}]" for c in range(X.shape[1])) + tuple(f"y[:, {c}]" for c in range(y.shape[1]))
-    return _NpzTable(names, np.hstack([X, y]), path, csv=False, n_features=X.shape[1])
+    return _NpzTable(names, (X, y), path, csv=False, n_features=X.shape[1])
 
 
 @dataclass(frozen=True)
@@ -357,14 +457,15 @@ class _NpzTable(_Table):
     def where(self, row: int, column: int) -> tuple[Optional[int], str]:
         if column < self.n_features:
             return None, f"X[{row}, {column}]"
-        return None, f"y[{row}, {column - self.n_features}]" if self.values.shape[1] - self.n_features > 1 else f"y[{row}]"
+        return None, f"y[{row}, {column - self.n_features}]" if len(self.names) - self.n_features > 1 else f"y[{row}]"
 
 
 # ---------------------------------------------------------------------------
 # Which columns are the labels, and whether the network and its loss can take them
 
 
-def _select(table: _Table, labels: list[str], n_inputs: int, n_outputs: int, loss: str, output_activation: str) -> DataSet:
+def _select(table: _Table, labels: list[str], n_inputs: int, n_outputs: int, loss: str, output_activation: str,
+            dtype: np.dtype) -> DataSet:
     path, names = table.source, table.names
     n_columns = len(names)
     header_line = 1 if table.csv else None
@@ -411,8 +512,7 @@ def _select(table: _Table, labels: list[str], n_inputs: int, n_outputs: int, los
             f"{_count(len(feature_columns), 'feature column')} ({shown or 'none'}) but the problem's W1 takes {_count(n_inputs, 'input')}",
             file=path, line=header_line, fix=fix,
         )
-    X = np.ascontiguousarray(table.values[:, feature_columns])
-    Y = np.ascontiguousarray(table.values[:, label_columns])
+    Y, X = table.columns([(label_columns, np.dtype(np.float64)), (feature_columns, dtype)])
     if len(label_columns) == n_outputs:
         _check_labels(table, Y, label_columns, loss, output_activation)
     elif len(label_columns) == 1 and n_outputs > 1:

@@ -83,6 +83,61 @@ def test_npy_and_npz(tmp_path):
     assert load_data(str(tmp_path / "ints.npz"), [], 2, 1, "squared_error", "sigmoid").X.dtype == np.float64
 
 
+def test_numpy_arrays_are_read_a_chunk_at_a_time_into_the_dtype_asked_for(tmp_path, monkeypatch):
+    """Chunk boundaries anywhere (a Fortran-order array is read whole); float32 features with
+    float64 labels; a value too large for float32 is named; a non-finite one past the first chunk."""
+    import nnsolve.data as data
+
+    monkeypatch.setattr(data, "CHUNK_BYTES", 100)  # 3 rows of 4 float64 values a chunk
+    table = np.random.default_rng(0).normal(size=(101, 4))
+    table[:, -1] = table[:, -1] > 0
+    for name, array in (("c.npy", table), ("f.npy", np.asfortranarray(table))):
+        np.save(tmp_path / name, array)
+        for dtype in ("float64", "float32"):
+            d = load_data(str(tmp_path / name), [], 3, 1, "binary_cross_entropy", "sigmoid", dtype)
+            assert d.X.dtype == dtype and d.X.flags.c_contiguous and d.Y.dtype == np.float64
+            assert np.array_equal(d.X, table[:, :3].astype(dtype)) and np.array_equal(d.Y[:, 0], table[:, 3])
+    np.savez(tmp_path / "d.npz", X=table[:, :3], y=table[:, 3])
+    d = load_data(str(tmp_path / "d.npz"), [], 3, 1, "binary_cross_entropy", "sigmoid", "float32")
+    assert np.array_equal(d.X, table[:, :3].astype(np.float32)) and np.array_equal(d.Y[:, 0], table[:, 3])
+    table[70, 1] = 1e300
+    np.save(tmp_path / "big.npy", table)
+    assert load_data(str(tmp_path / "big.npy"), [], 3, 1, "binary_cross_entropy", "sigmoid").X[70, 1] == 1e300
+    with pytest.raises(NnsolveError, match=r"array\[70, 1\]: 1e\+300 is too large for float32"):
+        load_data(str(tmp_path / "big.npy"), [], 3, 1, "binary_cross_entropy", "sigmoid", "float32")
+    table[70, 1] = np.nan
+    np.save(tmp_path / "nan.npy", table)
+    with pytest.raises(NnsolveError, match=r"array\[70, 1\]: nan is not a finite number"):
+        load_data(str(tmp_path / "nan.npy"), [], 3, 1, "binary_cross_entropy", "sigmoid")
+    (tmp_path / "cut.npy").write_bytes((tmp_path / "c.npy").read_bytes()[:-8])
+    with pytest.raises(NnsolveError, match="array ends before its 101 x 4 values"):
+        load_data(str(tmp_path / "cut.npy"), [], 3, 1, "binary_cross_entropy", "sigmoid")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_numpy_file_is_held_once_in_the_dtype_of_training(tmp_path, dtype):
+    """Reading allocates the features once, in the dtype asked for, and the labels, plus a chunk:
+    never the file's table beside them, nor float64 beside float32."""
+    import tracemalloc
+
+    import nnsolve.data as data
+
+    n, features = 20_000, 200
+    table = np.zeros((n, features + 1))
+    table[:, -1] = np.arange(n) % 4
+    np.save(tmp_path / "d.npy", table)
+    del table
+    tracemalloc.start()
+    try:
+        d = load_data(str(tmp_path / "d.npy"), [], features, 4, "cross_entropy", "softmax", dtype)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    held = d.X.nbytes + d.Y.nbytes
+    assert d.X.nbytes == n * features * np.dtype(dtype).itemsize
+    assert peak < held + 2 * data.CHUNK_BYTES + (1 << 20), (peak, held)
+
+
 def test_class_numbers_are_one_hot_for_several_outputs(write):
     problem = write(SOFTMAX_3)
     data = write("x1,x2,class\n0,0,0\n1,0,2\n0,1,1\n", "d.csv")

@@ -623,11 +623,11 @@ def scan_source(source: str, name: str = "<code>") -> tuple[list[str], dict]:
                     problems.append(f"{where}: yaml.{attr}() without Loader=SafeLoader")
             elif base == "yaml" and attr in ("safe_load", "safe_load_all"):
                 seen["yaml"] += 1
-            elif base in ("np", "numpy") and attr == "load":
+            elif base in ("np", "numpy") and attr == "load" or attr == "read_array":  # (numpy.lib.format.read_array)
                 seen["np.load"] += 1
                 allow = keywords.get("allow_pickle")
                 if not (isinstance(allow, ast.Constant) and allow.value is False):
-                    problems.append(f"{where}: np.load() without allow_pickle=False")
+                    problems.append(f"{where}: {base}.{attr}() without allow_pickle=False")
     return problems, seen
 
 
@@ -636,7 +636,8 @@ def scan_source(source: str, name: str = "<code>") -> tuple[list[str], dict]:
     "yaml.compose(text, Loader=yaml.Loader)", "yaml.compose(text, Loader=yaml.FullLoader)", "yaml.compose(text)",
     "yaml.load_all(text)", "from yaml import FullLoader", "eval(text)", "exec(text)", "compile(text, 'f', 'exec')",
     "import pickle", "from pickle import loads", "import marshal", "np.load(path)", "np.load(path, allow_pickle=True)",
-    "numpy.load(path, allow_pickle=flag)", "os.system(cmd)", "import subprocess",
+    "numpy.load(path, allow_pickle=flag)", "npy_format.read_array(f)", "format.read_array(f, allow_pickle=True)",
+    "os.system(cmd)", "import subprocess",
 ])
 def test_the_code_scan_finds_every_unsafe_reader(bad):
     problems, _ = scan_source(bad)
@@ -644,8 +645,9 @@ def test_the_code_scan_finds_every_unsafe_reader(bad):
 
 
 def test_nnsolve_reads_yaml_and_numpy_safely_and_runs_nothing():
-    """yaml.safe_load / the safe loader only, np.load with allow_pickle=False, no eval, exec or
-    pickle anywhere in the package."""
+    """yaml.safe_load / the safe loader only, np.load (and numpy's read_array) with
+    allow_pickle=False, no eval, exec or pickle anywhere in the package. (data.py reads most
+    arrays as raw bytes, after refusing an object dtype in the header.)"""
     from nnsolve.problem import _FAST_LOADER
 
     package = ROOT / "nnsolve"

@@ -480,6 +480,16 @@ def test_float32_on_the_command_line():
         training.Trainer(training.Network.of(load_problem(XOR)), X_XOR, Y_XOR, dtype="float16")
 
 
+def test_float32_save_writes_the_first_example_as_the_file_gives_it(tmp_path):
+    """The features are held as float32; the saved x is their shortest decimals, the CSV's own."""
+    saved = tmp_path / "m.yaml"
+    result = invoke("train", MOONS, "--data", MOONS_DATA, "--epochs", "1", "--dtype", "float32", "--save", str(saved))
+    assert result.exit_code == 0
+    with open(MOONS_DATA) as f:
+        first = [float(v) for v in f.read().splitlines()[1].split(",")[:-1]]
+    assert load_problem(str(saved)).x.tolist() == first
+
+
 @pytest.mark.parametrize("dtype, split", [("float64", 0.0), ("float32", 0.0), ("float64", 0.25)])
 def test_training_never_copies_the_data(dtype, split):
     """What train() allocates beyond the data it is given is a few batches' worth, never a copy

@@ -93,7 +93,7 @@ def train(file, data_path, labels, epochs, batch_size, dtype, shuffle, seed, val
     problem = load_problem(file)
     network = training.Network.of(problem)
     names = [n.strip() for text in labels for n in text.split(",") if n.strip()]
-    data = load_data(data_path, names, network.sizes[0], network.sizes[-1], problem.loss, problem.activations[-1])
+    data = load_data(data_path, names, network.sizes[0], network.sizes[-1], problem.loss, problem.activations[-1], dtype)
     if init:
         network = training.Network.of(problem, training.initial_weights(network, init, training.streams(seed).init))
 
@@ -288,7 +288,7 @@ class _Run:
         return problem_yaml(
             comments=comments,
             title=f"{self.title()} (trained)",
-            x=self.data.X[0],
+            x=[float(str(v)) for v in self.data.X[0]],  # float32 features (--dtype float32) as their shortest decimals
             y=self.data.Y[0],
             weights=h.weights,
             activations=net.activations,
