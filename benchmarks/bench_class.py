@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import ROOT, Target, Timing, header, nnsolve_command, save, time_call, torch_or_none
+from harness import ROOT, Target, Timing, header, nnsolve_command, save, settle, time_call, torch_or_none
 
 ANSWERS = (ROOT / "problems" / "worksheet-answers.yaml").read_text()
 WORKSHEET = str(ROOT / "problems" / "worksheet.yaml")
@@ -97,10 +97,12 @@ def main(quick: bool = False) -> None:
         samples = []
         for r in range(repeats):
             out = work / f"new{r}"
+            settle()  # the files of the run before on disk first: each run writes to a quiet disk
             start = time.perf_counter()
             subprocess.run(nnsolve + ["new", "--seed", "1", "--count", str(count), "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             samples.append(time.perf_counter() - start)
-            shutil.rmtree(out)
+        for r in range(repeats):  # deleted only after all the runs: a deletion (and its discards) slows the writes after it
+            shutil.rmtree(work / f"new{r}")
         t = Timing(samples)
         print(f"  median {t.median:.2f} s (min {t.low:.2f}, max {t.high:.2f}), {2 * count} files written")
         figures[f"new_{count}_s"] = t.as_dict()

@@ -152,6 +152,24 @@ def save(name: str, figures: dict, targets: list[Target]) -> Path:
     return path
 
 
+def settle(limit: float = 60.0) -> float:
+    """Wait until what the benchmark before wrote is on disk (Dirty + Writeback under 16 MiB,
+    at most limit seconds), so that the next one does not share the machine with the flush."""
+    start = time.perf_counter()
+    os.sync()
+    while time.perf_counter() - start < limit:
+        try:
+            with open("/proc/meminfo") as f:
+                fields = {line.split(":")[0]: int(line.split()[1]) for line in f if line.startswith(("Dirty:", "Writeback:"))}
+        except OSError:
+            break
+        if sum(fields.values()) < 16 * 1024:
+            break
+        time.sleep(0.5)
+    time.sleep(1.0)
+    return time.perf_counter() - start
+
+
 def nnsolve_command() -> list[str]:
     """The installed nnsolve beside this Python."""
     return [str(Path(sys.executable).with_name("nnsolve"))]
