@@ -1145,3 +1145,44 @@ def test_many_files_are_flushed_once_few_each(tmp_path, monkeypatch, count):
     assert [Path(p).read_bytes() for p, _ in targets] == [d for _, d in targets]
     assert sorted(os.listdir(tmp_path)) == sorted(os.path.basename(p) for p, _ in targets)  # no temporary left
     assert calls == ({"fsync": count, "sync": 0, "renamed before sync": 0} if count <= files.MANY_FILES else {"fsync": 0, "sync": 1, "renamed before sync": 0})
+
+
+@pytest.mark.parametrize("how", ["disk full in the writer", "interrupted while making files"])
+def test_new_with_many_files_fails_cleanly(tmp_path, monkeypatch, how):
+    """Past files.MANY_FILES, new writes each file as soon as it is made, and flushes them all
+    at the end: a failure half-way (a full disk, an interrupt while the files are being made)
+    leaves no folder and no staging behind, and nothing is written after it."""
+    from nnsolve import files
+    from nnsolve.render import problem_file
+
+    out = tmp_path / "out"
+    created = []
+    if how == "disk full in the writer":
+        real = files.create_file
+
+        def create_file(path, data, sync=True):
+            created.append(path)
+            if len(created) == 50:
+                raise _disk_full()
+            return real(path, data, sync)
+
+        monkeypatch.setattr(files, "create_file", create_file)
+    else:
+        real_yaml, calls = problem_file.problem_yaml, []
+
+        def problem_yaml(**kwargs):
+            calls.append(1)
+            if len(calls) == 30:
+                raise KeyboardInterrupt
+            return real_yaml(**kwargs)
+
+        monkeypatch.setattr(problem_file, "problem_yaml", problem_yaml)
+    result = invoke("new", "--seed", "4", "--count", "40", "--out", str(out))
+    assert result.exit_code == (2 if how.startswith("disk") else 130), result.stderr
+    if how.startswith("disk"):
+        assert "No space left on device" in result.stderr and len(created) == 50  # none after the failure
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+    monkeypatch.undo()  # and without a failure: every file
+    assert invoke("new", "--seed", "4", "--count", "40", "--out", str(out)).exit_code == 0
+    assert len(os.listdir(out)) == 80 and leftovers(tmp_path) == []

@@ -55,11 +55,11 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
             f"({describe(e.rejected)}); try other sizes or activations"
         ) from None
     preflight(problems[0], out, moodle, prairielearn, questions, force)  # every refusal before any file is written
-    files = variant_files(problems, solutions, key_format, seed, bool(out))
+    files = variant_files(problems, solutions, key_format, seed, bool(out))  # made as they are written
     if not out and not moodle and not prairielearn:
-        click.echo(files[0][1], nl=False)
+        click.echo(next(files)[1], nl=False)
     if out:
-        write_folder(out, files, force)
+        write_folder(out, files, force, count=len(problems) * (3 if key_format else 2))
     exports(problems, questions, moodle, prairielearn, rtol, atol, force, seed, shape.title)
     where = f" in {out}" if out else ""
     click.echo(f"nnsolve: made {count} variant{'s' if count != 1 else ''}{where} (seed {seed}); "
@@ -115,40 +115,42 @@ def parse_sizes(text: str) -> list[int]:
 
 
 def variant_files(problems, solutions, key_format, seed: int, with_keys: bool):
-    """(file name, text) for every variant, its key sheet and its key document."""
+    """(file name, text) for every variant, its key sheet and its key document, one after the
+    other as they are asked for."""
     from ..quantities import Catalog
     from ..render.answer_sheet import key_sheets
     from ..render.problem_file import problem_yaml
 
-    files = []
     catalog = Catalog(problems[0])  # every variant has the same shape, so the same names
     stems = [f"variant-{n:03d}" for n in range(1, len(problems) + 1)]
     keys = key_sheets(solutions, [f"{stem}.yaml" for stem in stems], [[f"The key of {stem}: `nnsolve check {stem}.key.yaml`"] for stem in stems], catalog)
     for stem, problem, solution, key in zip(stems, problems, solutions, keys):
-        files.append((f"{stem}.yaml", problem_yaml(
+        yield (f"{stem}.yaml", problem_yaml(
             comments=[f"{stem}: made by nnsolve new --seed {seed}" + (f"; its key is {stem}.key.yaml" if with_keys else "")],
             title=problem.title, x=problem.x, y=problem.y, weights=problem.weights, activations=problem.activations,
             loss=problem.loss, learning_rate=problem.learning_rate, threshold=problem.threshold,
             bias=problem.bias, train_bias=problem.train_bias,
-        )))
-        files.append((f"{stem}.key.yaml", key))
+        ))
+        yield (f"{stem}.key.yaml", key)
         if key_format:
             from ..render import document, latex, markdown
 
             doc = document.solution_document(solution, 8)
             text = markdown.write(doc) if key_format == "markdown" else latex.write(doc)
-            files.append((f"{stem}.key.{'md' if key_format == 'markdown' else 'tex'}", text))
-    return files
+            yield (f"{stem}.key.{'md' if key_format == 'markdown' else 'tex'}", text)
 
 
-def write_folder(out: str, files, force: bool) -> None:
-    """Every file into out at once: written into a new folder beside it, then renamed, so a
-    failure leaves nothing half-written."""
+def write_folder(out: str, files, force: bool, count: int | None = None) -> None:
+    """Every (name, text) of files into out at once: written into a new folder beside it, then
+    renamed, so a failure leaves nothing half-written. files may be a generator (count: how
+    many it makes), each file written as soon as it is made."""
     import shutil
     import tempfile
 
     from ..errors import NnsolveError
     from ..files import MANY_FILES, create_file, flush_file_system, write_files_atomic
+
+    count = len(files) if count is None else count
 
     if os.path.exists(out) and not os.path.isdir(out):
         raise NnsolveError("is a file, not a folder", file=out, fix="give a folder for --out")
@@ -165,8 +167,8 @@ def write_folder(out: str, files, force: bool) -> None:
     try:
         for name, text in files:
             # on disk before the rename makes it visible: a few files each, many all at once
-            create_file(os.path.join(staging, name), text.encode("utf-8"), sync=len(files) <= MANY_FILES)
-        if len(files) > MANY_FILES:
+            create_file(os.path.join(staging, name), text.encode("utf-8"), sync=count <= MANY_FILES)
+        if count > MANY_FILES:
             flush_file_system(staging)
         os.chmod(staging, 0o777 & ~_umask())
         os.replace(staging, out)  # onto a missing or empty folder

@@ -3,7 +3,7 @@ format `nnsolve check` reads (the keys of `nnsolve new`)."""
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -24,29 +24,26 @@ def _text(value) -> str:
     return "[" + ", ".join("[" + ", ".join(map(number, row)) + "]" for row in value) + "]"
 
 
-def key_sheets(solutions: Sequence[Solution], problem_names: Sequence[Optional[str]], comments: Sequence[Sequence[str]] = (), catalog: Optional[Catalog] = None) -> list[str]:
+def key_sheets(solutions: Sequence[Solution], problem_names: Sequence[Optional[str]], comments: Sequence[Sequence[str]] = (), catalog: Optional[Catalog] = None) -> Iterator[str]:
     """For each solution (all of one shape: a class's variants), every name of the blank sheet
-    with the exact key value, naming its problem file. Each quantity is read for every
-    solution at once."""
+    with the exact key value, naming its problem file; one sheet at a time, as they are asked
+    for. Each quantity is read for every solution at once."""
     catalog = catalog or Catalog(solutions[0].problem)
     columns, stacked = [], {}
     for name in catalog.names():
         q = catalog.by_name[name]
         if q.base not in stacked:
             stacked[q.base] = np.stack([np.asarray(base_value(s, q.base), dtype=np.float64) for s in solutions])
-        values = stacked[q.base][(slice(None),) + q.index].tolist()
-        columns.append([f"{name}: {_text(v)}" for v in values])
-    sheets = []
+        columns.append((f"{name}: ", stacked[q.base][(slice(None),) + q.index].tolist()))
     for k, problem_name in enumerate(problem_names):
         lines = [f"# {c}".rstrip() for c in (comments[k] if comments else ())]
         if problem_name:
             lines.append(f"problem: {problem_name}")
         lines.append("student: key")
-        lines.extend(column[k] for column in columns)
-        sheets.append("\n".join(lines) + "\n")
-    return sheets
+        lines.extend(name + _text(values[k]) for name, values in columns)
+        yield "\n".join(lines) + "\n"
 
 
 def key_sheet(solution: Solution, problem_name: Optional[str], comments=(), catalog: Optional[Catalog] = None) -> str:
     """key_sheets() of one solution."""
-    return key_sheets([solution], [problem_name], [comments], catalog)[0]
+    return next(key_sheets([solution], [problem_name], [comments], catalog))
