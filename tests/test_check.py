@@ -909,3 +909,17 @@ def test_a_named_sheet_that_does_not_exist_is_its_own_row(tmp_path):
     records = check_json(str(tmp_path / "nothere.yaml"), str(ANSWERS), exit_code=2)
     assert "no such file" in records[0]["error"]
     assert records[1]["error"] is None
+
+
+def test_a_class_leaves_the_cycle_collector_as_it_was(folder):
+    """check turns Python's cycle collector off while it reads and grades a class (it would walk
+    the sheets' trees for nothing) and back on after, also when a sheet is unreadable."""
+    import gc
+
+    (folder / "broken.yaml").write_text("alpha1: [0, \n")
+    shutil.copy(ANSWERS, folder / "a.yaml")
+    shutil.copy(ANSWERS, folder / "b.yaml")
+    assert gc.isenabled()
+    result = check(str(folder / "a.yaml"), str(folder / "b.yaml"), str(folder / "broken.yaml"), "--problem", str(WORKSHEET), "--json")
+    assert result.exit_code == 2, result.stderr
+    assert gc.isenabled()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 
@@ -53,23 +54,35 @@ def check(sheets, problem_file, rtol, atol, sig, no_ecf, partial, as_json, grade
     if force and not gradescope:
         raise click.UsageError("--force is for --gradescope")
     paths, found = expand(sheets)
-    if len(paths) > 1:
-        # a class's sheets are thousands of small trees, kept until graded, that hold no cycles:
-        # the cycle collector would walk them again and again for nothing (a third of the time)
-        gc.disable()
     tolerance = Tolerance(rtol, atol, sig)
-    read = read_all(paths, problem_file, found)
-    if not read:
-        raise click.UsageError(f"{' '.join(sheets)}: no answer sheets, only the problem file they answer")
-    targets = gradescope_targets([path for path, _ in read], gradescope, force) if gradescope else None
-    rows = grade_all(read, problem_file, tolerance, not no_ecf, partial)
-    write_results(rows, tolerance, not no_ecf, as_json, digits)
-    if targets:
-        write_gradescope(rows, tolerance, targets, force)
+    with _no_cycle_collection(len(paths) > 1):
+        read = read_all(paths, problem_file, found)
+        if not read:
+            raise click.UsageError(f"{' '.join(sheets)}: no answer sheets, only the problem file they answer")
+        targets = gradescope_targets([path for path, _ in read], gradescope, force) if gradescope else None
+        rows = grade_all(read, problem_file, tolerance, not no_ecf, partial)
+        write_results(rows, tolerance, not no_ecf, as_json, digits)
+        if targets:
+            write_gradescope(rows, tolerance, targets, force)
     ctx = click.get_current_context()
     if any(error is not None for _, _, error in rows):
         ctx.exit(EXIT_USAGE)
     ctx.exit(EXIT_FOUND if any(r.first_wrong for _, r, e in rows if e is None) else EXIT_OK)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection(active: bool):
+    """Python's cycle collector off while a class is read, graded and written, and as it was
+    after: the sheets are thousands of small trees, kept until graded, that hold no cycles, and
+    the collector would walk them again and again for nothing (a third of the time)."""
+    was = gc.isenabled()
+    if active:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if active and was:
+            gc.enable()
 
 
 def expand(patterns) -> tuple[list[str], set[str]]:
