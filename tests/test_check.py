@@ -911,6 +911,30 @@ def test_a_named_sheet_that_does_not_exist_is_its_own_row(tmp_path):
     assert records[1]["error"] is None
 
 
+def test_what_is_made_while_the_collector_is_off_is_still_collected():
+    """Objects made while a class is graded go to the collector's oldest generation (so that
+    turning it back on does not walk them all at once), not out of its reach: a cycle made then
+    is freed by the next full collection, and nothing stays frozen."""
+    import gc
+    import weakref
+
+    from nnsolve.cli.check import _no_cycle_collection
+
+    class Node:
+        pass
+
+    with _no_cycle_collection(True):
+        assert not gc.isenabled()
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: reference counting alone never frees it
+        gone = weakref.ref(a)
+        del a, b
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gone() is not None
+    gc.collect()
+    assert gone() is None
+
+
 def test_a_class_leaves_the_cycle_collector_as_it_was(folder):
     """check turns Python's cycle collector off while it reads and grades a class (it would walk
     the sheets' trees for nothing) and back on after, also when a sheet is unreadable."""
