@@ -78,3 +78,54 @@ def test_errors_as_before():
     for data in ({"v": math.nan}, [1.0, math.inf], {"k": [-math.inf]}, {math.nan: 1}, {"o": object()}, {(1, 2): 3}, {1j: 1}):
         got, expected = outcome(dumps, data), outcome(json_module_text, data)
         assert got == expected and isinstance(got, tuple), (got, expected)
+
+
+# -- check's JSON Lines: check_line writes what dumps_line(check_dict(...)) writes ---------------
+
+
+def _check_lines_both_ways(rows, tolerance, carry_forward):
+    from nnsolve.render.json import check_dict, check_line, dumps_line
+
+    for sheet, report, error in rows:
+        expected = outcome(lambda _: dumps_line(check_dict(sheet, report, error, tolerance, carry_forward)), None)
+        assert outcome(lambda _: check_line(sheet, report, error, tolerance, carry_forward), None) == expected
+
+
+@pytest.mark.parametrize("path", PROBLEM_FILES, ids=lambda p: p.name)
+def test_check_lines_as_the_json_module_writes_them(path):
+    """Random sheets of every problem (every verdict, recomputed values, matrices), every
+    tolerance, points and partial credit, with and without carrying forward; and sheets that
+    could not be read, students' names that need escaping, no name."""
+    import numpy as np
+    from test_check_stacked import TOLERANCES, random_sheets
+
+    from nnsolve.check import grade_many
+
+    problem = load_problem(str(path))
+    sheets = random_sheets(problem, 25, np.random.default_rng(len(path.name)))
+    names = [None, "Ada", 'Zoë "the" \\ student\t\n\x01', "学生"]
+    for tolerance in TOLERANCES:
+        for carry_forward, partial in ((True, 0.5), (False, 1.0)):
+            points = {sheets[0].answers[0].quantity.name: 3.0}
+            reports = grade_many(problem, sheets, tolerance, carry_forward, points, partial)
+            rows = [(f"sheets/{n}.yaml", r, None) for n, r in enumerate(reports)]
+            rows += [(f"sheets/ß{n}.yaml", r.replace(student=name) if hasattr(r, "replace") else _with_student(r, name), None) for n, (r, name) in enumerate(zip(reports, names))]
+            rows += [("bad.yaml", None, "bad.yaml, line 2: alpha1: not valid YAML \"here\"")]
+            _check_lines_both_ways(rows, tolerance, carry_forward)
+
+
+def _with_student(report, student):
+    from nnsolve.check import Report
+
+    return Report(report.sheet, student, report.graded)
+
+
+def test_check_lines_refuse_what_json_refuses():
+    """A value JSON cannot hold (NaN, an infinity, in a list or alone) raises json's own error."""
+    import numpy as np
+
+    from nnsolve.check import CORRECT, Graded, Report, Tolerance
+
+    for bad in (np.array(np.nan), np.array([1.0, np.inf]), np.array([[1.0, 2.0], [-np.inf, 0.0]]), np.array(1e308)):
+        graded = Graded("alpha1", bad, np.array([0.0, 24.0]), bad, CORRECT, None, 1.0, 1.0, 3)
+        _check_lines_both_ways([("s.yaml", Report("s.yaml", "s", (graded,)), None)], Tolerance(), True)

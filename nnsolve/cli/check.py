@@ -10,6 +10,8 @@ import click
 
 from .common import EXIT_FOUND, EXIT_OK, EXIT_USAGE, show
 
+LINES_AT_ONCE = 256  # JSON Lines records written together
+
 
 @click.command()
 @click.argument("sheets", nargs=-1)
@@ -192,10 +194,10 @@ def suggest_name(name: str, catalog) -> str:
 
 def write_results(rows, tolerance, carry_forward: bool, as_json: bool, digits: int) -> None:
     if as_json:
-        from ..render.json import check_dict, dumps_line
+        from ..render.json import check_line
 
-        for sheet, report, error in rows:
-            click.echo(dumps_line(check_dict(sheet, report, error, tolerance, carry_forward)), nl=False)
+        for start in range(0, len(rows), LINES_AT_ONCE):  # a write a line was a tenth of the time
+            click.echo("".join([check_line(sheet, report, error, tolerance, carry_forward) for sheet, report, error in rows[start:start + LINES_AT_ONCE]]), nl=False)
         _report_errors(rows)  # stdout is the data; the diagnostics go to stderr all the same
         return
     from ..render import document

@@ -261,6 +261,98 @@ def dumps_line(data: dict[str, Any]) -> str:
     return json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+def check_line(sheet: str, report, error: Optional[str], tolerance, carry_forward: bool) -> str:
+    """dumps_line(check_dict(...)), written out directly: the same text (tests/test_json_text.py
+    compares them), without a dict per answer and json's walk over them; the texts a class
+    repeats (names, verdicts, each quantity's key) are made once."""
+    if error is not None:
+        return dumps_line(check_dict(sheet, report, error, tolerance, carry_forward))
+    try:
+        return _check_text(sheet, report, tolerance, carry_forward)
+    except (TypeError, ValueError):  # something JSON cannot hold (NaN): json's own error
+        return dumps_line(check_dict(sheet, report, error, tolerance, carry_forward))
+
+
+def _check_text(sheet: str, report, tolerance, carry_forward: bool) -> str:
+    from ..check import CARRIED, CORRECT, WRONG
+
+    graded = report.graded
+    verdicts = [g.verdict for g in graded]
+    text, numbers, number = _text_of, _numbers_of, _float
+    answers = ",".join([
+        f'{{"quantity":{text(g.quantity)},"answer":{numbers(g.answer)},"key":{_key_numbers(g.key)},'
+        f'"recomputed":{"null" if g.recomputed is None else numbers(g.recomputed)},"verdict":{text(g.verdict)},'
+        f'"first_departure":{text(g.departure)},"points":{number(g.points)},"score":{number(g.score)}}}'
+        for g in graded
+    ])
+    return (
+        f'{{"schema":"{CHECK_SCHEMA_ID}","sheet":{_compact(sheet)},"student":{_compact(report.student)},'
+        f'"score":{_compact(report.score)},"max_score":{_compact(report.max_score)},'
+        f'"counts":{{"correct":{verdicts.count(CORRECT)},"carried_forward":{verdicts.count(CARRIED)},"wrong":{verdicts.count(WRONG)}}},'
+        f'"first_wrong":{text(report.first_wrong)},'
+        f'"tolerance":{{"rtol":{_compact(tolerance.rtol)},"atol":{_compact(tolerance.atol)},"sig":{_compact(tolerance.sig)}}},'
+        f'"carry_forward":{_compact(carry_forward)},"answers":[{answers}],"error":null}}\n'
+    )
+
+
+_texts: dict = {}  # a name, verdict or None -> its JSON text (a class repeats a few dozen)
+_keys: dict = {}  # id(key array) -> (the array, its JSON text): a group's sheets share their keys
+
+
+def _text_of(value: Optional[str]) -> str:
+    text = _texts.get(value)
+    if text is None:
+        text = _compact(value)
+        if len(_texts) < 4096:
+            _texts[value] = text
+    return text
+
+
+def _key_numbers(values) -> str:
+    kept = _keys.get(id(values))
+    if kept is not None and kept[0] is values:
+        return kept[1]
+    text = _numbers_of(values)
+    if len(_keys) >= 1024:
+        _keys.clear()
+    _keys[id(values)] = (values, text)  # (the array kept: its id is not reused while it is here)
+    return text
+
+
+def _compact(value) -> str:
+    """A str, None, bool, int or float as json writes it."""
+    if isinstance(value, str):
+        return _string(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _float(value)
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+def _numbers_of(values) -> str:
+    """_plain(values) as compact JSON: a number, or (nested) lists of them."""
+    values = _plain(values)
+    if values.__class__ is float:
+        return _float(values)
+    text = _list_of(values)
+    if "n" in text:  # nan or inf: a finite float's repr has digits, '.', '-', 'e' and '+' only
+        raise ValueError("not a finite number")
+    return text
+
+
+def _list_of(values: list) -> str:
+    if values and values[0].__class__ is list:
+        return "[" + ",".join(map(_list_of, values)) + "]"
+    return "[" + ",".join(map(float.__repr__, values)) + "]"
+
+
 def gradescope_dict(report, tolerance) -> dict[str, Any]:
     """Gradescope's autograder results.json for one sheet: score, and one test per answer."""
     from .document import _answer_text, summary
