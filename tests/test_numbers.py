@@ -56,3 +56,47 @@ def test_problem_file_numbers_read_back_as_the_same_float():
     problem = parse_problem("x: [" + ", ".join(texts) + "]\ny: [1]\nW1: [[1]" + ", [1]" * len(texts) + "]\nlearning_rate: 1\n")
     assert problem.x.tolist() == [0.0 if v == 0 else v for v in values]
     assert not any(math.copysign(1, x) < 0 for x in problem.x if x == 0)  # never -0
+
+
+def test_numbers_of_an_array_are_number_of_each():
+    """render.problem_file.numbers (a class's key sheets, made at once) writes what number writes
+    for each value: around every edge of repr's exponent (1e-4, 1e16), the whole-number limit
+    (1e15), zeros of both signs, subnormals, the largest floats, infinities and NaN."""
+    from nnsolve.render.problem_file import number, numbers
+
+    rng = np.random.default_rng(5)
+    edges = np.array([1e-4, 2e-4, 1e15, 1e16, 5e15, 1.0, 0.5, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308])
+    with np.errstate(over="ignore"):  # the largest float's next is an infinity
+        near = np.concatenate([np.nextafter(edges, 0), edges, np.nextafter(edges, np.inf)])
+    values = np.concatenate([
+        near, -near, [0.0, -0.0, np.inf, -np.inf, np.nan],
+        rng.normal(size=2000) * 10.0 ** rng.integers(-320, 300, size=2000),
+        np.round(rng.normal(size=500) * 10.0 ** rng.integers(0, 18, size=500)),
+        rng.integers(-20, 21, size=200) / 10,
+    ])
+    assert numbers(values) == [number(v) for v in values.tolist()]
+    assert numbers(values.reshape(-1, 5)) == [number(v) for v in values.tolist()]  # flattened, in order
+    assert numbers(np.array(2.0)) == ["2"] and numbers([]) == []
+
+
+def _old_text(value) -> str:
+    """How a key sheet wrote a value (as tolist() gives it) before its numbers were made at once."""
+    from nnsolve.render.problem_file import number
+
+    if not isinstance(value, list):
+        return number(value)
+    if not isinstance(value[0], list):
+        return number(value[0]) if len(value) == 1 else "[" + ", ".join(map(number, value)) + "]"
+    if len(value) == 1 and len(value[0]) == 1:
+        return number(value[0][0])
+    return "[" + ", ".join("[" + ", ".join(map(number, row)) + "]" for row in value) + "]"
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (3,), (1, 1), (1, 4), (3, 1), (3, 2)])
+def test_key_sheet_values_are_written_as_before(shape):
+    """answer_sheet._texts: a number for a single value, a list, a list of rows; as one at a time."""
+    from nnsolve.render.answer_sheet import _texts
+
+    values = np.random.default_rng(len(shape)).normal(size=(7,) + shape) * 10.0 ** np.arange(-3, 4).reshape((7,) + (1,) * len(shape))
+    values[0] = np.round(values[0])
+    assert _texts(values) == [_old_text(v.tolist()) for v in values]

@@ -9,19 +9,7 @@ import numpy as np
 
 from ..quantities import Catalog, base_value
 from ..solution import Solution
-from .problem_file import number
-
-
-def _text(value) -> str:
-    """A value as tolist() gives it (a float, a list, a list of rows), written as a sheet does:
-    a single number for a single value."""
-    if not isinstance(value, list):
-        return number(value)
-    if not isinstance(value[0], list):
-        return number(value[0]) if len(value) == 1 else "[" + ", ".join(map(number, value)) + "]"
-    if len(value) == 1 and len(value[0]) == 1:
-        return number(value[0][0])
-    return "[" + ", ".join("[" + ", ".join(map(number, row)) + "]" for row in value) + "]"
+from .problem_file import numbers
 
 
 def key_sheets(solutions: Sequence[Solution], problem_names: Sequence[Optional[str]], comments: Sequence[Sequence[str]] = (), catalog: Optional[Catalog] = None) -> Iterator[str]:
@@ -34,14 +22,29 @@ def key_sheets(solutions: Sequence[Solution], problem_names: Sequence[Optional[s
         q = catalog.by_name[name]
         if q.base not in stacked:
             stacked[q.base] = np.stack([np.asarray(base_value(s, q.base), dtype=np.float64) for s in solutions])
-        columns.append((f"{name}: ", stacked[q.base][(slice(None),) + q.index].tolist()))
+        columns.append((f"{name}: ", _texts(stacked[q.base][(slice(None),) + q.index])))
     for k, problem_name in enumerate(problem_names):
         lines = [f"# {c}".rstrip() for c in (comments[k] if comments else ())]
         if problem_name:
             lines.append(f"problem: {problem_name}")
         lines.append("student: key")
-        lines.extend(name + _text(values[k]) for name, values in columns)
+        lines.extend(name + texts[k] for name, texts in columns)
         yield "\n".join(lines) + "\n"
+
+
+def _texts(values: np.ndarray) -> list[str]:
+    """Each values[k] (a number, a vector or a matrix) as a sheet writes it, with the numbers made
+    at once: a single value (of shape (), (1,) or (1, 1)) as a number, else a list or a list of rows."""
+    count, shape = values.shape[0], values.shape[1:]
+    flat = numbers(values)
+    if values.size == count:  # one number each (of shape (), (1,) or (1, 1))
+        return flat
+    n = shape[-1]
+    rows = ["[" + ", ".join(flat[i:i + n]) + "]" for i in range(0, len(flat), n)]
+    if len(shape) == 1:
+        return rows
+    r = shape[0]
+    return ["[" + ", ".join(rows[i:i + r]) + "]" for i in range(0, len(rows), r)]
 
 
 def key_sheet(solution: Solution, problem_name: Optional[str], comments=(), catalog: Optional[Catalog] = None) -> str:

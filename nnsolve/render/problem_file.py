@@ -23,6 +23,24 @@ def number(value: float) -> str:
     return text
 
 
+def numbers(values) -> list[str]:
+    """number() of every value of an array (flattened), made for all of them at once: a class's
+    variants write 600,000 numbers, and the call a number was half the time."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    whole = (v == np.trunc(v)) & (np.abs(v) < 1e15)
+    texts = list(map(float.__repr__, v.tolist()))
+    if whole.any():  # 2, not 2.0 (and 0, not -0)
+        ints = map(int.__repr__, np.where(whole, v, 0.0).astype(np.int64).tolist())
+        texts = [i if w else t for i, t, w in zip(ints, texts, whole.tolist())]
+    # repr writes an exponent below 1e-4 and from 1e16 on (the margins are generous: each text is looked at)
+    magnitude = np.abs(v)
+    for k in np.flatnonzero((magnitude < 2e-4) | (magnitude > 5e15)).tolist():
+        mantissa, e, exponent = texts[k].partition("e")
+        if e and "." not in mantissa:
+            texts[k] = f"{mantissa}.0e{exponent}"  # YAML 1.1 reads 1e-05 as text
+    return texts
+
+
 def vector(values) -> str:
     return "[" + ", ".join(map(number, np.ravel(values).tolist())) + "]"
 
