@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 
 from .errors import NnsolveError
@@ -153,3 +154,114 @@ def flush_file_system(folder: str) -> None:
             os.sync()
     finally:
         os.close(fd)
+
+
+# The helper process of FileMaker: it reads (name, bytes) records from its standard input and
+# makes each file in its folder, as create_file does (never over a file), until the input ends.
+# It ignores an interrupt (its parent, which gets the same one, stops it and cleans up) and
+# reports a failure as one line: errno, message, file name.
+_WRITER = r"""
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+folder, read = sys.argv[1], sys.stdin.buffer.read
+flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+name, made = "", 0
+try:
+    while True:
+        head = read(8)
+        if len(head) < 8:
+            break
+        name = read(int.from_bytes(head[:4], "little")).decode("utf-8", "surrogateescape")
+        data = read(int.from_bytes(head[4:], "little"))
+        fd = os.open(os.path.join(folder, name), flags, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        made += 1
+except OSError as e:
+    sys.stderr.write(f"{e.errno or 0}\t{e.strerror or e}\t{name}")
+    sys.exit(3)
+"""
+_SEND_BYTES = 1 << 20  # records sent to the helper this many bytes at a time
+
+
+class FileMaker:
+    """New files in one folder, made by a helper process on another core while this one makes
+    the next ones' text: a class's 20,000 files cost ext4 60-400 us each to create, as long as
+    making their text, so the two overlap. add() each file, then finish() (or stop() on a
+    failure); an error making a file is raised as an OSError naming it, by add or finish.
+    Where no helper can start (no Python executable to run), the files are made here, in turn."""
+
+    def __init__(self, folder: str):
+        import subprocess
+
+        self.folder = folder
+        self._pending: list[bytes] = []
+        self._size = 0
+        self._process = None
+        if sys.executable:
+            try:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-I", "-S", "-c", _WRITER, folder],
+                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=True,
+                )
+            except OSError:
+                self._process = None
+
+    def add(self, name: str, data: bytes) -> None:
+        if self._process is None:
+            create_file(os.path.join(self.folder, name), data, sync=False)
+            return
+        encoded = name.encode("utf-8", "surrogateescape")
+        self._pending += (len(encoded).to_bytes(4, "little") + len(data).to_bytes(4, "little"), encoded, data)
+        self._size += 8 + len(encoded) + len(data)
+        if self._size >= _SEND_BYTES:
+            self._send()
+
+    def _send(self) -> None:
+        try:
+            self._process.stdin.write(b"".join(self._pending))
+        except BrokenPipeError:  # the helper stopped: at a file it could not make
+            self._failed()
+        self._pending.clear()
+        self._size = 0
+
+    def finish(self) -> None:
+        """Every file added is made (not yet flushed to disk: flush_file_system)."""
+        if self._process is None:
+            return
+        self._send()
+        try:
+            self._process.stdin.close()
+        except BrokenPipeError:
+            pass
+        self._failed()
+
+    def _failed(self) -> None:
+        """Wait for the helper; raise the OSError it met, if any."""
+        process = self._process
+        report = process.stderr.read().decode("utf-8", "replace")
+        process.wait()
+        process.stderr.close()
+        self._process = None
+        if process.returncode != 0:
+            number, _, rest = report.partition("\t")
+            message, _, name = rest.partition("\t")
+            if not number.isdigit():  # it did not say: killed, or no Python to run it
+                raise OSError(0, f"the process making the files stopped (exit status {process.returncode})")
+            raise OSError(int(number), message, os.path.join(self.folder, name))
+
+    def stop(self) -> None:
+        """Stop the helper at once (a failure or an interrupt here): no file is made after this."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+            for stream in (process.stdin, process.stderr):
+                try:
+                    stream.close()
+                except OSError:
+                    pass

@@ -1147,26 +1147,38 @@ def test_many_files_are_flushed_once_few_each(tmp_path, monkeypatch, count):
     assert calls == ({"fsync": count, "sync": 0, "renamed before sync": 0} if count <= files.MANY_FILES else {"fsync": 0, "sync": 1, "renamed before sync": 0})
 
 
-@pytest.mark.parametrize("how", ["disk full in the writer", "interrupted while making files"])
+def _writer_that(what: str) -> str:
+    """files._WRITER (the helper process that makes a class's files) doing `what` (a statement)
+    just before it makes its 50th file."""
+    from nnsolve import files
+
+    assert "        fd = os.open(" in files._WRITER
+    return files._WRITER.replace("        fd = os.open(", f"        if made == 49:\n            {what}\n        fd = os.open(", 1)
+
+
+@pytest.mark.parametrize("how", ["disk full in the writer", "the writer killed", "interrupted while making files"])
 def test_new_with_many_files_fails_cleanly(tmp_path, monkeypatch, how):
-    """Past files.MANY_FILES, new writes each file as soon as it is made, and flushes them all
-    at the end: a failure half-way (a full disk, an interrupt while the files are being made)
-    leaves no folder and no staging behind, and nothing is written after it."""
+    """Past files.MANY_FILES, new's files are made by a helper process as they are written, and
+    flushed all at the end: a failure half-way (a full disk, the helper killed, an interrupt
+    while the files are being made) leaves no folder, no staging and no helper behind, and
+    nothing is written after it."""
     from nnsolve import files
     from nnsolve.render import problem_file
 
     out = tmp_path / "out"
-    created = []
+    makers = []
+    real_maker = files.FileMaker
+
+    class FileMaker(real_maker):
+        def __init__(self, folder):
+            super().__init__(folder)
+            makers.append(self._process)
+
+    monkeypatch.setattr(files, "FileMaker", FileMaker)
     if how == "disk full in the writer":
-        real = files.create_file
-
-        def create_file(path, data, sync=True):
-            created.append(path)
-            if len(created) == 50:
-                raise _disk_full()
-            return real(path, data, sync)
-
-        monkeypatch.setattr(files, "create_file", create_file)
+        monkeypatch.setattr(files, "_WRITER", _writer_that("raise OSError(28, 'No space left on device')"))
+    elif how == "the writer killed":
+        monkeypatch.setattr(files, "_WRITER", _writer_that("os.kill(os.getpid(), 9)"))
     else:
         real_yaml, calls = problem_file.problem_yaml, []
 
@@ -1178,11 +1190,31 @@ def test_new_with_many_files_fails_cleanly(tmp_path, monkeypatch, how):
 
         monkeypatch.setattr(problem_file, "problem_yaml", problem_yaml)
     result = invoke("new", "--seed", "4", "--count", "40", "--out", str(out))
-    assert result.exit_code == (2 if how.startswith("disk") else 130), result.stderr
-    if how.startswith("disk"):
-        assert "No space left on device" in result.stderr and len(created) == 50  # none after the failure
+    assert result.exit_code == (130 if how.startswith("interrupted") else 2), result.stderr
+    if how == "disk full in the writer":
+        assert "No space left on device" in result.stderr
+    elif how == "the writer killed":
+        assert "the process making the files stopped" in result.stderr
     assert not out.exists()
     assert leftovers(tmp_path) == []
+    assert len(makers) == 1 and makers[0].returncode is not None  # the helper is gone
     monkeypatch.undo()  # and without a failure: every file
     assert invoke("new", "--seed", "4", "--count", "40", "--out", str(out)).exit_code == 0
     assert len(os.listdir(out)) == 80 and leftovers(tmp_path) == []
+
+
+def test_new_makes_the_same_files_with_or_without_its_helper(tmp_path, monkeypatch):
+    """The helper process makes each file as this process would (the same bytes and modes);
+    where no Python can be started for it, new makes them itself."""
+    from nnsolve import files
+
+    assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "helped")).exit_code == 0
+    monkeypatch.setattr(files.sys, "executable", "")
+    made, real_create = [], files.create_file
+    monkeypatch.setattr(files, "create_file", lambda path, data, sync=True: (made.append(path), real_create(path, data, sync))[1])
+    assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "alone")).exit_code == 0
+    assert len(made) == 80
+    helped, alone = sorted((tmp_path / "helped").iterdir()), sorted((tmp_path / "alone").iterdir())
+    assert [p.name for p in helped] == [p.name for p in alone]
+    assert [(p.read_bytes(), p.stat().st_mode) for p in helped] == [(p.read_bytes(), p.stat().st_mode) for p in alone]
+    assert leftovers(tmp_path) == []

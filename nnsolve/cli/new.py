@@ -148,7 +148,7 @@ def write_folder(out: str, files, force: bool, count: int | None = None) -> None
     import tempfile
 
     from ..errors import NnsolveError
-    from ..files import MANY_FILES, create_file, flush_file_system, write_files_atomic
+    from ..files import MANY_FILES, FileMaker, create_file, flush_file_system, write_files_atomic
 
     count = len(files) if count is None else count
 
@@ -164,18 +164,27 @@ def write_folder(out: str, files, force: bool, count: int | None = None) -> None
     if not os.path.isdir(parent):
         raise NnsolveError("its parent folder does not exist", file=out, fix="create it first")
     staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=parent)
+    maker = None
     try:
-        for name, text in files:
-            # on disk before the rename makes it visible: a few files each, many all at once
-            create_file(os.path.join(staging, name), text.encode("utf-8"), sync=count <= MANY_FILES)
-        if count > MANY_FILES:
+        if count <= MANY_FILES:
+            for name, text in files:  # on disk before the rename makes them visible
+                create_file(os.path.join(staging, name), text.encode("utf-8"))
+        else:  # made by a second process as this one goes on, then flushed all at once
+            maker = FileMaker(staging)
+            for name, text in files:
+                maker.add(name, text.encode("utf-8"))
+            maker.finish()
             flush_file_system(staging)
         os.chmod(staging, 0o777 & ~_umask())
         os.replace(staging, out)  # onto a missing or empty folder
     except OSError as e:
+        if maker is not None:
+            maker.stop()
         shutil.rmtree(staging, ignore_errors=True)
         raise NnsolveError(f"cannot write: {e.strerror or e}", file=out) from None
     except BaseException:  # an interrupt: nothing half-made stays behind
+        if maker is not None:
+            maker.stop()
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
