@@ -100,3 +100,27 @@ def test_key_sheet_values_are_written_as_before(shape):
     values = np.random.default_rng(len(shape)).normal(size=(7,) + shape) * 10.0 ** np.arange(-3, 4).reshape((7,) + (1,) * len(shape))
     values[0] = np.round(values[0])
     assert _texts(values) == [_old_text(v.tolist()) for v in values]
+
+
+def test_a_class_of_problem_files_is_each_problem_file():
+    """render.problem_file.problem_yamls (new's variants, their numbers made at once) writes each
+    problem as problem_yaml does: every shape, with and without bias rows, kept biases, odd
+    thresholds, titles that need quoting, tenths and whole numbers."""
+    from nnsolve.render.problem_file import problem_yaml, problem_yamls
+    from nnsolve.variants import Shape, generate
+
+    for sizes, acts, loss, bias, train_bias, threshold, decimals in [
+        ((2, 2, 1), ("sigmoid", "sigmoid"), "squared_error", True, True, 0.5, 0),
+        ((3, 4, 2), ("tanh", "softmax"), "cross_entropy", True, False, 0.5, 1),
+        ((1, 3, 2, 1), ("relu", "leaky_relu", "sigmoid"), "binary_cross_entropy", False, True, 0.25, 1),
+        ((4, 1), ("linear",), "mse", True, True, 0.5, 0),
+    ]:
+        shape = Shape(sizes, acts, loss, bias, train_bias, threshold, decimals, None, 'A "quoted" \\\\ title')
+        problems, _ = generate(shape, 12, seed=len(sizes))
+        comments = [[f"variant {k}", "second line "] for k in range(len(problems))]
+        expected = [
+            problem_yaml(comments=c, title=p.title, x=p.x, y=p.y, weights=p.weights, activations=p.activations, loss=p.loss,
+                         learning_rate=p.learning_rate, threshold=p.threshold, bias=p.bias, train_bias=p.train_bias)
+            for p, c in zip(problems, comments)
+        ]
+        assert list(problem_yamls(problems, comments)) == expected

@@ -1200,15 +1200,15 @@ def test_new_with_many_files_fails_cleanly(tmp_path, monkeypatch, how):
     elif how == "the writer killed":
         monkeypatch.setattr(files, "_WRITER", _writer_that("os.kill(os.getpid(), 9)"))
     else:
-        real_yaml, calls = problem_file.problem_yaml, []
+        real_layout, calls = problem_file._layout, []
 
-        def problem_yaml(**kwargs):
+        def layout(*args):  # the text of one variant's problem file
             calls.append(1)
             if len(calls) == 30:
                 raise KeyboardInterrupt
-            return real_yaml(**kwargs)
+            return real_layout(*args)
 
-        monkeypatch.setattr(problem_file, "problem_yaml", problem_yaml)
+        monkeypatch.setattr(problem_file, "_layout", layout)
     result = invoke("new", "--seed", "4", "--count", "40", "--out", str(out))
     assert result.exit_code == (130 if how.startswith("interrupted") else 2), result.stderr
     if how == "disk full in the writer":

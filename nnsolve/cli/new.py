@@ -119,18 +119,14 @@ def variant_files(problems, solutions, key_format, seed: int, with_keys: bool):
     other as they are asked for."""
     from ..quantities import Catalog
     from ..render.answer_sheet import key_sheets
-    from ..render.problem_file import problem_yaml
+    from ..render.problem_file import problem_yamls
 
     catalog = Catalog(problems[0])  # every variant has the same shape, so the same names
     stems = [f"variant-{n:03d}" for n in range(1, len(problems) + 1)]
     keys = key_sheets(solutions, [f"{stem}.yaml" for stem in stems], [[f"The key of {stem}: `nnsolve check {stem}.key.yaml`"] for stem in stems], catalog)
-    for stem, problem, solution, key in zip(stems, problems, solutions, keys):
-        yield (f"{stem}.yaml", problem_yaml(
-            comments=[f"{stem}: made by nnsolve new --seed {seed}" + (f"; its key is {stem}.key.yaml" if with_keys else "")],
-            title=problem.title, x=problem.x, y=problem.y, weights=problem.weights, activations=problem.activations,
-            loss=problem.loss, learning_rate=problem.learning_rate, threshold=problem.threshold,
-            bias=problem.bias, train_bias=problem.train_bias,
-        ))
+    texts = problem_yamls(problems, [[f"{stem}: made by nnsolve new --seed {seed}" + (f"; its key is {stem}.key.yaml" if with_keys else "")] for stem in stems])
+    for stem, solution, text, key in zip(stems, solutions, texts, keys):
+        yield (f"{stem}.yaml", text)
         yield (f"{stem}.key.yaml", key)
         if key_format:
             from ..render import document, latex, markdown

@@ -21,7 +21,7 @@ def key_sheets(solutions: Sequence[Solution], problem_names: Sequence[Optional[s
     for name in catalog.names():
         q = catalog.by_name[name]
         if q.base not in stacked:
-            stacked[q.base] = np.stack([np.asarray(base_value(s, q.base), dtype=np.float64) for s in solutions])
+            stacked[q.base] = np.array([base_value(s, q.base) for s in solutions], dtype=np.float64)
         columns.append((f"{name}: ", _texts(stacked[q.base][(slice(None),) + q.index])))
     for k, problem_name in enumerate(problem_names):
         lines = [f"# {c}".rstrip() for c in (comments[k] if comments else ())]

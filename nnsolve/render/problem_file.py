@@ -6,7 +6,7 @@ spelling YAML 1.1 readers take as a number too (1.0e-05, not 1e-05).
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -60,15 +60,48 @@ def problem_yaml(
     train_bias: bool = True,
 ) -> str:
     """The text of a problem file; comments become the '#' lines at its top."""
+    return _layout(
+        comments, title, vector(x), vector(y), [[vector(row) for row in W] for W in weights], [W.shape for W in weights],
+        activations, loss, learning_rate, threshold, bias, train_bias,
+    )
+
+
+def problem_yamls(problems: Sequence, comments: Sequence[Sequence[str]]) -> Iterator[str]:
+    """problem_yaml() of each of many problems of one shape (a class's variants: their x, y,
+    weights, learning rates and titles differ), one at a time, the numbers made at once."""
+    count = len(problems)
+    first = problems[0]
+
+    def rows(arrays) -> list[list[str]]:
+        """Each problem's rows of one matrix (or its one vector) as list texts."""
+        stacked = np.array(arrays, dtype=np.float64)
+        texts = numbers(stacked)
+        width = stacked.shape[-1]
+        lines = ["[" + ", ".join(texts[i:i + width]) + "]" for i in range(0, len(texts), width)]
+        per = len(lines) // count
+        return [lines[k * per:(k + 1) * per] for k in range(count)]
+
+    xs, ys = rows([p.x for p in problems]), rows([p.y for p in problems])
+    weights = [rows([p.weights[l] for p in problems]) for l in range(len(first.weights))]
+    shapes = [W.shape for W in first.weights]
+    for k, p in enumerate(problems):
+        yield _layout(
+            comments[k], p.title, xs[k][0], ys[k][0], [W[k] for W in weights], shapes,
+            p.activations, p.loss, p.learning_rate, p.threshold, p.bias, p.train_bias,
+        )
+
+
+def _layout(comments, title, x: str, y: str, weight_rows, shapes, activations, loss, learning_rate, threshold, bias, train_bias) -> str:
+    """A problem file's lines, its vectors and weight rows already written as lists."""
     lines = [f"# {c}".rstrip() for c in comments]
     if title:
         lines.append(f"title: {_quoted(title)}")
-    lines.append(f"x: {vector(x)}")
-    lines.append(f"y: {vector(y)}")
-    for l, W in enumerate(weights, start=1):
+    lines.append(f"x: {x}")
+    lines.append(f"y: {y}")
+    for l, (rows, shape) in enumerate(zip(weight_rows, shapes), start=1):
         kind = "(inputs + 1) x neurons; row 0 = bias weights" if bias else "inputs x neurons"
-        lines.append(f"W{l}:   # {W.shape[0]} x {W.shape[1]}: {kind}")
-        lines.extend(f"  - {vector(row)}" for row in W)
+        lines.append(f"W{l}:   # {shape[0]} x {shape[1]}: {kind}")
+        lines.extend(f"  - {row}" for row in rows)
     names = list(activations)
     lines.append(f"activation: {names[0] if len(set(names)) == 1 else '[' + ', '.join(names) + ']'}")
     lines.append(f"loss: {loss}")
