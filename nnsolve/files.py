@@ -156,23 +156,31 @@ def flush_file_system(folder: str) -> None:
         os.close(fd)
 
 
-# The helper process of FileMaker: it reads (name, bytes) records from its standard input and
-# makes each file in its folder, as create_file does (never over a file), until the input ends.
-# It ignores an interrupt (its parent, which gets the same one, stops it and cleans up) and
-# reports a failure as one line: errno, message, file name.
+# The helper process of FileMaker. It reads from its standard input the names of the files to
+# create at once (empty), then (name, bytes) records, and makes each file in its folder as
+# create_file does (never over a file it did not create itself), until the input ends. It
+# ignores an interrupt (its parent, which gets the same one, stops it and cleans up) and reports
+# a failure as one line: errno, message, file name.
 _WRITER = r"""
 import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 folder, read = sys.argv[1], sys.stdin.buffer.read
-flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+new = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+ready = set()  # made empty in advance: opened to be written
 name, made = "", 0
 try:
+    names = [read(int.from_bytes(read(4), "little")).decode("utf-8", "surrogateescape") for _ in range(int.from_bytes(read(8), "little"))]
+    for name in names:  # (all read first: the parent is not kept waiting)
+        os.close(os.open(os.path.join(folder, name), new, 0o666))
+        ready.add(name)
     while True:
         head = read(8)
         if len(head) < 8:
             break
         name = read(int.from_bytes(head[:4], "little")).decode("utf-8", "surrogateescape")
         data = read(int.from_bytes(head[4:], "little"))
+        flags = new & ~(os.O_CREAT | os.O_EXCL) if name in ready else new
+        ready.discard(name)
         fd = os.open(os.path.join(folder, name), flags, 0o666)
         try:
             view = memoryview(data)
@@ -181,8 +189,10 @@ try:
         finally:
             os.close(fd)
         made += 1
+    if ready:  # named in advance, never written: it would be left empty
+        raise OSError(0, "a file named in advance was never written", next(iter(ready)))
 except OSError as e:
-    sys.stderr.write(f"{e.errno or 0}\t{e.strerror or e}\t{name}")
+    sys.stderr.write(f"{e.errno or 0}\t{e.strerror or e}\t{e.filename or name}")
     sys.exit(3)
 """
 _SEND_BYTES = 1 << 20  # records sent to the helper this many bytes at a time
@@ -191,15 +201,19 @@ _SEND_BYTES = 1 << 20  # records sent to the helper this many bytes at a time
 class FileMaker:
     """New files in one folder, made by a helper process on another core while this one makes
     the next ones' text: a class's 20,000 files cost ext4 60-400 us each to create, as long as
-    making their text, so the two overlap. add() each file, then finish() (or stop() on a
-    failure); an error making a file is raised as an OSError naming it, by add or finish.
-    Where no helper can start (no Python executable to run), the files are made here, in turn."""
+    making their text, so the two overlap. names: files to create (empty) at once, before their
+    text is ready. add() each file, then finish() (or stop() on a failure); an error making a
+    file is raised as an OSError naming it, by add or finish. Where no helper can start (no
+    Python executable to run), the files are made here, in turn, when added."""
 
-    def __init__(self, folder: str):
+    def __init__(self, folder: str, names=()):
         import subprocess
 
         self.folder = folder
-        self._pending: list[bytes] = []
+        self._pending: list[bytes] = [len(names).to_bytes(8, "little")]
+        for name in names:  # created at once, empty, while this process goes on
+            encoded = name.encode("utf-8", "surrogateescape")
+            self._pending += (len(encoded).to_bytes(4, "little"), encoded)
         self._size = 0
         self._process = None
         if sys.executable:
@@ -210,6 +224,10 @@ class FileMaker:
                 )
             except OSError:
                 self._process = None
+        if self._process is not None:
+            self._send()
+        else:
+            self._pending.clear()
 
     def add(self, name: str, data: bytes) -> None:
         if self._process is None:
@@ -252,7 +270,7 @@ class FileMaker:
             message, _, name = rest.partition("\t")
             if not number.isdigit():  # it did not say: killed, or no Python to run it
                 raise OSError(0, f"the process making the files stopped (exit status {process.returncode})")
-            raise OSError(int(number), message, os.path.join(self.folder, name))
+            raise OSError(int(number), message, os.path.join(self.folder, os.path.basename(name)))
 
     def stop(self) -> None:
         """Stop the helper at once (a failure or an interrupt here): no file is made after this."""

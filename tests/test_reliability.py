@@ -1190,8 +1190,8 @@ def test_new_with_many_files_fails_cleanly(tmp_path, monkeypatch, how):
     real_maker = files.FileMaker
 
     class FileMaker(real_maker):
-        def __init__(self, folder):
-            super().__init__(folder)
+        def __init__(self, folder, names=()):
+            super().__init__(folder, names)
             makers.append(self._process)
 
     monkeypatch.setattr(files, "FileMaker", FileMaker)
@@ -1238,3 +1238,46 @@ def test_new_makes_the_same_files_with_or_without_its_helper(tmp_path, monkeypat
     assert [p.name for p in helped] == [p.name for p in alone]
     assert [(p.read_bytes(), p.stat().st_mode) for p in helped] == [(p.read_bytes(), p.stat().st_mode) for p in alone]
     assert leftovers(tmp_path) == []
+
+
+def test_new_stages_its_folder_before_drawing_and_leaves_nothing_when_it_fails(tmp_path, monkeypatch):
+    """--out is staged (its files created empty by the helper) before the variants are drawn: a
+    refusal found after that (--questions that are not quantities) leaves no folder, no staging,
+    no helper behind; and the names staged are the very files new writes, with every key format."""
+    from nnsolve import files
+    from nnsolve.cli.new import variant_files, variant_names
+    from nnsolve.cli.new import make_shape
+    from nnsolve.variants import generate_solved
+
+    makers = []
+    real_maker = files.FileMaker
+
+    class FileMaker(real_maker):
+        def __init__(self, folder, names=()):
+            super().__init__(folder, names)
+            makers.append((self._process, len(names)))
+
+    monkeypatch.setattr(files, "FileMaker", FileMaker)
+    out = tmp_path / "class"
+    result = invoke("new", "--count", "40", "--out", str(out), "--moodle", str(tmp_path / "q.xml"), "--questions", "nonsense")
+    assert_usage_error(result, "--questions 'nonsense'")
+    assert not out.exists() and not (tmp_path / "q.xml").exists() and leftovers(tmp_path) == []
+    assert len(makers) == 1 and makers[0][1] == 80 and makers[0][0].returncode is not None
+    problems, solutions, _ = generate_solved(make_shape(None, None, None, None, None), 7, 3)
+    for key_format in (None, "markdown", "latex"):
+        assert variant_names(7, key_format) == [name for name, _ in variant_files(problems, solutions, key_format, 3, True)]
+
+
+def test_a_file_named_in_advance_but_never_written_is_an_error(tmp_path):
+    """The helper refuses to leave a file it created empty in advance and was never given: an
+    empty file in a class's folder would be a silent loss."""
+    from nnsolve import files
+
+    maker = files.FileMaker(str(tmp_path), ["a.yaml", "b.yaml"])
+    maker.add("a.yaml", b"x: 1\n")
+    with pytest.raises(OSError, match="never written"):
+        maker.finish()
+    maker = files.FileMaker(str(tmp_path / "."), [])
+    maker.add("c.yaml", b"y: 2\n")
+    maker.finish()
+    assert (tmp_path / "a.yaml").read_bytes() == b"x: 1\n" and (tmp_path / "c.yaml").read_bytes() == b"y: 2\n"

@@ -47,19 +47,28 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
     if key_format and not out:
         raise click.UsageError("--keys writes beside the variants: give --out DIR")
     shape = make_shape(layers, activation, loss, from_file, decimals)
+    preflight(out, moodle, prairielearn, force)
+    # --out staged now: a class's files are created while the variants are drawn
+    folder = NewFolder(out, force, variant_names(count, key_format)) if out else None
     try:
-        problems, solutions, rejected = generate_solved(shape, count, seed)
-    except TooManyRejections as e:
-        raise click.UsageError(
-            f"only {e.made} of {count} variants after {sum(e.rejected.values())} rejected draws "
-            f"({describe(e.rejected)}); try other sizes or activations"
-        ) from None
-    preflight(problems[0], out, moodle, prairielearn, questions, force)  # every refusal before any file is written
-    files = variant_files(problems, solutions, key_format, seed, bool(out))  # made as they are written
-    if not out and not moodle and not prairielearn:
-        click.echo(next(files)[1], nl=False)
-    if out:
-        write_folder(out, files, force, count=len(problems) * (3 if key_format else 2))
+        try:
+            problems, solutions, rejected = generate_solved(shape, count, seed)
+        except TooManyRejections as e:
+            raise click.UsageError(
+                f"only {e.made} of {count} variants after {sum(e.rejected.values())} rejected draws "
+                f"({describe(e.rejected)}); try other sizes or activations"
+            ) from None
+        if moodle or prairielearn:  # every refusal before any file is written
+            question_names(problems[0], questions)
+        files = variant_files(problems, solutions, key_format, seed, bool(out))  # made as they are written
+        if not out and not moodle and not prairielearn:
+            click.echo(next(files)[1], nl=False)
+        if folder is not None:
+            folder.fill(files, len(problems) * (3 if key_format else 2))
+    except BaseException:
+        if folder is not None:
+            folder.discard()
+        raise
     exports(problems, questions, moodle, prairielearn, rtol, atol, force, seed, shape.title)
     where = f" in {out}" if out else ""
     click.echo(f"nnsolve: made {count} variant{'s' if count != 1 else ''}{where} (seed {seed}); "
@@ -140,49 +149,94 @@ def write_folder(out: str, files, force: bool, count: int | None = None) -> None
     """Every (name, text) of files into out at once: written into a new folder beside it, then
     renamed, so a failure leaves nothing half-written. files may be a generator (count: how
     many it makes), each file written as soon as it is made."""
-    import shutil
-    import tempfile
+    folder = NewFolder(out, force)
+    folder.fill(files, len(files) if count is None else count)
 
-    from ..errors import NnsolveError
-    from ..files import MANY_FILES, FileMaker, create_file, flush_file_system, write_files_atomic
 
-    count = len(files) if count is None else count
+class NewFolder:
+    """A folder of new files for --out: checked, then staged beside it (a hidden folder), filled,
+    and renamed into place at once, so that a failure (or an interrupt) leaves nothing behind.
+    Given the names of a class's files before they are made, it has them created, empty, by
+    files.FileMaker's helper while the variants are drawn: creating 20,000 files is what the
+    disk is slowest at. Call fill() once, or discard()."""
 
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise NnsolveError("is a file, not a folder", file=out, fix="give a folder for --out")
-    if os.path.isdir(out) and os.listdir(out):
-        if not force:
+    def __init__(self, out: str, force: bool, names=()):
+        import tempfile
+
+        from ..errors import NnsolveError
+        from ..files import MANY_FILES, FileMaker
+
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise NnsolveError("is a file, not a folder", file=out, fix="give a folder for --out")
+        self.out, self.force = out, force
+        self.shared = os.path.isdir(out) and bool(os.listdir(out))  # files beside the new ones: not staged
+        if self.shared and not force:
             raise NnsolveError("holds files already", file=out, fix="give a new or empty folder, or --force to write into it")
-        # into a folder the user asked to share: every file staged beside its target, then renamed
-        write_files_atomic([(os.path.join(out, name), text.encode("utf-8")) for name, text in files], force=True)
-        return
-    parent = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(parent):
-        raise NnsolveError("its parent folder does not exist", file=out, fix="create it first")
-    staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=parent)
-    maker = None
-    try:
-        if count <= MANY_FILES:
-            for name, text in files:  # on disk before the rename makes them visible
-                create_file(os.path.join(staging, name), text.encode("utf-8"))
-        else:  # made by a second process as this one goes on, then flushed all at once
-            maker = FileMaker(staging)
-            for name, text in files:
-                maker.add(name, text.encode("utf-8"))
-            maker.finish()
-            flush_file_system(staging)
-        os.chmod(staging, 0o777 & ~_umask())
-        os.replace(staging, out)  # onto a missing or empty folder
-    except OSError as e:
-        if maker is not None:
-            maker.stop()
-        shutil.rmtree(staging, ignore_errors=True)
-        raise NnsolveError(f"cannot write: {e.strerror or e}", file=out) from None
-    except BaseException:  # an interrupt: nothing half-made stays behind
-        if maker is not None:
-            maker.stop()
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        self.staging = self.maker = None
+        if self.shared:
+            return
+        parent = os.path.dirname(os.path.abspath(out))
+        if not os.path.isdir(parent):
+            raise NnsolveError("its parent folder does not exist", file=out, fix="create it first")
+        self.staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=parent)
+        if len(names) > MANY_FILES:
+            try:
+                self.maker = FileMaker(self.staging, names)
+            except BaseException:
+                self.discard()
+                raise
+
+    def fill(self, files, count: int) -> None:
+        """Write every (name, text) of files (count of them; a generator's each as it is made),
+        then put the folder in place."""
+        import shutil
+
+        from ..errors import NnsolveError
+        from ..files import MANY_FILES, FileMaker, create_file, flush_file_system, write_files_atomic
+
+        if self.shared:  # into a folder the user asked to share: every file staged beside its target, then renamed
+            write_files_atomic([(os.path.join(self.out, name), text.encode("utf-8")) for name, text in files], force=True)
+            return
+        try:
+            if count <= MANY_FILES and self.maker is None:
+                for name, text in files:  # on disk before the rename makes them visible
+                    create_file(os.path.join(self.staging, name), text.encode("utf-8"))
+            else:  # made by a second process as this one goes on, then flushed all at once
+                if self.maker is None:
+                    self.maker = FileMaker(self.staging)
+                for name, text in files:
+                    self.maker.add(name, text.encode("utf-8"))
+                self.maker.finish()
+                flush_file_system(self.staging)
+            os.chmod(self.staging, 0o777 & ~_umask())
+            os.replace(self.staging, self.out)  # onto a missing or empty folder
+            self.staging = None
+        except OSError as e:
+            self.discard()
+            raise NnsolveError(f"cannot write: {e.strerror or e}", file=self.out) from None
+        except BaseException:  # an interrupt: nothing half-made stays behind
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Stop making files and remove the staging folder (nothing of it stays)."""
+        import shutil
+
+        if self.maker is not None:
+            self.maker.stop()
+            self.maker = None
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+
+def variant_names(count: int, key_format) -> list[str]:
+    """The files variant_files makes, in its order."""
+    extension = {"markdown": "md", "latex": "tex"}.get(key_format)
+    names = []
+    for n in range(1, count + 1):
+        names += [f"variant-{n:03d}.yaml", f"variant-{n:03d}.key.yaml"] + ([f"variant-{n:03d}.key.{extension}"] if extension else [])
+    return names
 
 
 def question_names(problem, questions) -> list[str]:
@@ -199,14 +253,12 @@ def question_names(problem, questions) -> list[str]:
     return names
 
 
-def preflight(problem, out, moodle, prairielearn, questions, force: bool) -> None:
+def preflight(out, moodle, prairielearn, force: bool) -> None:
     """What would stop a write, found before the first file is written: a failed command
-    leaves no folder or file behind."""
+    leaves no folder or file behind. (--questions is checked once a variant is drawn.)"""
     from ..errors import NnsolveError
     from ..files import check_target
 
-    if moodle or prairielearn:
-        question_names(problem, questions)
     if out and prairielearn and os.path.abspath(out) == os.path.abspath(prairielearn):
         raise click.UsageError("--out and --prairielearn name the same folder; give two")
     for option, folder in (("--out", out), ("--prairielearn", prairielearn)):
