@@ -80,10 +80,19 @@ def _text(reader: _Reader, entries: dict, key: str) -> Optional[str]:
     return node.value
 
 
+def _encodable(name: str) -> bool:
+    """Whether a name can be a file name here (a lone surrogate, "\\ud800" in YAML, cannot)."""
+    try:
+        os.fsencode(name)
+    except UnicodeError:
+        return False
+    return True
+
+
 def _beside(sheet: str, name: str, reader: _Reader, node) -> str:
     """The path of a problem file named by a sheet: a file in the sheet's own folder, or refused."""
     shown = _show(name)
-    plain = "\0" not in name and name not in (".", "..") and not os.path.isabs(name)
+    plain = "\0" not in name and name not in (".", "..") and not os.path.isabs(name) and _encodable(name)
     if not plain or os.path.normpath(name) != os.path.basename(name):
         raise reader.error(
             node, "problem", f"{shown} is not a file beside the sheet",

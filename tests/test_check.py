@@ -684,6 +684,7 @@ HOSTILE = {
     "absolute.yaml": ("problem: /etc/passwd\nloss: 0.38\n", "'/etc/passwd' is not a file beside the sheet"),
     "subfolder.yaml": ("problem: sub/worksheet.yaml\nloss: 0.38\n", "is not a file beside the sheet"),
     "nul.yaml": ('problem: "worksheet.yaml\\0"\nloss: 0.38\n', "is not a file beside the sheet"),
+    "surrogate.yaml": ('problem: "\\ud800.yaml"\nloss: 0.38\n', "'\\ud800.yaml' is not a file beside the sheet"),  # no file name can hold it
     "missing.yaml": ("problem: nothere.yaml\nloss: 0.38\n", "there is no problem file 'nothere.yaml' beside the sheet"),
     "notmapping.yaml": ("- loss\n- 0.38\n", "is not a mapping"),
     "empty.yaml": ("", "empty answer sheet"),
