@@ -216,7 +216,7 @@ class FileMaker:
             self._pending += (len(encoded).to_bytes(4, "little"), encoded)
         self._size = 0
         self._process = None
-        if sys.executable:
+        if sys.executable and not getattr(sys, "frozen", False):  # (a frozen app's executable is not a Python)
             try:
                 self._process = subprocess.Popen(
                     [sys.executable, "-I", "-S", "-c", _WRITER, folder],

@@ -1225,11 +1225,12 @@ def test_new_with_many_files_fails_cleanly(tmp_path, monkeypatch, how):
 
 def test_new_makes_the_same_files_with_or_without_its_helper(tmp_path, monkeypatch):
     """The helper process makes each file as this process would (the same bytes and modes);
-    where no Python can be started for it, new makes them itself."""
+    where no Python can be started for it (a frozen app, or no sys.executable), new makes them
+    itself."""
     from nnsolve import files
 
     assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "helped")).exit_code == 0
-    monkeypatch.setattr(files.sys, "executable", "")
+    monkeypatch.setattr(files.sys, "frozen", True, raising=False)  # an app bundle: its executable runs the app, not Python
     made, real_create = [], files.create_file
     monkeypatch.setattr(files, "create_file", lambda path, data, sync=True: (made.append(path), real_create(path, data, sync))[1])
     assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "alone")).exit_code == 0
@@ -1238,6 +1239,9 @@ def test_new_makes_the_same_files_with_or_without_its_helper(tmp_path, monkeypat
     assert [p.name for p in helped] == [p.name for p in alone]
     assert [(p.read_bytes(), p.stat().st_mode) for p in helped] == [(p.read_bytes(), p.stat().st_mode) for p in alone]
     assert leftovers(tmp_path) == []
+    monkeypatch.setattr(files.sys, "executable", "")
+    assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "alone2")).exit_code == 0
+    assert len(made) == 160 and [p.read_bytes() for p in sorted((tmp_path / "alone2").iterdir())] == [p.read_bytes() for p in helped]
 
 
 def test_new_stages_its_folder_before_drawing_and_leaves_nothing_when_it_fails(tmp_path, monkeypatch):
