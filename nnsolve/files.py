@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
@@ -242,8 +243,9 @@ class FileMaker:
     def _send(self) -> None:
         try:
             self._process.stdin.write(b"".join(self._pending))
-        except BrokenPipeError:  # the helper stopped: at a file it could not make
-            self._failed()
+        except BrokenPipeError:  # the helper stopped: at a file it could not make (raised by _end)
+            self._end()
+            raise OSError(errno.EPIPE, "the process making the files stopped") from None
         self._pending.clear()
         self._size = 0
 
@@ -256,10 +258,10 @@ class FileMaker:
             self._process.stdin.close()
         except BrokenPipeError:
             pass
-        self._failed()
+        self._end()
 
-    def _failed(self) -> None:
-        """Wait for the helper; raise the OSError it met, if any."""
+    def _end(self) -> None:
+        """Wait for the helper to end; raise the OSError it met, if any."""
         process = self._process
         report = process.stderr.read().decode("utf-8", "replace")
         process.wait()

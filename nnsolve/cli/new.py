@@ -168,7 +168,7 @@ class NewFolder:
 
         if os.path.exists(out) and not os.path.isdir(out):
             raise NnsolveError("is a file, not a folder", file=out, fix="give a folder for --out")
-        self.out, self.force = out, force
+        self.out = out
         self.shared = os.path.isdir(out) and bool(os.listdir(out))  # files beside the new ones: not staged
         if self.shared and not force:
             raise NnsolveError("holds files already", file=out, fix="give a new or empty folder, or --force to write into it")
