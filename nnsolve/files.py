@@ -48,6 +48,13 @@ def write_files_atomic(files, force: bool = False) -> None:
     failure before that (a full disk, an interrupt) leaves every old file as it was and no
     temporary file behind. Without force, no file is ever replaced, not even one that appears
     while nnsolve works."""
+    commit_files(stage_files(files, force), force)
+
+
+def stage_files(files, force: bool = False) -> list[tuple[str, str]]:
+    """write_files_atomic's first half: every target checked, every file written to a temporary
+    beside it and flushed to disk; (temporary, path) pairs for commit_files, or discard_files
+    to take them back. On a failure nothing is left behind (NnsolveError naming the file)."""
     for path, _ in files:
         check_target(path, force)
     staged: list[tuple[str, str]] = []  # (temporary, path), not yet renamed
@@ -59,18 +66,38 @@ def write_files_atomic(files, force: bool = False) -> None:
             staged.append((_stage(path, data, sync=each), path))
         if not each:
             flush_file_system(os.path.dirname(os.path.abspath(files[0][0])))
+    except OSError as e:
+        discard_files(staged)
+        raise NnsolveError(f"cannot write: {e.strerror or e}", file=current) from None
+    except BaseException:
+        discard_files(staged)
+        raise
+    return staged
+
+
+def commit_files(staged: list[tuple[str, str]], force: bool = False) -> None:
+    """stage_files' second half: each temporary renamed onto its path (without force, never
+    over a file, not even one that appeared meanwhile). On a failure the ones not yet renamed
+    are removed."""
+    staged = list(staged)
+    current = staged[0][1] if staged else ""
+    try:
         while staged:
             tmp, current = staged[0]
             _commit(tmp, current, force)
             staged.pop(0)
     except OSError as e:
-        for tmp, _ in staged:
-            _remove_quietly(tmp)
+        discard_files(staged)
         raise NnsolveError(f"cannot write: {e.strerror or e}", file=current) from None
     except BaseException:
-        for tmp, _ in staged:
-            _remove_quietly(tmp)
+        discard_files(staged)
         raise
+
+
+def discard_files(staged: list[tuple[str, str]]) -> None:
+    """Remove staged temporaries (their paths are left as they were)."""
+    for tmp, _ in staged:
+        _remove_quietly(tmp)
 
 
 def _stage(path: str, data: bytes, sync: bool = True) -> str:

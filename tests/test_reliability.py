@@ -545,6 +545,41 @@ def test_new_checks_every_target_before_writing_the_first(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("count", [2, 40])
+@pytest.mark.parametrize("how", ["disk full in the Moodle file", "disk full in the PrairieLearn folder", "interrupted making the quiz"])
+def test_new_writes_its_folder_and_quizzes_all_or_none(tmp_path, monkeypatch, how, count):
+    """--out, --moodle and --prairielearn are one write: each is written out (staged) before
+    any is put in place, so a failure in the last leaves none of them, and no staging."""
+    from nnsolve.render import moodle
+
+    out, xml, pl = tmp_path / "class", tmp_path / "quiz.xml", tmp_path / "pl"
+    if how == "disk full in the Moodle file":
+        from nnsolve import files
+
+        real_stage = files._stage
+        monkeypatch.setattr(files, "_stage", lambda path, data, sync=True: _raise(_disk_full()) if path.endswith(".xml") else real_stage(path, data, sync))
+    elif how == "disk full in the PrairieLearn folder":
+        from nnsolve import files
+
+        real_create = files.create_file
+        monkeypatch.setattr(files, "create_file", lambda path, data, sync=True: _raise(_disk_full()) if path.endswith("server.py") else real_create(path, data, sync))
+    else:
+        monkeypatch.setattr(moodle, "quiz_xml", lambda *a, **k: _raise(KeyboardInterrupt()))
+    result = invoke("new", "--seed", "2", "--count", str(count), "--out", str(out), "--moodle", str(xml), "--prairielearn", str(pl))
+    assert result.exit_code == (130 if how.startswith("interrupted") else 2), result.stderr
+    if how.startswith("disk"):
+        assert "No space left on device" in result.stderr
+    assert not out.exists() and not xml.exists() and not pl.exists()
+    assert leftovers(tmp_path) == []
+    monkeypatch.undo()
+    assert invoke("new", "--seed", "2", "--count", str(count), "--out", str(out), "--moodle", str(xml), "--prairielearn", str(pl)).exit_code == 0
+    assert len(os.listdir(out)) == 2 * count and xml.exists() and len(os.listdir(pl)) == 3 and leftovers(tmp_path) == []
+
+
+def _raise(error):
+    raise error
+
+
 def test_gradescope_results_are_all_written_or_none(tmp_path, monkeypatch):
     sheets = _class_of_sheets(tmp_path)
     out = tmp_path / "results"

@@ -50,6 +50,7 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
     preflight(out, moodle, prairielearn, force)
     # --out staged now: a class's files are created while the variants are drawn
     folder = NewFolder(out, force, variant_names(count, key_format)) if out else None
+    staged: list = []  # the quizzes, written, not yet in place
     try:
         try:
             problems, solutions, rejected = generate_solved(shape, count, seed)
@@ -65,11 +66,14 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
             click.echo(next(files)[1], nl=False)
         if folder is not None:
             folder.fill(files, len(problems) * (3 if key_format else 2))
+        # the quizzes staged too: every output is written before any is put in place
+        staged += exports(problems, solutions, questions, moodle, prairielearn, rtol, atol, force, seed, shape.title)
+        for output in ([folder] if folder is not None else []) + staged:
+            output.commit()
     except BaseException:
-        if folder is not None:
-            folder.discard()
+        for output in ([folder] if folder is not None else []) + staged:
+            output.discard()
         raise
-    exports(problems, questions, moodle, prairielearn, rtol, atol, force, seed, shape.title)
     where = f" in {out}" if out else ""
     click.echo(f"nnsolve: made {count} variant{'s' if count != 1 else ''}{where} (seed {seed}); "
                f"rejected {sum(rejected.values())} draws{': ' + describe(rejected) if rejected else ''}", err=True)
@@ -150,15 +154,20 @@ def write_folder(out: str, files, force: bool, count: int | None = None) -> None
     renamed, so a failure leaves nothing half-written. files may be a generator (count: how
     many it makes), each file written as soon as it is made."""
     folder = NewFolder(out, force)
-    folder.fill(files, len(files) if count is None else count)
+    try:
+        folder.fill(files, len(files) if count is None else count)
+        folder.commit()
+    except BaseException:
+        folder.discard()
+        raise
 
 
 class NewFolder:
     """A folder of new files for --out: checked, then staged beside it (a hidden folder), filled,
-    and renamed into place at once, so that a failure (or an interrupt) leaves nothing behind.
-    Given the names of a class's files before they are made, it has them created, empty, by
-    files.FileMaker's helper while the variants are drawn: creating 20,000 files is what the
-    disk is slowest at. Call fill() once, or discard()."""
+    and put in place at once by commit(), so that a failure (or an interrupt) before that leaves
+    nothing behind. Given the names of a class's files before they are made, it has them
+    created, empty, by files.FileMaker's helper while the variants are drawn: creating 20,000
+    files is what the disk is slowest at. Call fill() then commit(), or discard()."""
 
     def __init__(self, out: str, force: bool, names=()):
         import tempfile
@@ -173,6 +182,7 @@ class NewFolder:
         if self.shared and not force:
             raise NnsolveError("holds files already", file=out, fix="give a new or empty folder, or --force to write into it")
         self.staging = self.maker = None
+        self.staged: list = []  # into a shared folder: (temporary, path) of each file
         if self.shared:
             return
         parent = os.path.dirname(os.path.abspath(out))
@@ -187,15 +197,13 @@ class NewFolder:
                 raise
 
     def fill(self, files, count: int) -> None:
-        """Write every (name, text) of files (count of them; a generator's each as it is made),
-        then put the folder in place."""
-        import shutil
-
+        """Write every (name, text) of files (count of them; a generator's each as it is made)
+        and flush them to disk, not yet in place."""
         from ..errors import NnsolveError
-        from ..files import MANY_FILES, FileMaker, create_file, flush_file_system, write_files_atomic
+        from ..files import MANY_FILES, FileMaker, create_file, flush_file_system, stage_files
 
-        if self.shared:  # into a folder the user asked to share: every file staged beside its target, then renamed
-            write_files_atomic([(os.path.join(self.out, name), text.encode("utf-8")) for name, text in files], force=True)
+        if self.shared:  # into a folder the user asked to share: every file staged beside its target
+            self.staged = stage_files([(os.path.join(self.out, name), text.encode("utf-8")) for name, text in files], force=True)
             return
         try:
             if count <= MANY_FILES and self.maker is None:
@@ -207,20 +215,34 @@ class NewFolder:
                 for name, text in files:
                     self.maker.add(name, text.encode("utf-8"))
                 self.maker.finish()
+                self.maker = None
                 flush_file_system(self.staging)
+        except OSError as e:
+            self.discard()
+            raise NnsolveError(f"cannot write: {e.strerror or e}", file=self.out) from None
+
+    def commit(self) -> None:
+        """Put the filled folder (or files) in place."""
+        from ..errors import NnsolveError
+        from ..files import commit_files
+
+        if self.shared:
+            staged, self.staged = self.staged, []
+            commit_files(staged, force=True)
+            return
+        try:
             os.chmod(self.staging, 0o777 & ~_umask())
             os.replace(self.staging, self.out)  # onto a missing or empty folder
             self.staging = None
         except OSError as e:
             self.discard()
             raise NnsolveError(f"cannot write: {e.strerror or e}", file=self.out) from None
-        except BaseException:  # an interrupt: nothing half-made stays behind
-            self.discard()
-            raise
 
     def discard(self) -> None:
-        """Stop making files and remove the staging folder (nothing of it stays)."""
+        """Stop making files and remove what was staged (nothing of it stays)."""
         import shutil
+
+        from ..files import discard_files
 
         if self.maker is not None:
             self.maker.stop()
@@ -228,6 +250,8 @@ class NewFolder:
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
+        discard_files(self.staged)
+        self.staged = []
 
 
 def variant_names(count: int, key_format) -> list[str]:
@@ -280,33 +304,63 @@ def _umask() -> int:
     return mask
 
 
-def exports(problems, questions, moodle, prairielearn, rtol, atol, force, seed, title) -> None:
+def exports(problems, solutions, questions, moodle, prairielearn, rtol, atol, force, seed, title) -> list:
+    """The Moodle file and the PrairieLearn folder, written and flushed but not yet in place:
+    their commit() puts them there, their discard() takes them back."""
     if not moodle and not prairielearn:
-        return
+        return []
     from ..quantities import Catalog
-    from ..solution import solve
 
     catalog = Catalog(problems[0])
     names = question_names(problems[0], questions)
     variants = []
-    for n, problem in enumerate(problems, start=1):
-        solution = solve(problem)
+    for n, (problem, solution) in enumerate(zip(problems, solutions), start=1):
         variants.append((f"variant-{n:03d}", problem, [(name, float(catalog.value(solution, catalog.find(name)).ravel()[0])) for name in names]))
-    if moodle:
-        from ..files import write_text_atomic
-        from ..render.moodle import quiz_xml
+    staged = []
+    try:
+        if moodle:
+            from ..render.moodle import quiz_xml
 
-        write_text_atomic(moodle, quiz_xml(f"nnsolve/{title}", variants, rtol, atol), force)
-    if prairielearn:
-        import uuid
+            staged.append(_StagedFiles([(moodle, quiz_xml(f"nnsolve/{title}", variants, rtol, atol).encode("utf-8"))], force))
+        if prairielearn:
+            import uuid
 
-        import numpy as np
+            import numpy as np
 
-        from ..render import prairielearn as pl
+            from ..render import prairielearn as pl
 
-        question_uuid = uuid.UUID(bytes=np.random.default_rng(seed).bytes(16), version=4)
-        write_folder(prairielearn, [
-            ("info.json", pl.info_json(f"{title} (nnsolve, seed {seed})", question_uuid)),
-            ("question.html", pl.question_html(names, rtol, atol)),
-            ("server.py", pl.server_py(variants)),
-        ], force)
+            question_uuid = uuid.UUID(bytes=np.random.default_rng(seed).bytes(16), version=4)
+            folder = NewFolder(prairielearn, force)
+            staged.append(folder)
+            folder.fill([
+                ("info.json", pl.info_json(f"{title} (nnsolve, seed {seed})", question_uuid)),
+                ("question.html", pl.question_html(names, rtol, atol)),
+                ("server.py", pl.server_py(variants)),
+            ], 3)
+    except BaseException:
+        for output in staged:
+            output.discard()
+        raise
+    return staged
+
+
+class _StagedFiles:
+    """Files written beside their paths (files.stage_files), put in place by commit()."""
+
+    def __init__(self, files, force: bool):
+        from ..files import stage_files
+
+        self.force = force
+        self.staged = stage_files(files, force)
+
+    def commit(self) -> None:
+        from ..files import commit_files
+
+        staged, self.staged = self.staged, []
+        commit_files(staged, self.force)
+
+    def discard(self) -> None:
+        from ..files import discard_files
+
+        discard_files(self.staged)
+        self.staged = []
