@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
@@ -58,20 +59,13 @@ def stage_files(files, force: bool = False) -> list[tuple[str, str]]:
     for path, _ in files:
         check_target(path, force)
     staged: list[tuple[str, str]] = []  # (temporary, path), not yet renamed
-    current = files[0][0] if files else ""
     each = len(files) <= MANY_FILES
-    try:
+    with _undone_on_failure(staged) as current:
         for path, data in files:
-            current = path
+            current[0] = path
             staged.append((_stage(path, data, sync=each), path))
         if not each:
             flush_file_system(os.path.dirname(os.path.abspath(files[0][0])))
-    except OSError as e:
-        discard_files(staged)
-        raise NnsolveError(f"cannot write: {e.strerror or e}", file=current) from None
-    except BaseException:
-        discard_files(staged)
-        raise
     return staged
 
 
@@ -80,15 +74,23 @@ def commit_files(staged: list[tuple[str, str]], force: bool = False) -> None:
     over a file, not even one that appeared meanwhile). On a failure the ones not yet renamed
     are removed."""
     staged = list(staged)
-    current = staged[0][1] if staged else ""
-    try:
+    with _undone_on_failure(staged) as current:
         while staged:
-            tmp, current = staged[0]
-            _commit(tmp, current, force)
+            tmp, current[0] = staged[0]
+            _commit(tmp, current[0], force)
             staged.pop(0)
+
+
+@contextlib.contextmanager
+def _undone_on_failure(staged: list[tuple[str, str]]):
+    """On any failure inside, the temporaries still in staged are removed; an OSError becomes
+    an NnsolveError naming the file being written (current[0], which the block keeps up)."""
+    current = [""]
+    try:
+        yield current
     except OSError as e:
         discard_files(staged)
-        raise NnsolveError(f"cannot write: {e.strerror or e}", file=current) from None
+        raise NnsolveError(f"cannot write: {e.strerror or e}", file=current[0]) from None
     except BaseException:
         discard_files(staged)
         raise
