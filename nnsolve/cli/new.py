@@ -49,8 +49,7 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
     shape = make_shape(layers, activation, loss, from_file, decimals)
     preflight(out, moodle, prairielearn, force)
     # --out staged now: a class's files are created while the variants are drawn
-    folder = NewFolder(out, force, variant_names(count, key_format)) if out else None
-    staged: list = []  # the quizzes, written, not yet in place
+    outputs: list = [NewFolder(out, force, variant_names(count, key_format))] if out else []  # written, not yet in place
     try:
         try:
             problems, solutions, rejected = generate_solved(shape, count, seed)
@@ -59,19 +58,18 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
                 f"only {e.made} of {count} variants after {sum(e.rejected.values())} rejected draws "
                 f"({describe(e.rejected)}); try other sizes or activations"
             ) from None
-        if moodle or prairielearn:  # every refusal before any file is written
-            question_names(problems[0], questions)
+        names = question_names(problems[0], questions) if moodle or prairielearn else []  # every refusal before any file is written
         files = variant_files(problems, solutions, key_format, seed, bool(out))  # made as they are written
         if not out and not moodle and not prairielearn:
             click.echo(next(files)[1], nl=False)
-        if folder is not None:
-            folder.fill(files, len(problems) * (3 if key_format else 2))
+        if out:
+            outputs[0].fill(files, len(problems) * (3 if key_format else 2))
         # the quizzes staged too: every output is written before any is put in place
-        staged += exports(problems, solutions, questions, moodle, prairielearn, rtol, atol, force, seed, shape.title)
-        for output in ([folder] if folder is not None else []) + staged:
+        outputs += exports(problems, solutions, names, moodle, prairielearn, rtol, atol, force, seed, shape.title)
+        for output in outputs:
             output.commit()
     except BaseException:
-        for output in ([folder] if folder is not None else []) + staged:
+        for output in outputs:
             output.discard()
         raise
     where = f" in {out}" if out else ""
@@ -147,19 +145,6 @@ def variant_files(problems, solutions, key_format, seed: int, with_keys: bool):
             doc = document.solution_document(solution, 8)
             text = markdown.write(doc) if key_format == "markdown" else latex.write(doc)
             yield (f"{stem}.key.{'md' if key_format == 'markdown' else 'tex'}", text)
-
-
-def write_folder(out: str, files, force: bool, count: int | None = None) -> None:
-    """Every (name, text) of files into out at once: written into a new folder beside it, then
-    renamed, so a failure leaves nothing half-written. files may be a generator (count: how
-    many it makes), each file written as soon as it is made."""
-    folder = NewFolder(out, force)
-    try:
-        folder.fill(files, len(files) if count is None else count)
-        folder.commit()
-    except BaseException:
-        folder.discard()
-        raise
 
 
 class NewFolder:
@@ -304,15 +289,14 @@ def _umask() -> int:
     return mask
 
 
-def exports(problems, solutions, questions, moodle, prairielearn, rtol, atol, force, seed, title) -> list:
-    """The Moodle file and the PrairieLearn folder, written and flushed but not yet in place:
-    their commit() puts them there, their discard() takes them back."""
+def exports(problems, solutions, names, moodle, prairielearn, rtol, atol, force, seed, title) -> list:
+    """The Moodle file and the PrairieLearn folder asking the quantities names, written and
+    flushed but not yet in place: their commit() puts them there, their discard() takes them back."""
     if not moodle and not prairielearn:
         return []
     from ..quantities import Catalog
 
     catalog = Catalog(problems[0])
-    names = question_names(problems[0], questions)
     variants = []
     for n, (problem, solution) in enumerate(zip(problems, solutions), start=1):
         variants.append((f"variant-{n:03d}", problem, [(name, float(catalog.value(solution, catalog.find(name)).ravel()[0])) for name in names]))
