@@ -50,3 +50,28 @@ def write(tmp_path):
         return str(path)
 
     return _write
+
+
+# shared by the reliability tests (test_extremes, test_atomic_files, test_untrusted_input, test_determinism)
+def _no_nan(text: str):
+    raise AssertionError(f"JSON holds {text}")
+
+
+def strict_json(text: str):
+    """JSON that holds no NaN or Infinity."""
+    return json.loads(text, parse_constant=_no_nan)
+
+
+def numbers_in(value) -> list[float]:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in numbers_in(v)]
+    return [n for v in value for n in numbers_in(v)]
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary files or folders nnsolve left behind."""
+    return sorted(p.name for p in Path(folder).rglob(".nnsolve*"))

@@ -1,0 +1,546 @@
+"""Reliability: every file nnsolve writes is written atomically, never replaces a file without
+--force (not even one that appears while nnsolve works), and is left as it was when the command
+or the write fails (a full disk, a failed rename, a write cut off half-way, an interrupt), with
+no temporary file left behind."""
+
+from __future__ import annotations
+
+import errno
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+from conftest import PROBLEMS, ROOT, assert_usage_error, invoke, leftovers
+
+WORKSHEET = PROBLEMS / "worksheet.yaml"
+ANSWERS = PROBLEMS / "worksheet-answers.yaml"
+XOR = PROBLEMS / "xor.yaml"
+XOR_DATA = ROOT / "problems" / "data" / "xor.csv"
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+needs_matplotlib = pytest.mark.skipif(not HAS_MATPLOTLIB, reason="matplotlib is not installed")
+
+
+# =============================================================================================
+# Files: atomic, never replaced without --force, untouched when the command or write fails
+
+BAD_PROBLEM = "x: [2, 5]\ny: [1]\nW1: [[1, 2]]\nlearning_rate: 1\n"  # W1 has too few rows
+
+
+def _writers():
+    """name -> (target file name, args(target, problem)); the problem argument is where a
+    broken problem file goes to make the command fail."""
+    w = {
+        "run -o markdown": ("key.md", lambda t, p: ["run", p, "--format", "markdown", "-o", t]),
+        "run -o json": ("key.json", lambda t, p: ["run", p, "--json", "-o", t]),
+        "grad -o latex": ("grad.tex", lambda t, p: ["grad", "W2[1,1]", p, "--format", "latex", "-o", t]),
+        "draw -o dot": ("net.dot", lambda t, p: ["draw", p, "--format", "dot", "-o", t]),
+        "new --moodle": ("quiz.xml", lambda t, p: ["new", "--from", p, "--seed", "1", "--moodle", t]),
+        "train --save": ("trained.yaml", lambda t, p: ["train", p, "--data", str(XOR_DATA), "--epochs", "2", "--save", t]),
+        "check --gradescope": ("results.json", lambda t, p: ["check", str(ANSWERS), "--problem", p, "--gradescope", t]),
+    }
+    if HAS_MATPLOTLIB:
+        w["draw -o png"] = ("net.png", lambda t, p: ["draw", p, "--format", "png", "-o", t])
+        w["train --plot"] = ("loss.png", lambda t, p: ["train", p, "--data", str(XOR_DATA), "--epochs", "2", "--plot", t])
+    return w
+
+
+WRITERS = _writers()
+OLD = b"the instructor's old file\n"
+
+
+def _setup(tmp_path, name, broken=False):
+    target_name, make = WRITERS[name]
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / target_name
+    problem = tmp_path / "problem.yaml"
+    if broken:
+        problem.write_text(BAD_PROBLEM, encoding="utf-8")
+    else:
+        shutil.copy(XOR if name.startswith("train") else WORKSHEET, problem)
+    return folder, target, make(str(target), str(problem))
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_an_existing_file_is_never_replaced_without_force(tmp_path, name):
+    folder, target, args = _setup(tmp_path, name)
+    target.write_bytes(OLD)
+    assert_usage_error(invoke(*args), str(target), "already exists", "--force")
+    assert target.read_bytes() == OLD
+    assert leftovers(folder) == []
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_force_replaces_it_and_keeps_its_mode(tmp_path, name):
+    folder, target, args = _setup(tmp_path, name)
+    target.write_bytes(OLD)
+    os.chmod(target, 0o640)
+    result = invoke(*args, "--force")
+    assert result.exit_code in (0, 1), result.stderr
+    assert target.read_bytes() != OLD and target.stat().st_size > 0
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert leftovers(folder) == []
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_command_that_fails_leaves_the_file_as_it_was(tmp_path, name):
+    folder, target, args = _setup(tmp_path, name, broken=True)
+    target.write_bytes(OLD)
+    result = invoke(*args, "--force")
+    assert_usage_error(result, "W1")
+    assert target.read_bytes() == OLD
+    assert leftovers(folder) == []
+
+
+class _CutOff:
+    """A file whose write puts half the bytes on disk and then fails: a disk that fills up."""
+
+    def __init__(self, f, error):
+        self.f, self.error = f, error
+
+    def write(self, data):
+        self.f.write(data[: len(data) // 2])
+        self.f.flush()
+        raise self.error
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+def _disk_full():
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _fail(monkeypatch, how: str) -> None:
+    """Make the next write fail the way `how` says."""
+    if how == "half-written":
+        real = os.fdopen
+        monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: _CutOff(real(fd, *a, **k), _disk_full()))
+    elif how == "interrupted half-way":
+        real = os.fdopen
+        monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: _CutOff(real(fd, *a, **k), KeyboardInterrupt()))
+    elif how == "fsync":
+        def fsync(fd):
+            raise _disk_full()
+        monkeypatch.setattr(os, "fsync", fsync)
+    elif how == "rename":
+        def fail(*args, **kwargs):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        monkeypatch.setattr(os, "replace", fail)
+        monkeypatch.setattr(os, "link", fail)
+    elif how == "no temporary file":
+        def mkstemp(*args, **kwargs):
+            raise _disk_full()
+        monkeypatch.setattr("tempfile.mkstemp", mkstemp)
+    else:
+        raise ValueError(how)
+
+
+FAILURES = ["half-written", "interrupted half-way", "fsync", "rename", "no temporary file"]
+
+
+@pytest.mark.parametrize("how", FAILURES)
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_write_that_fails_half_way_leaves_the_old_file(tmp_path, monkeypatch, name, how):
+    folder, target, args = _setup(tmp_path, name)
+    target.write_bytes(OLD)
+    _fail(monkeypatch, how)
+    result = invoke(*args, "--force")
+    if how == "interrupted half-way":
+        assert result.exit_code == 130 and result.stderr.endswith("nnsolve: interrupted\n"), result.stderr
+    else:
+        assert result.exit_code == 2
+        # one error line (train has shown its table by then; check its grades)
+        [line] = [line for line in result.stderr.splitlines() if line.startswith("nnsolve: error: ")]
+        assert str(target) in line and "cannot write" in line, line
+        assert "No space left on device" in line or "Input/output error" in line, line
+    assert target.read_bytes() == OLD
+    assert leftovers(folder) == []
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_new_file_is_not_made_when_the_write_fails(tmp_path, monkeypatch, name):
+    folder, target, args = _setup(tmp_path, name)
+    _fail(monkeypatch, "half-written")
+    assert invoke(*args).exit_code == 2
+    assert sorted(os.listdir(folder)) == []
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_file_that_appears_while_nnsolve_works_is_not_replaced(tmp_path, monkeypatch, name):
+    """Without --force the last step is a link that fails if the file exists, not a rename."""
+    from nnsolve import files
+
+    folder, target, args = _setup(tmp_path, name)
+    real = files._stage
+
+    def stage(path, data, **options):
+        tmp = real(path, data, **options)
+        Path(path).write_bytes(b"written by someone else meanwhile\n")
+        return tmp
+
+    monkeypatch.setattr(files, "_stage", stage)
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert "already exists" in result.stderr
+    assert target.read_bytes() == b"written by someone else meanwhile\n"
+    assert leftovers(folder) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_read_only_folder(tmp_path, name):
+    folder, target, args = _setup(tmp_path, name)
+    target.write_bytes(OLD)
+    os.chmod(folder, 0o555)
+    try:
+        result = invoke(*args, "--force")
+    finally:
+        os.chmod(folder, 0o755)
+    assert result.exit_code == 2 and "Permission denied" in result.stderr, result.stderr
+    assert target.read_bytes() == OLD
+    assert leftovers(folder) == []
+
+
+@needs_matplotlib
+@pytest.mark.parametrize("failing", [1, 2])
+def test_train_writes_the_plot_and_the_weights_both_or_neither(tmp_path, monkeypatch, failing):
+    plot, save = tmp_path / "loss.png", tmp_path / "t.yaml"
+    plot.write_bytes(OLD)
+    save.write_bytes(OLD)
+    calls = []
+    real = os.fsync
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == failing:
+            raise _disk_full()
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    result = invoke("train", str(XOR), "--data", str(XOR_DATA), "--epochs", "2", "--plot", str(plot), "--save", str(save), "--force")
+    assert result.exit_code == 2 and "No space left on device" in result.stderr
+    assert plot.read_bytes() == OLD and save.read_bytes() == OLD
+    assert leftovers(tmp_path) == []
+
+
+# -- folders: new --out, new --prairielearn, check --gradescope FOLDER
+
+def _class_of_sheets(tmp_path) -> list[str]:
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    shutil.copy(WORKSHEET, sheets / "worksheet.yaml")
+    names = []
+    for student in ("ann", "bob", "cy"):
+        shutil.copy(ANSWERS, sheets / f"{student}.yaml")
+        names.append(str(sheets / f"{student}.yaml"))
+    return names
+
+
+FOLDER_WRITERS = {
+    "new --out": lambda tmp, out: ["new", "--seed", "2", "--count", "3", "--out", out, "--keys", "markdown"],
+    "new --prairielearn": lambda tmp, out: ["new", "--seed", "2", "--count", "3", "--out", str(tmp / "variants"), "--prairielearn", out],
+    "check --gradescope": lambda tmp, out: ["check", *_class_of_sheets(tmp), "--gradescope", out],
+}
+
+
+@pytest.mark.parametrize("name", FOLDER_WRITERS)
+def test_a_folder_that_holds_files_is_not_written_into_without_force(tmp_path, name):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "variant-001.yaml").write_bytes(OLD)
+    (out / "ann.json").write_bytes(OLD)
+    (out / "info.json").write_bytes(OLD)
+    result = invoke(*FOLDER_WRITERS[name](tmp_path, str(out)))
+    assert result.exit_code == 2
+    assert "holds files already" in result.stderr or "already exists" in result.stderr, result.stderr
+    assert sorted(os.listdir(out)) == ["ann.json", "info.json", "variant-001.yaml"]
+    assert all((out / n).read_bytes() == OLD for n in os.listdir(out))
+    assert not (tmp_path / "variants").exists()  # nothing else was written first
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("how", ["fsync", "rename", "interrupted"])
+@pytest.mark.parametrize("name", FOLDER_WRITERS)
+def test_a_folder_write_that_fails_leaves_nothing(tmp_path, monkeypatch, name, how):
+    out = tmp_path / "out"
+    args = FOLDER_WRITERS[name](tmp_path, str(out))
+    if how == "interrupted":
+        def fsync(fd):
+            raise KeyboardInterrupt
+        monkeypatch.setattr(os, "fsync", fsync)
+    else:
+        _fail(monkeypatch, how)
+    result = invoke(*args)
+    assert result.exit_code == (130 if how == "interrupted" else 2), result.stderr
+    assert not out.exists()
+    assert not (tmp_path / "variants").exists() or name != "new --out"
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", FOLDER_WRITERS)
+def test_a_forced_folder_write_that_fails_half_way_leaves_every_old_file(tmp_path, monkeypatch, name):
+    """--force into a folder that holds files: every file is staged before any is renamed."""
+    out = tmp_path / "out"
+    out.mkdir()
+    olds = {"variant-001.yaml": OLD, "variant-002.key.md": OLD + b"2", "ann.json": OLD + b"3", "info.json": OLD + b"4", "other.txt": b"x"}
+    for n, data in olds.items():
+        (out / n).write_bytes(data)
+    calls = []
+    real = os.fsync
+
+    def fsync(fd):  # the third file fails: two are staged already
+        calls.append(fd)
+        if len(calls) == 3:
+            raise _disk_full()
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    result = invoke(*FOLDER_WRITERS[name](tmp_path, str(out)), "--force")
+    assert result.exit_code == 2 and "No space left on device" in result.stderr, result.stderr
+    assert {n: (out / n).read_bytes() for n in os.listdir(out)} == olds
+    assert leftovers(tmp_path) == []
+
+
+def test_new_checks_every_target_before_writing_the_first(tmp_path):
+    out = tmp_path / "class"
+    (tmp_path / "quiz.xml").write_bytes(OLD)
+    result = invoke("new", "--seed", "1", "--count", "2", "--out", str(out), "--moodle", str(tmp_path / "quiz.xml"))
+    assert_usage_error(result, "quiz.xml", "already exists")
+    assert not out.exists()
+    result = invoke("new", "--seed", "1", "--count", "2", "--out", str(out), "--moodle", str(tmp_path / "q.xml"), "--questions", "nope")
+    assert_usage_error(result, "--questions 'nope'")
+    assert not out.exists() and not (tmp_path / "q.xml").exists()
+    (tmp_path / "pl").mkdir()
+    (tmp_path / "pl" / "server.py").write_bytes(OLD)
+    result = invoke("new", "--seed", "1", "--count", "2", "--out", str(out), "--prairielearn", str(tmp_path / "pl"))
+    assert_usage_error(result, "holds files already")
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("count", [2, 40])
+@pytest.mark.parametrize("how", ["disk full in the Moodle file", "disk full in the PrairieLearn folder", "interrupted making the quiz"])
+def test_new_writes_its_folder_and_quizzes_all_or_none(tmp_path, monkeypatch, how, count):
+    """--out, --moodle and --prairielearn are one write: each is written out (staged) before
+    any is put in place, so a failure in the last leaves none of them, and no staging."""
+    from nnsolve.render import moodle
+
+    out, xml, pl = tmp_path / "class", tmp_path / "quiz.xml", tmp_path / "pl"
+    if how == "disk full in the Moodle file":
+        from nnsolve import files
+
+        real_stage = files._stage
+        monkeypatch.setattr(files, "_stage", lambda path, data, sync=True: _raise(_disk_full()) if path.endswith(".xml") else real_stage(path, data, sync))
+    elif how == "disk full in the PrairieLearn folder":
+        from nnsolve import files
+
+        real_create = files.create_file
+        monkeypatch.setattr(files, "create_file", lambda path, data, sync=True: _raise(_disk_full()) if path.endswith("server.py") else real_create(path, data, sync))
+    else:
+        monkeypatch.setattr(moodle, "quiz_xml", lambda *a, **k: _raise(KeyboardInterrupt()))
+    result = invoke("new", "--seed", "2", "--count", str(count), "--out", str(out), "--moodle", str(xml), "--prairielearn", str(pl))
+    assert result.exit_code == (130 if how.startswith("interrupted") else 2), result.stderr
+    if how.startswith("disk"):
+        assert "No space left on device" in result.stderr
+    assert not out.exists() and not xml.exists() and not pl.exists()
+    assert leftovers(tmp_path) == []
+    monkeypatch.undo()
+    assert invoke("new", "--seed", "2", "--count", str(count), "--out", str(out), "--moodle", str(xml), "--prairielearn", str(pl)).exit_code == 0
+    assert len(os.listdir(out)) == 2 * count and xml.exists() and len(os.listdir(pl)) == 3 and leftovers(tmp_path) == []
+
+
+def _raise(error):
+    raise error
+
+
+def test_gradescope_results_are_all_written_or_none(tmp_path, monkeypatch):
+    sheets = _class_of_sheets(tmp_path)
+    out = tmp_path / "results"
+    calls = []
+    real = os.fsync
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise _disk_full()
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    result = invoke("check", *sheets, "--gradescope", str(out) + "/")
+    assert result.exit_code == 2 and "No space left on device" in result.stderr
+    assert not out.exists()  # the folder made for the results is gone again
+    assert leftovers(tmp_path) == []
+
+
+def test_gradescope_into_a_name_that_is_a_file(tmp_path):
+    (tmp_path / "taken").write_bytes(OLD)
+    result = invoke("check", *_class_of_sheets(tmp_path), "--gradescope", str(tmp_path / "taken" / "results") + "/")
+    assert result.exit_code == 2
+    assert [line for line in result.stderr.splitlines() if line.startswith("nnsolve: error: ")], result.stderr
+    assert (tmp_path / "taken").read_bytes() == OLD
+
+
+def test_output_to_a_link_or_a_device_is_refused(tmp_path):
+    (tmp_path / "real.md").write_bytes(OLD)
+    (tmp_path / "link.md").symlink_to(tmp_path / "real.md")
+    assert_usage_error(invoke("run", "--format", "markdown", "-o", str(tmp_path / "link.md"), "--force"), "is a link, a device or a pipe")
+    assert (tmp_path / "real.md").read_bytes() == OLD and (tmp_path / "link.md").is_symlink()
+    assert_usage_error(invoke("run", "-o", "/dev/null", "--force"), "is a link, a device or a pipe")
+
+
+
+
+@pytest.mark.parametrize("count", [3, 200])
+def test_many_files_are_flushed_once_few_each(tmp_path, monkeypatch, count):
+    """write_files_atomic: a few files are each fsync'd before their rename; a class's many
+    (past files.MANY_FILES) are flushed with one flush of their file system (syncfs), still
+    before any rename."""
+    from nnsolve import files
+
+    calls = {"fsync": 0, "sync": 0, "renamed before sync": 0}
+    real_fsync, real_flush, real_link = os.fsync, files.flush_file_system, os.link
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (calls.__setitem__("fsync", calls["fsync"] + 1), real_fsync(fd))[1])
+    monkeypatch.setattr(files, "flush_file_system", lambda folder: (calls.__setitem__("sync", calls["sync"] + 1), real_flush(folder))[1])
+
+    def link(src, dst):
+        if count > files.MANY_FILES and calls["sync"] == 0:
+            calls["renamed before sync"] += 1
+        return real_link(src, dst)
+
+    monkeypatch.setattr(files.os, "link", link)
+    targets = [(str(tmp_path / f"r{n:03d}.json"), f"result {n}\n".encode()) for n in range(count)]
+    files.write_files_atomic(targets)
+    assert [Path(p).read_bytes() for p, _ in targets] == [d for _, d in targets]
+    assert sorted(os.listdir(tmp_path)) == sorted(os.path.basename(p) for p, _ in targets)  # no temporary left
+    assert calls == ({"fsync": count, "sync": 0, "renamed before sync": 0} if count <= files.MANY_FILES else {"fsync": 0, "sync": 1, "renamed before sync": 0})
+
+
+def _writer_that(what: str) -> str:
+    """files._WRITER (the helper process that makes a class's files) doing `what` (a statement)
+    just before it makes its 50th file."""
+    from nnsolve import files
+
+    assert "        fd = os.open(" in files._WRITER
+    return files._WRITER.replace("        fd = os.open(", f"        if made == 49:\n            {what}\n        fd = os.open(", 1)
+
+
+@pytest.mark.parametrize("how", ["disk full in the writer", "the writer killed", "interrupted while making files"])
+def test_new_with_many_files_fails_cleanly(tmp_path, monkeypatch, how):
+    """Past files.MANY_FILES, new's files are made by a helper process as they are written, and
+    flushed all at the end: a failure half-way (a full disk, the helper killed, an interrupt
+    while the files are being made) leaves no folder, no staging and no helper behind, and
+    nothing is written after it."""
+    from nnsolve import files
+    from nnsolve.render import problem_file
+
+    out = tmp_path / "out"
+    makers = []
+    real_maker = files.FileMaker
+
+    class FileMaker(real_maker):
+        def __init__(self, folder, names=()):
+            super().__init__(folder, names)
+            makers.append(self._process)
+
+    monkeypatch.setattr(files, "FileMaker", FileMaker)
+    if how == "disk full in the writer":
+        monkeypatch.setattr(files, "_WRITER", _writer_that("raise OSError(28, 'No space left on device')"))
+    elif how == "the writer killed":
+        monkeypatch.setattr(files, "_WRITER", _writer_that("os.kill(os.getpid(), 9)"))
+    else:
+        real_layout, calls = problem_file._layout, []
+
+        def layout(*args):  # the text of one variant's problem file
+            calls.append(1)
+            if len(calls) == 30:
+                raise KeyboardInterrupt
+            return real_layout(*args)
+
+        monkeypatch.setattr(problem_file, "_layout", layout)
+    result = invoke("new", "--seed", "4", "--count", "40", "--out", str(out))
+    assert result.exit_code == (130 if how.startswith("interrupted") else 2), result.stderr
+    if how == "disk full in the writer":
+        assert "No space left on device" in result.stderr
+    elif how == "the writer killed":
+        assert "the process making the files stopped" in result.stderr
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+    assert len(makers) == 1 and makers[0].returncode is not None  # the helper is gone
+    monkeypatch.undo()  # and without a failure: every file
+    assert invoke("new", "--seed", "4", "--count", "40", "--out", str(out)).exit_code == 0
+    assert len(os.listdir(out)) == 80 and leftovers(tmp_path) == []
+
+
+def test_new_makes_the_same_files_with_or_without_its_helper(tmp_path, monkeypatch):
+    """The helper process makes each file as this process would (the same bytes and modes);
+    where no Python can be started for it (a frozen app, or no sys.executable), new makes them
+    itself."""
+    from nnsolve import files
+
+    assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "helped")).exit_code == 0
+    monkeypatch.setattr(files.sys, "frozen", True, raising=False)  # an app bundle: its executable runs the app, not Python
+    made, real_create = [], files.create_file
+    monkeypatch.setattr(files, "create_file", lambda path, data, sync=True: (made.append(path), real_create(path, data, sync))[1])
+    assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "alone")).exit_code == 0
+    assert len(made) == 80
+    helped, alone = sorted((tmp_path / "helped").iterdir()), sorted((tmp_path / "alone").iterdir())
+    assert [p.name for p in helped] == [p.name for p in alone]
+    assert [(p.read_bytes(), p.stat().st_mode) for p in helped] == [(p.read_bytes(), p.stat().st_mode) for p in alone]
+    assert leftovers(tmp_path) == []
+    monkeypatch.setattr(files.sys, "executable", "")
+    assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "alone2")).exit_code == 0
+    assert len(made) == 160 and [p.read_bytes() for p in sorted((tmp_path / "alone2").iterdir())] == [p.read_bytes() for p in helped]
+
+
+def test_new_stages_its_folder_before_drawing_and_leaves_nothing_when_it_fails(tmp_path, monkeypatch):
+    """--out is staged (its files created empty by the helper) before the variants are drawn: a
+    refusal found after that (--questions that are not quantities) leaves no folder, no staging,
+    no helper behind; and the names staged are the very files new writes, with every key format."""
+    from nnsolve import files
+    from nnsolve.cli.new import variant_files, variant_names
+    from nnsolve.cli.new import make_shape
+    from nnsolve.variants import generate_solved
+
+    makers = []
+    real_maker = files.FileMaker
+
+    class FileMaker(real_maker):
+        def __init__(self, folder, names=()):
+            super().__init__(folder, names)
+            makers.append((self._process, len(names)))
+
+    monkeypatch.setattr(files, "FileMaker", FileMaker)
+    out = tmp_path / "class"
+    result = invoke("new", "--count", "40", "--out", str(out), "--moodle", str(tmp_path / "q.xml"), "--questions", "nonsense")
+    assert_usage_error(result, "--questions 'nonsense'")
+    assert not out.exists() and not (tmp_path / "q.xml").exists() and leftovers(tmp_path) == []
+    assert len(makers) == 1 and makers[0][1] == 80 and makers[0][0].returncode is not None
+    problems, solutions, _ = generate_solved(make_shape(None, None, None, None, None), 7, 3)
+    for key_format in (None, "markdown", "latex"):
+        assert variant_names(7, key_format) == [name for name, _ in variant_files(problems, solutions, key_format, 3, True)]
+
+
+def test_a_file_named_in_advance_but_never_written_is_an_error(tmp_path):
+    """The helper refuses to leave a file it created empty in advance and was never given: an
+    empty file in a class's folder would be a silent loss."""
+    from nnsolve import files
+
+    maker = files.FileMaker(str(tmp_path), ["a.yaml", "b.yaml"])
+    maker.add("a.yaml", b"x: 1\n")
+    with pytest.raises(OSError, match="never written"):
+        maker.finish()
+    maker = files.FileMaker(str(tmp_path / "."), [])
+    maker.add("c.yaml", b"y: 2\n")
+    maker.finish()
+    assert (tmp_path / "a.yaml").read_bytes() == b"x: 1\n" and (tmp_path / "c.yaml").read_bytes() == b"y: 2\n"
