@@ -5,6 +5,8 @@ Full float64 precision (shortest repr that round-trips); never NaN or Infinity.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, Optional
 
 import numpy as np
@@ -84,92 +86,20 @@ def rounding_dict(solution: Solution) -> Optional[dict[str, Any]]:
 
 
 def dumps(data: dict[str, Any]) -> str:
-    """Deterministic, readable JSON text (each vector on one line); raises ValueError rather than write NaN.
-
-    The text json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) writes, with every
-    list of numbers on one line ([1.0, 2.0]), and a newline at the end. Written here rather than by
-    the json module, whose import (its decoder compiles patterns too) was a fifth of what `run
-    --json` adds to its third-party imports; tests/test_json_text.py checks it against json."""
-    out: list[str] = []
-    _write(data, "\n", out)
-    out.append("\n")
-    return "".join(out)
+    """Deterministic, readable JSON text: json's, indented, with each vector on one line
+    ([1.0, 2.0]) and a newline at the end; raises ValueError rather than write NaN."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    return _VECTOR.sub(_one_line, text) + "\n"
 
 
-# json's escapes with ensure_ascii=False: the quote, the backslash and the control characters
-_ESCAPES = {c: f"\\u{c:04x}" for c in range(0x20)}
-_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord("\b"): "\\b", ord("\f"): "\\f"})
+# a list of numbers as json.dumps(indent=2) writes it, an element a line; a string cannot match,
+# since json writes a newline inside a string as \n
+_VECTOR = re.compile(r"\[\n\s+(-?[0-9][0-9.eE+-]*(?:,\n\s+-?[0-9][0-9.eE+-]*)*)\n\s*\]")
+_BETWEEN = re.compile(r",\n\s+")
 
 
-def _string(text: str) -> str:
-    return '"' + text.translate(_ESCAPES) + '"'
-
-
-_INFINITIES = (float("inf"), float("-inf"))
-
-
-def _float(value: float) -> str:
-    if value != value or value in _INFINITIES:
-        raise ValueError("Out of range float values are not JSON compliant: " + repr(value))
-    return float.__repr__(value)
-
-
-def _number(value) -> str:
-    return _float(value) if isinstance(value, float) else int.__repr__(value)
-
-
-def _key(key) -> str:
-    if isinstance(key, str):
-        return key
-    if isinstance(key, float):
-        return _float(key)
-    if key is True or key is False or key is None:
-        return {True: "true", False: "false", None: "null"}[key]
-    if isinstance(key, int):
-        return int.__repr__(key)
-    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
-
-
-def _write(value, newline: str, out: list[str]) -> None:
-    """value as JSON, in json's order of type tests; newline is a newline and the indent of value's line."""
-    if isinstance(value, str):
-        out.append(_string(value))
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        out.append(int.__repr__(value))
-    elif isinstance(value, float):
-        out.append(_float(value))
-    elif isinstance(value, (list, tuple)):
-        if not value:
-            out.append("[]")
-        elif all(isinstance(v, (int, float)) and v is not True and v is not False for v in value):
-            out.append("[" + ", ".join(map(_number, value)) + "]")  # a vector: one line
-        else:
-            inner = newline + "  "
-            separator = "[" + inner
-            for item in value:
-                out.append(separator)
-                _write(item, inner, out)
-                separator = "," + inner
-            out.append(newline + "]")
-    elif isinstance(value, dict):
-        if not value:
-            out.append("{}")
-            return
-        inner = newline + "  "
-        separator = "{" + inner
-        for key, item in value.items():
-            out.append(separator + _string(_key(key)) + ": ")
-            _write(item, inner, out)
-            separator = "," + inner
-        out.append(newline + "}")
-    else:
-        raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+def _one_line(match: re.Match) -> str:
+    return "[" + _BETWEEN.sub(", ", match[1]) + "]"
 
 
 GRAD_SCHEMA_ID = "nnsolve.grad/1"
@@ -256,101 +186,12 @@ def check_dict(sheet: str, report, error: Optional[str], tolerance, carry_forwar
 
 def dumps_line(data: dict[str, Any]) -> str:
     """One JSON Lines record: compact, never NaN."""
-    import json
-
     return json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def check_line(sheet: str, report, error: Optional[str], tolerance, carry_forward: bool) -> str:
-    """dumps_line(check_dict(...)), written out directly: the same text (tests/test_json_text.py
-    compares them), without a dict per answer and json's walk over them; the texts a class
-    repeats (names, verdicts, each quantity's key) are made once."""
-    if error is not None:
-        return dumps_line(check_dict(sheet, report, error, tolerance, carry_forward))
-    try:
-        return _check_text(sheet, report, tolerance, carry_forward)
-    except (TypeError, ValueError):  # something JSON cannot hold (NaN): json's own error
-        return dumps_line(check_dict(sheet, report, error, tolerance, carry_forward))
-
-
-def _check_text(sheet: str, report, tolerance, carry_forward: bool) -> str:
-    from ..check import CARRIED, CORRECT, WRONG
-
-    graded = report.graded
-    verdicts = [g.verdict for g in graded]
-    text, numbers, number = _text_of, _numbers_of, _float
-    answers = ",".join([
-        f'{{"quantity":{text(g.quantity)},"answer":{numbers(g.answer)},"key":{_key_numbers(g.key)},'
-        f'"recomputed":{"null" if g.recomputed is None else numbers(g.recomputed)},"verdict":{text(g.verdict)},'
-        f'"first_departure":{text(g.departure)},"points":{number(g.points)},"score":{number(g.score)}}}'
-        for g in graded
-    ])
-    return (
-        f'{{"schema":"{CHECK_SCHEMA_ID}","sheet":{_compact(sheet)},"student":{_compact(report.student)},'
-        f'"score":{_compact(report.score)},"max_score":{_compact(report.max_score)},'
-        f'"counts":{{"correct":{verdicts.count(CORRECT)},"carried_forward":{verdicts.count(CARRIED)},"wrong":{verdicts.count(WRONG)}}},'
-        f'"first_wrong":{text(report.first_wrong)},'
-        f'"tolerance":{{"rtol":{_compact(tolerance.rtol)},"atol":{_compact(tolerance.atol)},"sig":{_compact(tolerance.sig)}}},'
-        f'"carry_forward":{_compact(carry_forward)},"answers":[{answers}],"error":null}}\n'
-    )
-
-
-_texts: dict = {}  # a name, verdict or None -> its JSON text (a class repeats a few dozen)
-_keys: dict = {}  # id(key array) -> (the array, its JSON text): a group's sheets share their keys
-
-
-def _text_of(value: Optional[str]) -> str:
-    text = _texts.get(value)
-    if text is None:
-        text = _compact(value)
-        if len(_texts) < 4096:
-            _texts[value] = text
-    return text
-
-
-def _key_numbers(values) -> str:
-    kept = _keys.get(id(values))
-    if kept is not None and kept[0] is values:
-        return kept[1]
-    text = _numbers_of(values)
-    if len(_keys) >= 1024:
-        _keys.clear()
-    _keys[id(values)] = (values, text)  # (the array kept: its id is not reused while it is here)
-    return text
-
-
-def _compact(value) -> str:
-    """A str, None, bool, int or float as json writes it."""
-    if isinstance(value, str):
-        return _string(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return int.__repr__(value)
-    if isinstance(value, float):
-        return _float(value)
-    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
-
-
-def _numbers_of(values) -> str:
-    """_plain(values) as compact JSON: a number, or (nested) lists of them."""
-    values = _plain(values)
-    if values.__class__ is float:
-        return _float(values)
-    text = _list_of(values)
-    if "n" in text:  # nan or inf: a finite float's repr has digits, '.', '-', 'e' and '+' only
-        raise ValueError("not a finite number")
-    return text
-
-
-def _list_of(values: list) -> str:
-    if values and values[0].__class__ is list:
-        return "[" + ",".join(map(_list_of, values)) + "]"
-    return "[" + ",".join(map(float.__repr__, values)) + "]"
+    """One line of `nnsolve check --json`."""
+    return dumps_line(check_dict(sheet, report, error, tolerance, carry_forward))
 
 
 def gradescope_dict(report, tolerance) -> dict[str, Any]:
