@@ -22,10 +22,8 @@ are ~80% of a step).
 In mini-batches the cost is the two matmuls per layer: 1/B and the learning rate are folded
 into delta^L (a (B, n_L) array) so that each layer's weight-gradient matmul is the step itself,
 and the examples are gathered into a contiguous array (the bias rows are added and summed rather
-than multiplied by a column of ones). The step is subtracted from the weights by the matmul
-itself where numpy's BLAS is reachable (blas.py: W <- W - input^T delta in one gemm, the same
-bits as numpy's product and subtraction), else in a second pass over them. What is not a
-matmul is one gather of the batch from the data (its reading from memory) and small passes over
+than multiplied by a column of ones). The step is subtracted from the weights in a second pass
+over them. What is not a matmul is one gather of the batch from the data (its reading from memory) and small passes over
 (B, n_l) arrays.
 
 Memory: the data is never copied. Examples are gathered by row number into a batch-sized
@@ -47,7 +45,6 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from . import blas
 from .errors import NnsolveError
 from .network import ACTIVATIONS, LEAKY_SLOPE, LOSSES, Activation, Loss
 
@@ -429,7 +426,6 @@ class _Step:
         program += _output_ops(loss, acts[-1], alphas[-1], betas[-1], self.y, deltas[-1], k, slopes.get(L - 1))
         if B > 1:
             program.append((np.multiply, (deltas[-1], k.of(network.learning_rate / B), deltas[-1])))
-        subtract_product = blas.subtract_product(dtype) if B > 1 else None
         for l in range(L - 1, -1, -1):
             G = weights.grads[l]
             if l:  # dl/dbeta^{l-1} = delta^l W^l without its bias row, taken before W^l is updated
@@ -439,17 +435,10 @@ class _Step:
                 program.append((_dot, (inputs[l].T, deltas[l], G)))
                 if keep_bias:
                     program.append((_copyto, (G[0], k.zero)))
-            elif subtract_product is not None and blas.usable(Ws[l][extra:], inputs[l], deltas[l]):
-                # W^l <- W^l - input^T delta in one gemm (delta is scaled: the product is the step);
-                # the bias row's step is the sum of delta
-                program.append((subtract_product, (Ws[l][extra:], inputs[l], deltas[l])))
-                if extra and not keep_bias:
-                    program.append((_dot, (ones, deltas[l], G[0])))  # 1^T delta: half the time of np.sum(axis=0)
-                    program.append((np.subtract, (Ws[l][0], G[0], Ws[l][0])))
-            else:  # the step (the sum over the batch), then W^l - step
+            else:  # the step (the sum over the batch; delta is scaled: the product is the step), then W^l - step
                 program.append((_dot, (inputs[l].T, deltas[l], G[extra:])))
                 if extra and not keep_bias:  # (kept: row 0 of the steps stays 0, as it was made)
-                    program.append((_dot, (ones, deltas[l], G[0])))
+                    program.append((_dot, (ones, deltas[l], G[0])))  # 1^T delta, the bias row's step
                 program.append((np.subtract, (Ws[l], G, Ws[l])))
             if l:
                 program += _backward_ops(acts[l - 1], alphas[l - 1], betas[l - 1], grad_beta, deltas[l - 1], k, slopes.get(l - 1))

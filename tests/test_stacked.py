@@ -15,13 +15,13 @@ from conftest import PROBLEMS
 
 
 def _same(a, b):
-    assert a.loss == pytest.approx(b.loss, rel=1e-15, abs=0)
+    assert a.loss == pytest.approx(b.loss, rel=1e-12, abs=0)
     for la, lb in zip(a.layers, b.layers):
         for name in ("alpha", "beta", "delta", "grad_W", "updated_W"):
-            np.testing.assert_allclose(getattr(la, name), getattr(lb, name), rtol=1e-15, atol=0)
+            np.testing.assert_allclose(getattr(la, name), getattr(lb, name), rtol=1e-12, atol=0)
     assert a.computed.keys() == b.computed.keys()
     for name in a.computed:
-        np.testing.assert_allclose(a.computed[name], b.computed[name], rtol=1e-15, atol=0)
+        np.testing.assert_allclose(a.computed[name], b.computed[name], rtol=1e-12, atol=0)
 
 
 def test_student_states_stacked_equal_one_at_a_time():
