@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import sys
 import tempfile
 
 from .errors import NnsolveError
@@ -65,7 +63,7 @@ def stage_files(files, force: bool = False) -> list[tuple[str, str]]:
             current[0] = path
             staged.append((_stage(path, data, sync=each), path))
         if not each:
-            flush_file_system(os.path.dirname(os.path.abspath(files[0][0])))
+            flush_files([tmp for tmp, _ in staged])
     return staged
 
 
@@ -167,150 +165,15 @@ def create_file(path: str, data: bytes, sync: bool = True) -> None:
         os.close(fd)
 
 
-def flush_file_system(folder: str) -> None:
-    """Everything written to the file system that holds folder, on disk: one flush for a
-    class's thousands of files, where an fsync each costs seconds. syncfs(2) where the C
-    library has it (only that file system; a tmpfs has nothing to flush), else os.sync()."""
-    try:
-        import ctypes
-
-        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
-    except (ImportError, OSError, AttributeError):
+def flush_files(paths) -> None:
+    """Every file of paths on disk: one os.sync() for a class's thousands of files, where an
+    fsync each costs seconds; where there is no os.sync (Windows), an fsync each."""
+    if hasattr(os, "sync"):
         os.sync()
         return
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if syncfs(fd) != 0:
-            os.sync()
-    finally:
-        os.close(fd)
-
-
-# The helper process of FileMaker. It reads from its standard input the names of the files to
-# create at once (empty), then (name, bytes) records, and makes each file in its folder as
-# create_file does (never over a file it did not create itself), until the input ends. It
-# ignores an interrupt (its parent, which gets the same one, stops it and cleans up) and reports
-# a failure as one line: errno, message, file name.
-_WRITER = r"""
-import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-folder, read = sys.argv[1], sys.stdin.buffer.read
-new = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-ready = set()  # made empty in advance: opened to be written
-name, made = "", 0
-try:
-    names = [read(int.from_bytes(read(4), "little")).decode("utf-8", "surrogateescape") for _ in range(int.from_bytes(read(8), "little"))]
-    for name in names:  # (all read first: the parent is not kept waiting)
-        os.close(os.open(os.path.join(folder, name), new, 0o666))
-        ready.add(name)
-    while True:
-        head = read(8)
-        if len(head) < 8:
-            break
-        name = read(int.from_bytes(head[:4], "little")).decode("utf-8", "surrogateescape")
-        data = read(int.from_bytes(head[4:], "little"))
-        flags = new & ~(os.O_CREAT | os.O_EXCL) if name in ready else new
-        ready.discard(name)
-        fd = os.open(os.path.join(folder, name), flags, 0o666)
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            os.fsync(fd)
         finally:
             os.close(fd)
-        made += 1
-    if ready:  # named in advance, never written: it would be left empty
-        raise OSError(0, "a file named in advance was never written", next(iter(ready)))
-except OSError as e:
-    sys.stderr.write(f"{e.errno or 0}\t{e.strerror or e}\t{e.filename or name}")
-    sys.exit(3)
-"""
-_SEND_BYTES = 1 << 20  # records sent to the helper this many bytes at a time
-
-
-class FileMaker:
-    """New files in one folder, made by a helper process on another core while this one makes
-    the next ones' text: a class's 20,000 files cost ext4 60-400 us each to create, as long as
-    making their text, so the two overlap. names: files to create (empty) at once, before their
-    text is ready. add() each file, then finish() (or stop() on a failure); an error making a
-    file is raised as an OSError naming it, by add or finish. Where no helper can start (no
-    Python executable to run), the files are made here, in turn, when added."""
-
-    def __init__(self, folder: str, names=()):
-        import subprocess
-
-        self.folder = folder
-        self._pending: list[bytes] = [len(names).to_bytes(8, "little")]
-        for name in names:  # created at once, empty, while this process goes on
-            encoded = name.encode("utf-8", "surrogateescape")
-            self._pending += (len(encoded).to_bytes(4, "little"), encoded)
-        self._size = 0
-        self._process = None
-        if sys.executable and not getattr(sys, "frozen", False):  # (a frozen app's executable is not a Python)
-            try:
-                self._process = subprocess.Popen(
-                    [sys.executable, "-I", "-S", "-c", _WRITER, folder],
-                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=True,
-                )
-            except OSError:
-                self._process = None
-        if self._process is not None:
-            self._send()
-        else:
-            self._pending.clear()
-
-    def add(self, name: str, data: bytes) -> None:
-        if self._process is None:
-            create_file(os.path.join(self.folder, name), data, sync=False)
-            return
-        encoded = name.encode("utf-8", "surrogateescape")
-        self._pending += (len(encoded).to_bytes(4, "little") + len(data).to_bytes(4, "little"), encoded, data)
-        self._size += 8 + len(encoded) + len(data)
-        if self._size >= _SEND_BYTES:
-            self._send()
-
-    def _send(self) -> None:
-        try:
-            self._process.stdin.write(b"".join(self._pending))
-        except BrokenPipeError:  # the helper stopped: at a file it could not make (raised by _end)
-            self._end()
-            raise OSError(errno.EPIPE, "the process making the files stopped") from None
-        self._pending.clear()
-        self._size = 0
-
-    def finish(self) -> None:
-        """Every file added is made (not yet flushed to disk: flush_file_system)."""
-        if self._process is None:
-            return
-        self._send()
-        try:
-            self._process.stdin.close()
-        except BrokenPipeError:
-            pass
-        self._end()
-
-    def _end(self) -> None:
-        """Wait for the helper to end; raise the OSError it met, if any."""
-        process = self._process
-        report = process.stderr.read().decode("utf-8", "replace")
-        process.wait()
-        process.stderr.close()
-        self._process = None
-        if process.returncode != 0:
-            number, _, rest = report.partition("\t")
-            message, _, name = rest.partition("\t")
-            if not number.isdigit():  # it did not say: killed, or no Python to run it
-                raise OSError(0, f"the process making the files stopped (exit status {process.returncode})")
-            raise OSError(int(number), message, os.path.join(self.folder, os.path.basename(name)))
-
-    def stop(self) -> None:
-        """Stop the helper at once (a failure or an interrupt here): no file is made after this."""
-        process, self._process = self._process, None
-        if process is not None:
-            process.kill()
-            process.wait()
-            for stream in (process.stdin, process.stderr):
-                try:
-                    stream.close()
-                except OSError:
-                    pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,11 @@ def numbers_in(value) -> list[float]:
 def leftovers(folder: Path) -> list[str]:
     """Temporary files or folders nnsolve left behind."""
     return sorted(p.name for p in Path(folder).rglob(".nnsolve*"))
+
+
+# tests of what only POSIX has skip cleanly elsewhere: Windows has no geteuid, pipes or /dev/null,
+# and its symbolic links need a privilege; root writes into read-only folders and reads chmod 000
+needs_posix = pytest.mark.skipif(os.name != "posix", reason="links, pipes and devices as POSIX has them")
+needs_permissions = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="file permissions that bind the user (not root, not Windows)"
+)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 
-from conftest import PROBLEMS, ROOT, assert_usage_error, invoke, leftovers
+from conftest import PROBLEMS, ROOT, assert_usage_error, invoke, leftovers, needs_permissions, needs_posix
 
 WORKSHEET = PROBLEMS / "worksheet.yaml"
 ANSWERS = PROBLEMS / "worksheet-answers.yaml"
@@ -197,7 +197,7 @@ def test_a_file_that_appears_while_nnsolve_works_is_not_replaced(tmp_path, monke
     assert leftovers(folder) == []
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+@needs_permissions
 @pytest.mark.parametrize("name", WRITERS)
 def test_a_read_only_folder(tmp_path, name):
     folder, target, args = _setup(tmp_path, name)
@@ -391,6 +391,7 @@ def test_gradescope_into_a_name_that_is_a_file(tmp_path):
     assert (tmp_path / "taken").read_bytes() == OLD
 
 
+@needs_posix
 def test_output_to_a_link_or_a_device_is_refused(tmp_path):
     (tmp_path / "real.md").write_bytes(OLD)
     (tmp_path / "link.md").symlink_to(tmp_path / "real.md")
@@ -402,20 +403,24 @@ def test_output_to_a_link_or_a_device_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("count", [3, 200])
-def test_many_files_are_flushed_once_few_each(tmp_path, monkeypatch, count):
+@pytest.mark.parametrize("has_sync", [True, False], ids=["os.sync", "no os.sync"])
+def test_many_files_are_flushed_once_few_each(tmp_path, monkeypatch, count, has_sync):
     """write_files_atomic: a few files are each fsync'd before their rename; a class's many
-    (past files.MANY_FILES) are flushed with one flush of their file system (syncfs), still
-    before any rename."""
+    (past files.MANY_FILES) are flushed with one os.sync(), or, where there is none (Windows),
+    an fsync each, still before any rename."""
     from nnsolve import files
 
-    calls = {"fsync": 0, "sync": 0, "renamed before sync": 0}
-    real_fsync, real_flush, real_link = os.fsync, files.flush_file_system, os.link
+    calls = {"fsync": 0, "sync": 0, "renamed before flush": 0}
+    real_fsync, real_link = os.fsync, os.link
     monkeypatch.setattr(files.os, "fsync", lambda fd: (calls.__setitem__("fsync", calls["fsync"] + 1), real_fsync(fd))[1])
-    monkeypatch.setattr(files, "flush_file_system", lambda folder: (calls.__setitem__("sync", calls["sync"] + 1), real_flush(folder))[1])
+    if has_sync:
+        monkeypatch.setattr(files.os, "sync", lambda: calls.__setitem__("sync", calls["sync"] + 1))
+    else:
+        monkeypatch.delattr(files.os, "sync", raising=False)
 
     def link(src, dst):
-        if count > files.MANY_FILES and calls["sync"] == 0:
-            calls["renamed before sync"] += 1
+        if count > files.MANY_FILES and calls["sync"] + calls["fsync"] == 0:
+            calls["renamed before flush"] += 1
         return real_link(src, dst)
 
     monkeypatch.setattr(files.os, "link", link)
@@ -423,41 +428,50 @@ def test_many_files_are_flushed_once_few_each(tmp_path, monkeypatch, count):
     files.write_files_atomic(targets)
     assert [Path(p).read_bytes() for p, _ in targets] == [d for _, d in targets]
     assert sorted(os.listdir(tmp_path)) == sorted(os.path.basename(p) for p, _ in targets)  # no temporary left
-    assert calls == ({"fsync": count, "sync": 0, "renamed before sync": 0} if count <= files.MANY_FILES else {"fsync": 0, "sync": 1, "renamed before sync": 0})
+    if count <= files.MANY_FILES or not has_sync:
+        assert calls == {"fsync": count, "sync": 0, "renamed before flush": 0}
+    else:
+        assert calls == {"fsync": 0, "sync": 1, "renamed before flush": 0}
 
 
-def _writer_that(what: str) -> str:
-    """files._WRITER (the helper process that makes a class's files) doing `what` (a statement)
-    just before it makes its 50th file."""
+def test_new_flushes_a_class_with_or_without_os_sync(tmp_path, monkeypatch):
+    """new --out with many files: one os.sync(); where there is none, an fsync each; the same files."""
     from nnsolve import files
 
-    assert "        fd = os.open(" in files._WRITER
-    return files._WRITER.replace("        fd = os.open(", f"        if made == 49:\n            {what}\n        fd = os.open(", 1)
+    calls = {"fsync": 0, "sync": 0}
+    real_fsync = os.fsync
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (calls.__setitem__("fsync", calls["fsync"] + 1), real_fsync(fd))[1])
+    monkeypatch.setattr(files.os, "sync", lambda: calls.__setitem__("sync", calls["sync"] + 1))
+    assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "synced")).exit_code == 0
+    assert calls == {"fsync": 0, "sync": 1}
+    monkeypatch.delattr(files.os, "sync")
+    assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "each")).exit_code == 0
+    assert calls == {"fsync": 80, "sync": 1}
+    synced, each = sorted((tmp_path / "synced").iterdir()), sorted((tmp_path / "each").iterdir())
+    assert [(p.name, p.read_bytes(), p.stat().st_mode) for p in synced] == [(p.name, p.read_bytes(), p.stat().st_mode) for p in each]
+    assert leftovers(tmp_path) == []
 
 
-@pytest.mark.parametrize("how", ["disk full in the writer", "the writer killed", "interrupted while making files"])
+@pytest.mark.parametrize("how", ["disk full half-way", "interrupted while making files"])
 def test_new_with_many_files_fails_cleanly(tmp_path, monkeypatch, how):
-    """Past files.MANY_FILES, new's files are made by a helper process as they are written, and
-    flushed all at the end: a failure half-way (a full disk, the helper killed, an interrupt
-    while the files are being made) leaves no folder, no staging and no helper behind, and
-    nothing is written after it."""
+    """Past files.MANY_FILES, new's files are written and flushed all at the end: a failure
+    half-way (a full disk, an interrupt while the files are being made) leaves no folder and no
+    staging behind, and nothing is written after it."""
     from nnsolve import files
     from nnsolve.render import problem_file
 
     out = tmp_path / "out"
-    makers = []
-    real_maker = files.FileMaker
+    made = []
+    if how == "disk full half-way":
+        real_create = files.create_file
 
-    class FileMaker(real_maker):
-        def __init__(self, folder, names=()):
-            super().__init__(folder, names)
-            makers.append(self._process)
+        def create(path, data, sync=True):
+            if len(made) == 49:
+                raise _disk_full()
+            made.append(path)
+            return real_create(path, data, sync)
 
-    monkeypatch.setattr(files, "FileMaker", FileMaker)
-    if how == "disk full in the writer":
-        monkeypatch.setattr(files, "_WRITER", _writer_that("raise OSError(28, 'No space left on device')"))
-    elif how == "the writer killed":
-        monkeypatch.setattr(files, "_WRITER", _writer_that("os.kill(os.getpid(), 9)"))
+        monkeypatch.setattr(files, "create_file", create)
     else:
         real_layout, calls = problem_file._layout, []
 
@@ -470,77 +484,19 @@ def test_new_with_many_files_fails_cleanly(tmp_path, monkeypatch, how):
         monkeypatch.setattr(problem_file, "_layout", layout)
     result = invoke("new", "--seed", "4", "--count", "40", "--out", str(out))
     assert result.exit_code == (130 if how.startswith("interrupted") else 2), result.stderr
-    if how == "disk full in the writer":
-        assert "No space left on device" in result.stderr
-    elif how == "the writer killed":
-        assert "the process making the files stopped" in result.stderr
+    if how == "disk full half-way":
+        assert "No space left on device" in result.stderr and len(made) == 49
     assert not out.exists()
     assert leftovers(tmp_path) == []
-    assert len(makers) == 1 and makers[0].returncode is not None  # the helper is gone
     monkeypatch.undo()  # and without a failure: every file
     assert invoke("new", "--seed", "4", "--count", "40", "--out", str(out)).exit_code == 0
     assert len(os.listdir(out)) == 80 and leftovers(tmp_path) == []
 
 
-def test_new_makes_the_same_files_with_or_without_its_helper(tmp_path, monkeypatch):
-    """The helper process makes each file as this process would (the same bytes and modes);
-    where no Python can be started for it (a frozen app, or no sys.executable), new makes them
-    itself."""
-    from nnsolve import files
-
-    assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "helped")).exit_code == 0
-    monkeypatch.setattr(files.sys, "frozen", True, raising=False)  # an app bundle: its executable runs the app, not Python
-    made, real_create = [], files.create_file
-    monkeypatch.setattr(files, "create_file", lambda path, data, sync=True: (made.append(path), real_create(path, data, sync))[1])
-    assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "alone")).exit_code == 0
-    assert len(made) == 80
-    helped, alone = sorted((tmp_path / "helped").iterdir()), sorted((tmp_path / "alone").iterdir())
-    assert [p.name for p in helped] == [p.name for p in alone]
-    assert [(p.read_bytes(), p.stat().st_mode) for p in helped] == [(p.read_bytes(), p.stat().st_mode) for p in alone]
-    assert leftovers(tmp_path) == []
-    monkeypatch.setattr(files.sys, "executable", "")
-    assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "alone2")).exit_code == 0
-    assert len(made) == 160 and [p.read_bytes() for p in sorted((tmp_path / "alone2").iterdir())] == [p.read_bytes() for p in helped]
-
-
-def test_new_stages_its_folder_before_drawing_and_leaves_nothing_when_it_fails(tmp_path, monkeypatch):
-    """--out is staged (its files created empty by the helper) before the variants are drawn: a
-    refusal found after that (--questions that are not quantities) leaves no folder, no staging,
-    no helper behind; and the names staged are the very files new writes, with every key format."""
-    from nnsolve import files
-    from nnsolve.cli.new import variant_files, variant_names
-    from nnsolve.cli.new import make_shape
-    from nnsolve.variants import generate_solved
-
-    makers = []
-    real_maker = files.FileMaker
-
-    class FileMaker(real_maker):
-        def __init__(self, folder, names=()):
-            super().__init__(folder, names)
-            makers.append((self._process, len(names)))
-
-    monkeypatch.setattr(files, "FileMaker", FileMaker)
+def test_new_that_refuses_after_staging_leaves_nothing(tmp_path):
+    """A refusal found once the variants are drawn (--questions that are not quantities) leaves
+    no folder, no staging and no quiz behind."""
     out = tmp_path / "class"
     result = invoke("new", "--count", "40", "--out", str(out), "--moodle", str(tmp_path / "q.xml"), "--questions", "nonsense")
     assert_usage_error(result, "--questions 'nonsense'")
     assert not out.exists() and not (tmp_path / "q.xml").exists() and leftovers(tmp_path) == []
-    assert len(makers) == 1 and makers[0][1] == 80 and makers[0][0].returncode is not None
-    problems, solutions, _ = generate_solved(make_shape(None, None, None, None, None), 7, 3)
-    for key_format in (None, "markdown", "latex"):
-        assert variant_names(7, key_format) == [name for name, _ in variant_files(problems, solutions, key_format, 3, True)]
-
-
-def test_a_file_named_in_advance_but_never_written_is_an_error(tmp_path):
-    """The helper refuses to leave a file it created empty in advance and was never given: an
-    empty file in a class's folder would be a silent loss."""
-    from nnsolve import files
-
-    maker = files.FileMaker(str(tmp_path), ["a.yaml", "b.yaml"])
-    maker.add("a.yaml", b"x: 1\n")
-    with pytest.raises(OSError, match="never written"):
-        maker.finish()
-    maker = files.FileMaker(str(tmp_path / "."), [])
-    maker.add("c.yaml", b"y: 2\n")
-    maker.finish()
-    assert (tmp_path / "a.yaml").read_bytes() == b"x: 1\n" and (tmp_path / "c.yaml").read_bytes() == b"y: 2\n"

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import PROBLEM_FILES, PROBLEMS, ROOT, assert_usage_error, invoke, run_json
+from conftest import PROBLEMS, PROBLEM_FILES, ROOT, assert_usage_error, invoke, needs_posix, run_json
 
 WORKSHEET = PROBLEMS / "worksheet.yaml"
 TWO_OUTPUTS = PROBLEMS / "two_outputs.yaml"
@@ -695,6 +695,7 @@ HOSTILE = {
 }
 
 
+@needs_posix
 def test_hostile_sheets(folder, monkeypatch):
     marker = folder / "ran"
     monkeypatch.chdir(folder)
@@ -893,6 +894,7 @@ def test_usage_errors(tmp_path):
     assert_usage_error(check(str(only), "--problem", str(only / "worksheet.yaml")), "no answer sheets")
 
 
+@needs_posix
 def test_problem_overrides_what_the_sheets_name(tmp_path):
     """--problem names the problem for every sheet: a sheet's own problem: line (a file not
     there, or a link out of the folder) is then not opened."""

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import PROBLEM_FILES, PROBLEMS, ROOT, assert_usage_error, invoke
+from conftest import PROBLEMS, PROBLEM_FILES, ROOT, assert_usage_error, invoke, needs_permissions, needs_posix
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
 WORKSHEET = str(PROBLEMS / "worksheet.yaml")
@@ -161,6 +161,7 @@ def test_output_errors(tmp_path):
     assert_usage_error(invoke("run", "--format", "pdf"), "'pdf'")
 
 
+@needs_posix
 def test_links_and_devices_are_never_replaced(tmp_path):
     """-o /dev/null with --force once renamed a file over the device: never again."""
     import os as _os
@@ -178,9 +179,8 @@ def test_links_and_devices_are_never_replaced(tmp_path):
     assert _os.path.exists("/dev/null") and not _os.path.isfile("/dev/null")
 
 
+@needs_permissions
 def test_read_only_folder_leaves_no_file(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders")
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o500)

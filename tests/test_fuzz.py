@@ -564,7 +564,8 @@ def sheet_folder(work):
         shutil.copy(PROBLEMS / name, folder / name)
     shutil.copy(work / "nobias.yaml", folder / "nobias.yaml")
     (work / "secret.yaml").write_text("loss: 1\n", encoding="utf-8")
-    (folder / "link.yaml").symlink_to(work / "secret.yaml")  # a link out of the sheets' folder
+    if os.name == "posix":  # (a link on Windows needs a privilege)
+        (folder / "link.yaml").symlink_to(work / "secret.yaml")  # a link out of the sheets' folder
     return folder
 
 

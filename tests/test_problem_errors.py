@@ -9,11 +9,12 @@ to fix it. A few cases call parse_problem directly, for the attributes that tool
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
 from click.testing import CliRunner, Result
+
+from conftest import needs_permissions
 
 from nnsolve import problem as problem_module
 from nnsolve.cli import cli
@@ -116,7 +117,7 @@ def test_directory(tmp_path):
     assert_error(tmp_path, None, "is a directory, not a file", "give a YAML file inside it")
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads a chmod 000 file anyway")
+@needs_permissions
 def test_unreadable_file(write):
     path = write(GOOD)
     path.chmod(0)

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 
-from conftest import PROBLEMS, ROOT, assert_usage_error, invoke, strict_json
+from conftest import PROBLEMS, ROOT, assert_usage_error, invoke, needs_posix, strict_json
 
 WORKSHEET = PROBLEMS / "worksheet.yaml"
 ANSWERS = PROBLEMS / "worksheet-answers.yaml"
@@ -34,7 +34,7 @@ MiB = 1 << 20
 SAFE_LOADERS = {"SafeLoader", "CSafeLoader", "_FAST_LOADER"}
 UNSAFE_NAMES = {"FullLoader", "UnsafeLoader", "Loader", "CLoader", "CFullLoader", "CUnsafeLoader", "unsafe_load", "full_load", "unsafe_load_all", "full_load_all"}
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
-FORBIDDEN_MODULES = {"pickle", "cPickle", "_pickle", "marshal", "shelve", "dill", "cloudpickle", "jsonpickle", "subprocess"}
+FORBIDDEN_MODULES = {"pickle", "cPickle", "_pickle", "marshal", "shelve", "dill", "cloudpickle", "jsonpickle", "subprocess", "ctypes"}
 
 
 def scan_source(source: str, name: str = "<code>") -> tuple[list[str], dict]:
@@ -92,22 +92,20 @@ def test_the_code_scan_finds_every_unsafe_reader(bad):
     assert problems, bad
 
 
-def test_the_only_process_nnsolve_starts_is_its_own_file_maker():
-    """files.FileMaker starts the Python running nnsolve (-I: no environment, no user site; -S:
-    no site) on files._WRITER, a constant of nnsolve's, with the folder as its one argument: no
-    command or code comes from input. Nothing else in the package starts a process."""
-    starts = []
+def test_nnsolve_starts_no_process_and_calls_no_c_library():
+    """No process is started anywhere in the package (no subprocess, os.system, os.spawn*,
+    os.exec*, os.fork), and no C function is called through ctypes or cffi: what nnsolve runs is
+    Python and numpy, on every platform."""
+    found = []
     for path in sorted((ROOT / "nnsolve").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("subprocess", "os") \
-                    and node.attr in ("Popen", "run", "call", "check_call", "check_output", "getoutput", "getstatusoutput", "popen", "system") \
-                    or isinstance(node, ast.Attribute) and node.attr.startswith(("spawn", "exec", "posix_spawn", "fork")) and isinstance(node.value, ast.Name) and node.value.id == "os":
-                starts.append((path.name, node))
-    assert [(name, node.attr) for name, node in starts] == [("files.py", "Popen")]
-    tree = ast.parse((ROOT / "nnsolve" / "files.py").read_text(encoding="utf-8"))
-    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "Popen")
-    assert ast.unparse(call.args[0]) == "[sys.executable, '-I', '-S', '-c', _WRITER, folder]"
-    assert not any(k.arg == "shell" for k in call.keywords)
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+                found += [(path.name, n) for n in names if n.split(".")[0] in ("subprocess", "ctypes", "cffi", "multiprocessing")]
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os" \
+                    and (node.attr in ("system", "popen") or node.attr.startswith(("spawn", "exec", "posix_spawn", "fork"))):
+                found.append((path.name, f"os.{node.attr}"))
+    assert found == []
 
 
 def test_nnsolve_reads_yaml_and_numpy_safely_and_runs_nothing():
@@ -125,8 +123,6 @@ def test_nnsolve_reads_yaml_and_numpy_safely_and_runs_nothing():
         problems += found
         for k in totals:
             totals[k] += seen[k]
-    # the one process nnsolve starts: its own helper that makes a class's files (checked below)
-    problems = [p for p in problems if not (p.startswith("nnsolve/files.py:") and p.endswith(": import subprocess"))]
     assert problems == []
     assert totals["yaml"] >= 2 and totals["np.load"] >= 1, totals  # the scan saw the real readers
     # libyaml's safe loader (or the pure one), only its tag resolving remembered: no constructors
@@ -343,6 +339,7 @@ def test_yaml_tags_never_run_code(tmp_path):
     assert not marker.exists()
 
 
+@needs_posix
 def test_a_sheet_never_makes_nnsolve_open_another_file(tmp_path, monkeypatch):
     """Only the sheet and the problem file beside it are opened: no other name a sheet gives
     (a path out of its folder, an absolute path, a link out, a name in a value) is ever opened."""

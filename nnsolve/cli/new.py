@@ -49,7 +49,7 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
     shape = make_shape(layers, activation, loss, from_file, decimals)
     preflight(out, moodle, prairielearn, force)
     # --out staged now: a class's files are created while the variants are drawn
-    outputs: list = [NewFolder(out, force, variant_names(count, key_format))] if out else []  # written, not yet in place
+    outputs: list = [NewFolder(out, force)] if out else []  # written, not yet in place
     try:
         try:
             problems, solutions, rejected = generate_solved(shape, count, seed)
@@ -150,15 +150,12 @@ def variant_files(problems, solutions, key_format, seed: int, with_keys: bool):
 class NewFolder:
     """A folder of new files for --out: checked, then staged beside it (a hidden folder), filled,
     and put in place at once by commit(), so that a failure (or an interrupt) before that leaves
-    nothing behind. Given the names of a class's files before they are made, it has them
-    created, empty, by files.FileMaker's helper while the variants are drawn: creating 20,000
-    files is what the disk is slowest at. Call fill() then commit(), or discard()."""
+    nothing behind. Call fill() then commit(), or discard()."""
 
-    def __init__(self, out: str, force: bool, names=()):
+    def __init__(self, out: str, force: bool):
         import tempfile
 
         from ..errors import NnsolveError
-        from ..files import MANY_FILES, FileMaker
 
         if os.path.exists(out) and not os.path.isdir(out):
             raise NnsolveError("is a file, not a folder", file=out, fix="give a folder for --out")
@@ -166,7 +163,7 @@ class NewFolder:
         self.shared = os.path.isdir(out) and bool(os.listdir(out))  # files beside the new ones: not staged
         if self.shared and not force:
             raise NnsolveError("holds files already", file=out, fix="give a new or empty folder, or --force to write into it")
-        self.staging = self.maker = None
+        self.staging = None
         self.staged: list = []  # into a shared folder: (temporary, path) of each file
         if self.shared:
             return
@@ -174,34 +171,25 @@ class NewFolder:
         if not os.path.isdir(parent):
             raise NnsolveError("its parent folder does not exist", file=out, fix="create it first")
         self.staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=parent)
-        if len(names) > MANY_FILES:
-            try:
-                self.maker = FileMaker(self.staging, names)
-            except BaseException:
-                self.discard()
-                raise
 
     def fill(self, files, count: int) -> None:
         """Write every (name, text) of files (count of them; a generator's each as it is made)
         and flush them to disk, not yet in place."""
         from ..errors import NnsolveError
-        from ..files import MANY_FILES, FileMaker, create_file, flush_file_system, stage_files
+        from ..files import MANY_FILES, create_file, flush_files, stage_files
 
         if self.shared:  # into a folder the user asked to share: every file staged beside its target
             self.staged = stage_files([(os.path.join(self.out, name), text.encode("utf-8")) for name, text in files], force=True)
             return
+        each = count <= MANY_FILES  # on disk one by one, or all with one flush at the end
+        made = []
         try:
-            if count <= MANY_FILES and self.maker is None:
-                for name, text in files:  # on disk before the rename makes them visible
-                    create_file(os.path.join(self.staging, name), text.encode("utf-8"))
-            else:  # made by a second process as this one goes on, then flushed all at once
-                if self.maker is None:
-                    self.maker = FileMaker(self.staging)
-                for name, text in files:
-                    self.maker.add(name, text.encode("utf-8"))
-                self.maker.finish()
-                self.maker = None
-                flush_file_system(self.staging)
+            for name, text in files:
+                path = os.path.join(self.staging, name)
+                create_file(path, text.encode("utf-8"), sync=each)
+                made.append(path)
+            if not each:
+                flush_files(made)
         except OSError as e:
             self.discard()
             raise NnsolveError(f"cannot write: {e.strerror or e}", file=self.out) from None
@@ -224,28 +212,16 @@ class NewFolder:
             raise NnsolveError(f"cannot write: {e.strerror or e}", file=self.out) from None
 
     def discard(self) -> None:
-        """Stop making files and remove what was staged (nothing of it stays)."""
+        """Remove what was staged (nothing of it stays)."""
         import shutil
 
         from ..files import discard_files
 
-        if self.maker is not None:
-            self.maker.stop()
-            self.maker = None
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
         discard_files(self.staged)
         self.staged = []
-
-
-def variant_names(count: int, key_format) -> list[str]:
-    """The files variant_files makes, in its order."""
-    extension = {"markdown": "md", "latex": "tex"}.get(key_format)
-    names = []
-    for n in range(1, count + 1):
-        names += [f"variant-{n:03d}.yaml", f"variant-{n:03d}.key.yaml"] + ([f"variant-{n:03d}.key.{extension}"] if extension else [])
-    return names
 
 
 def question_names(problem, questions) -> list[str]:
