@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 
 from nnsolve import network
-from nnsolve.problem import load_problem
+from nnsolve import chain
+from nnsolve.problem import load_problem, parse_problem
+from nnsolve.render.json import grad_all_dict, grad_dict, solution_dict
+from nnsolve.rounding import Rounding
+from nnsolve.solution import solve, solve_many
 
 from conftest import PROBLEMS, ROOT, assert_usage_error, invoke, numbers_in, strict_json
 
@@ -45,23 +49,48 @@ def extreme_problem(hidden: str, output: str, loss: str, size: float, rate: floa
     )
 
 
-@pytest.mark.parametrize("rate", [1e-12, 1.0, 1e6])
-@pytest.mark.parametrize("size", [1e-12, 1.0, 1e3, 1e6])
+SIZES = [1e-12, 1.0, 1e3, 1e6]
+RATES = [1e-12, 1.0, 1e6]
+
+
+def all_finite(data) -> bool:
+    return bool(np.all(np.isfinite(numbers_in(strict_json(json.dumps(data, allow_nan=True))))))
+
+
 @pytest.mark.parametrize("output,loss", OUTPUT_LOSS)
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_numbers_up_to_1e6_give_finite_results(tmp_path, hidden, output, loss, size, rate):
+def test_numbers_up_to_1e6_give_finite_results(hidden, output, loss):
     """Weights and inputs of size up to 1e6, learning rates from 1e-12 to 1e6, every activation
-    and loss: every number of the solution and of every weight's chain rule is finite."""
+    and loss: every number of the solution (exact, and rounded to 4 decimals) and of every
+    weight's chain rule is finite. The grid's sizes and rates are solved as one stacked
+    computation, as `new` and `check` solve a class; the CLI runs of the corners follow."""
+    problems = [parse_problem(extreme_problem(hidden, output, loss, size, rate)) for size in SIZES for rate in RATES]
+    for problem, solution in zip(problems, solve_many(problems)):
+        where = (problem.weights[0][0, 0], problem.learning_rate)
+        assert all_finite(solution_dict(solution)), where
+        grads = [chain.gradient_of(solution, *w) for w in chain.all_weights(solution)]
+        assert all_finite(grad_all_dict(grads)) and all_finite(grad_dict(grads[0])), where
+        one = solve(problem)  # the stacked computation is the one-problem solve
+        np.testing.assert_allclose(solution.y_hat, one.y_hat, rtol=1e-12, atol=1e-300)
+        rounded = solve(problem, Rounding(4))
+        assert all_finite(solution_dict(rounded)), where
+
+
+@pytest.mark.parametrize("hidden, output, loss, size, rate", [
+    ("sigmoid", "sigmoid", "binary_cross_entropy", 1e6, 1e6),
+    ("relu", "softmax", "cross_entropy", 1e-12, 1e-12),
+    ("tanh", "linear", "squared_error", 1e3, 1.0),
+    ("leaky_relu", "tanh", "mse", 1e6, 1e-12),
+    ("linear", "softmax", "squared_error", 1e6, 1e6),
+])
+def test_the_corners_of_the_grid_through_the_cli(tmp_path, hidden, output, loss, size, rate):
     path = tmp_path / "p.yaml"
     path.write_text(extreme_problem(hidden, output, loss, size, rate), encoding="utf-8")
-    for args in (["run", str(path), "--json"], ["grad", "--all", str(path), "--json"], ["run", str(path), "--round", "4", "--json"]):
+    for args in (["run", str(path), "--json"], ["grad", "--all", str(path), "--json"], ["run", str(path), "--round", "4", "--json"],
+                 ["grad", "W1[1,1]", str(path), "--json"]):
         result = invoke(*args)
         assert result.exit_code == 0, (args, result.stderr)
-        data = strict_json(result.stdout)
-        assert all(np.isfinite(numbers_in(data))), args
-    result = invoke("grad", "W1[1,1]", str(path), "--json")
-    assert result.exit_code == 0, result.stderr
-    assert all(np.isfinite(numbers_in(strict_json(result.stdout))))
+        assert all(np.isfinite(numbers_in(strict_json(result.stdout)))), args
 
 
 @pytest.mark.parametrize(
