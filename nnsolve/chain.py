@@ -11,6 +11,7 @@ worked as a person does: each path's product rounded, their sum rounded, then th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import functools
 import math
 import re
@@ -19,7 +20,6 @@ from typing import TYPE_CHECKING, Optional
 from . import network
 from .errors import NnsolveError
 from .notation import first_row, input_name, parse_weight_ref, weight_name
-from .record import Record
 from .solution import Solution
 
 if TYPE_CHECKING:  # rounding (and decimal) load only for --round
@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # rounding (and decimal) load only for --round
 MAX_LISTED_PATHS = 4096  # past this, the one path through delta^l_j stands for them all
 
 
-class Factor(Record):
+@dataclass(frozen=True)
+class Factor:
     """One factor of a chain-rule path: its symbol, its formula, the values in it, its value."""
 
     symbol: str  # dalpha2/dbeta1_1
@@ -36,11 +37,9 @@ class Factor(Record):
     values: tuple[tuple[str, float], ...]  # the names in formula and their values: (("W2[1,1]", 2.0),)
     value: float
 
-    def __init__(self, symbol, formula, values, value):
-        self.__dict__.update(symbol=symbol, formula=formula, values=values, value=value)
 
-
-class WeightGradient(Record):
+@dataclass(frozen=True)
+class WeightGradient:
     """dl/dw for one weight w = W^l[i,j], with the paths that make it up."""
 
     weight: str  # W2[1,1]
@@ -57,16 +56,6 @@ class WeightGradient(Record):
     rounding: Optional[Rounding] = None  # the solution's: None for exact working
     exact_gradient: Optional[float] = None  # dl/dw without rounding (gradient itself when exact)
     exact_updated: Optional[float] = None  # the update without rounding (updated itself when exact)
-
-    def __init__(
-        self, weight, layer, row, column, value, paths, path_count, gradient, learning_rate, updated, trained, rounding=None,
-        exact_gradient=None, exact_updated=None,
-    ):
-        self.__dict__.update(
-            weight=weight, layer=layer, row=row, column=column, value=value, paths=paths, path_count=path_count,
-            gradient=gradient, learning_rate=learning_rate, updated=updated, trained=trained, rounding=rounding,
-            exact_gradient=exact_gradient, exact_updated=exact_updated,
-        )
 
     def path_products(self) -> tuple[float, ...]:
         """The product of each path's factors, rounded as the gradient's working rounds it."""

@@ -12,11 +12,11 @@ the next step uses the rounded value, as a person with a calculator writes the w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
-from .record import Record
 
 if TYPE_CHECKING:  # annotations only: subscripting typing's generics at import costs start-up time
     Rounder = Optional[Callable[[np.ndarray], np.ndarray]]  # None: exact
@@ -68,7 +68,8 @@ def _log_softmax(a: np.ndarray) -> np.ndarray:
 LEAKY_SLOPE = 0.01
 
 
-class Activation(Record):
+@dataclass(frozen=True)
+class Activation:
     """f and f' of one layer. `derivative` is elementwise f'(alpha) given alpha and beta = f(alpha);
     it is None for softmax, whose Jacobian is not diagonal."""
 
@@ -77,9 +78,6 @@ class Activation(Record):
     derivative_formula: str  # f'(a), in terms of beta where that is how it is taught
     value: Callable[[np.ndarray], np.ndarray]
     derivative: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]]
-
-    def __init__(self, name, formula, derivative_formula, value, derivative):
-        self.__dict__.update(name=name, formula=formula, derivative_formula=derivative_formula, value=value, derivative=derivative)
 
     def backward(self, alpha: np.ndarray, beta: np.ndarray, grad_beta: np.ndarray, rnd: Rounder = None) -> np.ndarray:
         """dl/dalpha from dl/dbeta (the vector-Jacobian product); with rnd, from the rounded f' or Jacobian."""
@@ -127,7 +125,8 @@ ACTIVATIONS: dict[str, Activation] = {
 # Losses
 
 
-class Loss(Record):
+@dataclass(frozen=True)
+class Loss:
     """A loss and its derivatives. `value` and `output_delta` take alpha^L too, so that the
     log losses are computed in log space (finite where y_hat rounds to exactly 0 or 1)."""
 
@@ -143,12 +142,6 @@ class Loss(Record):
     simplified_delta: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray, Activation], np.ndarray]] = None
     # output activation name -> the formula of that direct delta^L, for people
     simplified_formulas: tuple[tuple[str, str], ...] = ()
-
-    def __init__(self, name, formula, grad_formula, outputs, grad_y_hat, value, simplified_delta=None, simplified_formulas=()):
-        self.__dict__.update(
-            name=name, formula=formula, grad_formula=grad_formula, outputs=outputs, grad_y_hat=grad_y_hat, value=value,
-            simplified_delta=simplified_delta, simplified_formulas=simplified_formulas,
-        )
 
     def output_delta(self, y, alpha, y_hat, activation: Activation, rnd: Rounder = None) -> np.ndarray:
         """delta^L = dl/dalpha^L; with rnd, from the rounded dl/dy_hat and dy_hat/dalpha, itself rounded."""
@@ -233,15 +226,13 @@ LOSSES: dict[str, Loss] = {
 # Forward, backward, update
 
 
-class Forward(Record):
+@dataclass(frozen=True)
+class Forward:
     """Per layer l = 1..L (index l-1): the input [1; beta^{l-1}], alpha^l and beta^l."""
 
     inputs: tuple[np.ndarray, ...]  # (..., n_{l-1} + 1) with the bias, (..., n_{l-1}) without
     alphas: tuple[np.ndarray, ...]  # (..., n_l)
     betas: tuple[np.ndarray, ...]  # (..., n_l)
-
-    def __init__(self, inputs, alphas, betas):
-        self.__dict__.update(inputs=inputs, alphas=alphas, betas=betas)
 
     @property
     def y_hat(self) -> np.ndarray:
@@ -275,7 +266,8 @@ def loss_value(y, fwd: Forward, activations, loss: Loss, rnd: Rounder = None) ->
     return (rnd or _exact)(value)
 
 
-class Backward(Record):
+@dataclass(frozen=True)
+class Backward:
     """Per layer l = 1..L (index l-1): delta^l = dl/dalpha^l and dl/dW^l."""
 
     deltas: tuple[np.ndarray, ...]  # (..., n_l)
@@ -287,9 +279,6 @@ class Backward(Record):
     # delta is taken directly (y_hat - y)
     derivatives: tuple[Optional[np.ndarray], ...] = ()
     dl_dy_hat: Optional[np.ndarray] = None  # as used; None where delta^L is taken directly
-
-    def __init__(self, deltas, grads, grad_betas=(), derivatives=(), dl_dy_hat=None):
-        self.__dict__.update(deltas=deltas, grads=grads, grad_betas=grad_betas, derivatives=derivatives, dl_dy_hat=dl_dy_hat)
 
 
 def _output_step(loss: Loss, y, alpha, y_hat, out: Activation, keep, rnd: Rounder, layer: int):

@@ -7,6 +7,7 @@ nodes are converted here, so that each value keeps its line and nothing in a fil
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import math
 import os
 import re
@@ -17,7 +18,6 @@ import yaml
 
 from .errors import ProblemError
 from .network import ACTIVATIONS, LOSSES
-from .record import Record
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: a worksheet is a few hundred bytes
 MAX_NODES = 200_000  # values after aliases expand; a bomb passes this long before it costs memory
@@ -52,7 +52,8 @@ KEY_ALIASES = {
 }
 
 
-class Problem(Record):
+@dataclass(frozen=True)
+class Problem:
     """One network and one example, as the worksheet gives them."""
 
     x: np.ndarray  # (n_0,) the input, without the bias
@@ -70,15 +71,6 @@ class Problem(Record):
     points: tuple[tuple[str, float], ...] = ()
     # examples: several (x, y) for SGD step by step; x and y above are the first of them
     examples: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
-
-    def __init__(
-        self, x, y, weights, activations, loss, learning_rate, threshold=DEFAULT_THRESHOLD, bias=True, train_bias=True,
-        title=None, source="<problem>", points=(), examples=(),
-    ):
-        self.__dict__.update(
-            x=x, y=y, weights=weights, activations=activations, loss=loss, learning_rate=learning_rate, threshold=threshold,
-            bias=bias, train_bias=train_bias, title=title, source=source, points=points, examples=examples,
-        )
 
     @property
     def n_layers(self) -> int:

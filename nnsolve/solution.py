@@ -7,6 +7,7 @@ solution of the same problem beside them, so that a renderer can say how far the
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 import math
 from typing import TYPE_CHECKING, Iterator, Mapping, Optional
 
@@ -16,13 +17,13 @@ from . import network
 from .errors import SolveError
 from .notation import first_row, weight_name
 from .problem import Problem
-from .record import Record
 
 if TYPE_CHECKING:  # rounding (and decimal) load only for --round
     from .rounding import Rounding
 
 
-class LayerSolution(Record):
+@dataclass(frozen=True)
+class LayerSolution:
     """Layer l: its weights, its forward values, its delta, its gradient and its update."""
 
     layer: int  # l = 1..L
@@ -39,14 +40,9 @@ class LayerSolution(Record):
     # layer; None for the output layer, whose dl/dy_hat is Solution.dl_dy_hat
     dl_dbeta: Optional[np.ndarray] = None
 
-    def __init__(self, layer, activation, W, input, alpha, beta, derivative, delta, grad_W, updated_W, dl_dbeta=None):
-        self.__dict__.update(
-            layer=layer, activation=activation, W=W, input=input, alpha=alpha, beta=beta, derivative=derivative, delta=delta,
-            grad_W=grad_W, updated_W=updated_W, dl_dbeta=dl_dbeta,
-        )
 
-
-class Solution(Record):
+@dataclass(frozen=True)
+class Solution:
     """Every intermediate of one solve, as plain data: what the renderers and the JSON read."""
 
     problem: Problem
@@ -61,17 +57,7 @@ class Solution(Record):
     exact: Optional["Solution"] = None  # with rounding: the same problem solved exactly
     # with given values: what each given quantity would have been, computed from the values
     # before it (a student's own earlier numbers); keyed by network names (alpha2, beta1, dl/dW1)
-    computed: Mapping[str, np.ndarray]  # {} when nothing is given
-
-    def __init__(
-        self, problem, layers, y_hat, prediction, loss, dl_dy_hat, dy_hat_dalpha, simplified_delta, rounding=None, exact=None,
-        computed=None,
-    ):
-        self.__dict__.update(
-            problem=problem, layers=layers, y_hat=y_hat, prediction=prediction, loss=loss, dl_dy_hat=dl_dy_hat,
-            dy_hat_dalpha=dy_hat_dalpha, simplified_delta=simplified_delta, rounding=rounding, exact=exact,
-            computed={} if computed is None else computed,
-        )
+    computed: Mapping[str, np.ndarray] = field(default_factory=dict)  # {} when nothing is given
 
     def quantities(self) -> Iterator[tuple[str, np.ndarray]]:
         """(name, values) of every computed quantity: per layer alpha, beta, delta, dl/dW and the
@@ -140,14 +126,15 @@ def solve_many(problems) -> list[Solution]:
     """solve() for many problems of one shape (a class's variants) as one stacked computation:
     their x, y, weights and learning rates stacked on a leading axis. Values may overflow."""
     first = problems[0]
-    stacked = first.replace(
+    stacked = replace(
+        first,
         x=np.stack([p.x for p in problems]),
         y=np.stack([p.y for p in problems]),
         weights=tuple(np.stack([p.weights[i] for p in problems]) for i in range(first.n_layers)),
         learning_rate=np.array([p.learning_rate for p in problems])[:, None, None],
     )
     work = Work(stacked, None, None)
-    return [work.solution((k,), False).replace(problem=p) for k, p in enumerate(problems)]
+    return [replace(work.solution((k,), False), problem=p) for k, p in enumerate(problems)]
 
 
 class Work:
@@ -272,15 +259,13 @@ class Work:
         )
 
 
-class Step(Record):
+@dataclass(frozen=True)
+class Step:
     """One step of SGD over a problem's examples: which, and its whole solution."""
 
     epoch: int  # from 1
     example: int  # from 1
     solution: Solution
-
-    def __init__(self, epoch, example, solution):
-        self.__dict__.update(epoch=epoch, example=example, solution=solution)
 
 
 def solve_steps(problem: Problem, epochs: int = 1, rounding: Optional[Rounding] = None) -> list[Step]:
@@ -291,7 +276,7 @@ def solve_steps(problem: Problem, epochs: int = 1, rounding: Optional[Rounding] 
     steps = []
     for epoch in range(1, epochs + 1):
         for n, (x, y) in enumerate(examples, start=1):
-            one = problem.replace(x=x, y=y, weights=weights, examples=())
+            one = replace(problem, x=x, y=y, weights=weights, examples=())
             solution = solve(one, rounding)
             steps.append(Step(epoch, n, solution))
             weights = tuple(_frozen(s.updated_W) for s in solution.layers)

@@ -9,7 +9,7 @@ saturated sigmoid) that it rounds away, a tie in the predicted class, or a repea
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
@@ -144,10 +144,10 @@ def generate_solved(shape: Shape, count: int, seed: int) -> tuple[list[Problem],
                 rejected[reason] += 1
                 continue
             number = len(made) + 1
-            problem = problem.replace(title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml")
+            problem = replace(problem, title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml")
             seen.add(key)
             made.append(problem)
-            solutions.append(solution.replace(problem=problem))
+            solutions.append(replace(solution, problem=problem))
     return made, solutions, rejected
 
 def default_questions(problem: Problem) -> list[str]:

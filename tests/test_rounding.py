@@ -396,7 +396,7 @@ def test_chain_rule_with_several_paths_rounds_each_path_then_the_sum():
 
 
 def test_a_kept_bias_weight_stays_as_given():
-    problem = load_problem().replace(
+    problem = dataclasses.replace(load_problem(), 
         train_bias=False,
         weights=(np.array([[-1.23456, 2.0], [-2.0, 1.0], [1.0, 4.0]]), np.array([[1.0], [2.0], [-4.0]])),
     )
@@ -453,7 +453,7 @@ def test_max_difference_names_elements_as_the_notation_does():
     )  # fmt: skip
     name, diff = solve(problem, Rounding(1)).max_difference()
     assert name == "alpha1_2" and diff == pytest.approx(0.0333333, abs=1e-12)
-    one_output = problem.replace(y=np.array([0.3333333]), weights=(np.array([[0.0], [0.0], [0.3333333]]),))
+    one_output = dataclasses.replace(problem, y=np.array([0.3333333]), weights=(np.array([[0.0], [0.0], [0.3333333]]),))
     assert solve(one_output, Rounding(1)).max_difference()[0] == "alpha1"  # a layer of one neuron: no index
     # weights are named W1[i,j], with rows from 0 (the bias row) or from 1 without biases
     assert element_name("dl/dW1", (3, 2), 5, True) == "dl/dW1[2,2]"

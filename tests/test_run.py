@@ -263,9 +263,9 @@ def test_json_run_imports_no_rich():
 
 
 def test_json_run_imports_only_what_it_uses():
-    """Start-up: `run --json` loads no dataclasses (records are nnsolve/record.py's), none of the
-    renderers for people, and nothing for rounding, --given or misspelt keys."""
-    unused = {"dataclasses", "copy", "decimal", "difflib", "rich", "nnsolve.render.document", "nnsolve.render.mathtext",
+    """Start-up: `run --json` loads none of the renderers for people, and nothing for rounding,
+    --given or misspelt keys."""
+    unused = {"decimal", "difflib", "rich", "nnsolve.render.document", "nnsolve.render.mathtext",
               "nnsolve.chain", "nnsolve.quantities", "nnsolve.rounding", "nnsolve.check", "nnsolve.sheet"}
     assert _json_run_loads(["problems/worksheet.yaml"], unused) == []
 

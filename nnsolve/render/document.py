@@ -8,6 +8,7 @@ each write the same Document in their own symbols (see mathtext), so the three n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional, Union
 
 import numpy as np
@@ -15,7 +16,6 @@ import numpy as np
 from ..chain import derivative_formula, output_factors, substitute
 from ..network import ACTIVATIONS, LOSSES
 from ..notation import first_row, weight_name
-from ..record import Record
 from ..solution import LayerSolution, Solution, element_name
 from .numbers import fmt, paren
 
@@ -23,49 +23,42 @@ MAX_WRITTEN_TERMS = 10  # past this fan-in, alpha is given as a sum, not term by
 MAX_WRITTEN_PATHS = 8  # past this many paths, grad writes the delta recursion
 
 
-class Math(Record):
+@dataclass(frozen=True)
+class Math:
     """A piece of math in ASCII notation, inside a sentence or a table cell."""
 
     text: str
-
-    def __init__(self, text):
-        self.__dict__.update(text=text)
 
 
 Inline = Union[str, Math]  # plain text or math
 Parts = tuple[Inline, ...]
 
 
-class Heading(Record):
+@dataclass(frozen=True)
+class Heading:
     """A heading: a section (level 1), or a part of its own (level 0)."""
 
     parts: Parts
     level: int = 1  # 0: a part of its own (one SGD step); 1: a section
 
-    def __init__(self, parts, level=1):
-        self.__dict__.update(parts=parts, level=level)
 
-
-class Para(Record):
+@dataclass(frozen=True)
+class Para:
     """A sentence of text and math."""
 
     parts: Parts
 
-    def __init__(self, parts):
-        self.__dict__.update(parts=parts)
 
-
-class Equations(Record):
+@dataclass(frozen=True)
+class Equations:
     """Chains of equalities, one per line: ("alpha1_1", "(-1)(1) + (-2)(2) + (1)(5)", "0")."""
 
     lines: tuple[tuple[str, ...], ...]
     approx: bool = False  # the last equality of each line is a hand-rounded result: write it ≈
 
-    def __init__(self, lines, approx=False):
-        self.__dict__.update(lines=lines, approx=approx)
 
-
-class Matrix(Record):
+@dataclass(frozen=True)
+class Matrix:
     """A matrix of numbers with its rows labelled: W1, new W1."""
 
     name: str  # ASCII math: "W1", "new W1"
@@ -73,11 +66,9 @@ class Matrix(Record):
     rows: tuple[tuple[str, ...], ...]  # numbers, already written
     first_row: int = 0  # the notation's index of the first row: 1 without biases
 
-    def __init__(self, name, row_labels, rows, first_row=0):
-        self.__dict__.update(name=name, row_labels=row_labels, rows=rows, first_row=first_row)
 
-
-class Table(Record):
+@dataclass(frozen=True)
+class Table:
     """A table: a header, rows of cells, an optional title."""
 
     header: Parts
@@ -85,21 +76,16 @@ class Table(Record):
     title: Optional[Parts] = None
     numeric: tuple[bool, ...] = ()  # right-align these columns
 
-    def __init__(self, header, rows, title=None, numeric=()):
-        self.__dict__.update(header=header, rows=rows, title=title, numeric=numeric)
-
 
 Block = Union[Heading, Para, Equations, Matrix, Table]
 
 
-class Document(Record):
+@dataclass(frozen=True)
+class Document:
     """What a solution says, block by block, before it is written for a medium."""
 
     title: Optional[str]
     blocks: tuple[Block, ...]
-
-    def __init__(self, title, blocks):
-        self.__dict__.update(title=title, blocks=blocks)
 
 
 def M(text: str) -> Math:
@@ -226,7 +212,7 @@ class SolutionDocument(_Names):
         p = self.p
         yield self.heading(2, "The network and the shapes of the weights")
         rows = [("input", str(len(p.x)), "", "", "")]
-        prev = "inputs"
+        prev = "input" if len(p.x) == 1 else "inputs"
         for s in self.s.layers:
             n_rows, cols = s.W.shape
             bias = " + bias" if p.bias else ""
