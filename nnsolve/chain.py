@@ -11,10 +11,10 @@ worked as a person does: each path's product rounded, their sum rounded, then th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import functools
 import math
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from . import network

@@ -2,7 +2,7 @@
 
 Pure numpy, float64, no I/O. Every function works on the last axis, so a stack of
 problems of one shape (leading batch axes) goes through the same code as one problem.
-Notation (see DESIGN.md): W^l has shape (n_{l-1} + 1, n_l) with row 0 the bias weights;
+Notation (see docs/design.md): W^l has shape (n_{l-1} + 1, n_l) with row 0 the bias weights;
 alpha^l = W^l^T [1; beta^{l-1}], beta^l = f^l(alpha^l), y_hat = beta^L.
 
 Hand-rounded working: forward, loss_value, backward and update take `rnd`, a function that

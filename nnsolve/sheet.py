@@ -17,7 +17,8 @@ import numpy as np
 import yaml
 
 from .errors import ProblemError
-from .problem import _TAG, needs_node_check, _count, _cut, _Reader, _show, compose_yaml, read_text_file
+from .problem import read_text_file
+from .yaml_nodes import TAG, NodeReader, compose_yaml, count, cut, needs_node_check, show
 from .quantities import Catalog, Quantity
 
 SHEET_KEYS = ("problem", "student")
@@ -37,7 +38,7 @@ class RawSheet:
     problem: Optional[str]  # the problem file it names, as a path beside the sheet
     student: Optional[str]
     entries: dict  # name -> (key node, value node)
-    reader: _Reader
+    reader: NodeReader
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def read_raw_sheet(path: str) -> RawSheet:
 
 def parse_raw_sheet(text: str, source: str) -> RawSheet:
     root = compose_yaml(text, source)
-    reader = _Reader(source)
+    reader = NodeReader(source)
     if root is None or (isinstance(root, yaml.ScalarNode) and root.value == ""):
         raise ProblemError("empty answer sheet", file=source, fix="write one answer per line, such as 'loss: 0.388'")
     if needs_node_check(text):
@@ -69,11 +70,11 @@ def parse_raw_sheet(text: str, source: str) -> RawSheet:
     return RawSheet(source, problem, _text(reader, entries, "student"), entries, reader)
 
 
-def _text(reader: _Reader, entries: dict, key: str) -> Optional[str]:
+def _text(reader: NodeReader, entries: dict, key: str) -> Optional[str]:
     if key not in entries:
         return None
     node = entries[key][1]
-    if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null":
+    if isinstance(node, yaml.ScalarNode) and node.tag == TAG + "null":
         return None  # left blank, as in the blank sheet
     if not isinstance(node, yaml.ScalarNode) or not node.value:
         raise reader.error(node, key, "is not text", f"write '{key}: ...' on one line")
@@ -89,9 +90,9 @@ def _encodable(name: str) -> bool:
     return True
 
 
-def _beside(sheet: str, name: str, reader: _Reader, node) -> str:
+def _beside(sheet: str, name: str, reader: NodeReader, node) -> str:
     """The path of a problem file named by a sheet: a file in the sheet's own folder, or refused."""
-    shown = _show(name)
+    shown = show(name)
     plain = "\0" not in name and name not in (".", "..") and not os.path.isabs(name) and _encodable(name)
     if not plain or os.path.normpath(name) != os.path.basename(name):
         raise reader.error(
@@ -107,7 +108,7 @@ def problem_path(raw: RawSheet) -> Optional[str]:
     if raw.problem is None:
         return None
     node = raw.entries["problem"][1]
-    shown = _show(os.path.basename(raw.problem))
+    shown = show(os.path.basename(raw.problem))
     folder = os.path.dirname(raw.problem)
     if os.path.dirname(os.path.realpath(raw.problem)) != os.path.realpath(folder or "."):
         raise raw.reader.error(node, "problem", f"{shown} leads out of the sheet's folder (a link)", "copy the problem file beside the sheet, or give --problem FILE")
@@ -130,7 +131,7 @@ def bind(raw: RawSheet, catalog: Catalog) -> Sheet:
             hint = f"did you mean '{close[0]}'? " if close else ""
             if {"x", "W1"} <= set(raw.entries):
                 raise raw.reader.error(None, "", "is a problem file, not an answer sheet", "give the answer sheet, or name this file with --problem")
-            raise raw.reader.error(key_node, _cut(name), "is not a quantity of this problem", f"{hint}nnsolve check --template lists them all")
+            raise raw.reader.error(key_node, cut(name), "is not a quantity of this problem", f"{hint}nnsolve check --template lists them all")
         # two names of one value (y_hat and beta2; beta1 and beta1_2): a chain-rule factor that
         # is an input or a weight shares its value with other factors but is its own answer
         shared = q.base.startswith(("input", "W"))
@@ -149,10 +150,10 @@ def bind(raw: RawSheet, catalog: Catalog) -> Sheet:
 
 
 def _blank(node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null" and node.value in ("", "~", "null", "Null", "NULL")
+    return isinstance(node, yaml.ScalarNode) and node.tag == TAG + "null" and node.value in ("", "~", "null", "Null", "NULL")
 
 
-def _value(reader: _Reader, node, key: str, q: Quantity) -> np.ndarray:
+def _value(reader: NodeReader, node, key: str, q: Quantity) -> np.ndarray:
     """An answer in the quantity's shape: a number, a list, or a list of rows."""
     shape = q.shape
     if len(shape) <= 1 and not isinstance(node, yaml.SequenceNode):
@@ -171,7 +172,7 @@ def _value(reader: _Reader, node, key: str, q: Quantity) -> np.ndarray:
     if len(shape) == 1:
         values = reader.numbers(node, key)
         if any(isinstance(item, yaml.SequenceNode) for item in node.value) or len(values) != shape[0]:
-            raise reader.error(node, key, f"has {_count(len(node.value), 'value')}; {key} has {shape[0]}", f"write a list of {shape[0]} numbers")
+            raise reader.error(node, key, f"has {count(len(node.value), 'value')}; {key} has {shape[0]}", f"write a list of {shape[0]} numbers")
         return np.array(values)
     rows = node.value
     if len(rows) != shape[0] or not all(isinstance(r, yaml.SequenceNode) and len(r.value) == shape[1] for r in rows):

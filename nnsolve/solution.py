@@ -7,8 +7,8 @@ solution of the same problem beside them, so that a renderer can say how far the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 import math
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterator, Mapping, Optional
 
 import numpy as np

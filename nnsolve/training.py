@@ -9,15 +9,14 @@ How it is fast. A step is compiled once into a fixed list of numpy calls on prea
 arrays (a "program", see _Step), and the loop only replays it: no array, Problem or other
 Python object is made per step, and the weights change in place.
 
-At batch size 1 the cost is the number of numpy calls (each ~0.3 us on arrays of a few dozen
-numbers, whatever their width), so the program is short: every call writes into its output,
+At batch size 1 the cost is the number of numpy calls (on arrays of a few dozen numbers a
+call's overhead is its cost, whatever their width), so the program is short: every call writes into its output,
 constants are 0-d arrays (a Python float argument costs twice as much), np.dot is called
 without its __array_function__ dispatch, one copy brings in an example, the sigmoid takes five
 calls with network.py's exact bits, f' of consecutive layers of one activation is one pass, and
-all weights live in one flat array so that the update is two calls for the whole network:
-a copy and 22 numpy calls a step for a 2-16-1 sigmoid network, ~7 us. On wide layers (784 inputs) the
-rank-1 update of W^1 costs what it costs any numpy code (the outer product and the subtraction
-are ~80% of a step).
+all weights live in one flat array so that the update is two calls for the whole network.
+On wide layers (784 inputs) the rank-1 update of W^1 costs what it costs any numpy code (the
+outer product and the subtraction are most of a step). BENCHMARKS.md has the figures.
 
 In mini-batches the cost is the two matmuls per layer: 1/B and the learning rate are folded
 into delta^L (a (B, n_L) array) so that each layer's weight-gradient matmul is the step itself,
@@ -186,8 +185,8 @@ def split_rows(n: int, fraction: float, shuffle: bool, rng: np.random.Generator)
 Program = list  # of (function, args): replayed as `for f, args in program: f(*args)`
 
 # np.dot and np.copyto themselves, without the __array_function__ dispatch in front of them
-# (for other array types; a program holds only ndarrays): ~170 and ~80 ns a call saved, a
-# tenth of a per-example step
+# (for other array types; a program holds only ndarrays), which on a program's small arrays
+# costs about as much as the call
 _dot = getattr(np.dot, "__wrapped__", np.dot)
 _copyto = getattr(np.copyto, "__wrapped__", np.copyto)
 
@@ -407,7 +406,7 @@ class _Step:
             ones = np.ones(B, dtype=dtype)
             inputs = [np.empty((B, n), dtype=dtype) for n in sizes[:-1]]
             # the output layer's arrays in column order: a softmax's max and sum over each
-            # example's outputs then run along contiguous memory (~5x faster at 10 outputs)
+            # example's outputs then run along contiguous memory
             self.y = np.empty((B, sizes[-1]), dtype=dtype, order="F")
             alphas = [np.empty((B, n), dtype=dtype, order="F" if l == L - 1 else "C") for l, n in enumerate(sizes[1:])]
             betas = inputs[1:] + [np.empty_like(alphas[-1])]
@@ -519,7 +518,7 @@ class Trainer:
         # np.take converting as it goes)
         staging = np.empty((B, X.shape[1]), dtype=X.dtype) if X.dtype != self.k.dtype else None
         full = len(rows) - len(rows) % B
-        # the arrays of one program at a time (made each epoch, ~0.1 ms): the full batches',
+        # the arrays of one program at a time (made each epoch): the full batches',
         # then the last smaller batch's, then none while the epoch is measured
         for start, stop, size in ((0, full, B), (full, len(rows), len(rows) - full)):
             if start == stop:

@@ -59,7 +59,7 @@ def _numbers(rng: np.random.Generator, size, high: int, decimals: int) -> np.nda
     makes a zero gradient, which a variant must not have."""
     scale = 10**decimals
     magnitude = rng.integers(1, high * scale + 1, size=size)
-    sign = _SIGNS[rng.integers(0, 2, size=size, dtype=np.int64)]  # rng.choice([-1, 1], size): the same draws, a third of the time
+    sign = _SIGNS[rng.integers(0, 2, size=size, dtype=np.int64)]  # rng.choice([-1, 1], size): the same draws, without choice's checks
     return (sign * magnitude).astype(np.float64) / scale
 
 

@@ -6,7 +6,7 @@ wrong: wrong types and shapes, huge and tiny numbers, NaN and infinity spelled e
 allows, unicode, empty and deeply nested documents, duplicate keys, YAML tags, anchors and
 aliases. Every generated case is run through the real CLI, in-process (click's CliRunner with
 catch_exceptions=False, so a crash is a failure, and pytest's filterwarnings=error, so a Python
-warning is one too), and must keep the contract of DESIGN.md:
+warning is one too), and must keep the contract of docs/design.md:
 
 - the exit status is 0, 1 or 2;
 - status 2 prints exactly one `nnsolve: error: ...` line on stderr (check: one per sheet that

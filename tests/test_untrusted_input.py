@@ -31,7 +31,7 @@ MiB = 1 << 20
 # =============================================================================================
 # Untrusted input
 
-SAFE_LOADERS = {"SafeLoader", "CSafeLoader", "_FAST_LOADER"}
+SAFE_LOADERS = {"SafeLoader", "CSafeLoader", "FAST_LOADER"}
 UNSAFE_NAMES = {"FullLoader", "UnsafeLoader", "Loader", "CLoader", "CFullLoader", "CUnsafeLoader", "unsafe_load", "full_load", "unsafe_load_all", "full_load_all"}
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
 FORBIDDEN_MODULES = {"pickle", "cPickle", "_pickle", "marshal", "shelve", "dill", "cloudpickle", "jsonpickle", "subprocess", "ctypes"}
@@ -112,7 +112,7 @@ def test_nnsolve_reads_yaml_and_numpy_safely_and_runs_nothing():
     """yaml.safe_load / the safe loader only, np.load (and numpy's read_array) with
     allow_pickle=False, no eval, exec or pickle anywhere in the package. (data.py reads most
     arrays as raw bytes, after refusing an object dtype in the header.)"""
-    from nnsolve.problem import _FAST_LOADER
+    from nnsolve.yaml_nodes import FAST_LOADER
 
     package = ROOT / "nnsolve"
     problems, totals = [], {"yaml": 0, "np.load": 0}
@@ -126,14 +126,14 @@ def test_nnsolve_reads_yaml_and_numpy_safely_and_runs_nothing():
     assert problems == []
     assert totals["yaml"] >= 2 and totals["np.load"] >= 1, totals  # the scan saw the real readers
     # libyaml's safe loader (or the pure one), only its tag resolving remembered: no constructors
-    assert issubclass(_FAST_LOADER, (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
-    assert _FAST_LOADER.yaml_constructors is yaml.SafeLoader.yaml_constructors
+    assert issubclass(FAST_LOADER, (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    assert FAST_LOADER.yaml_constructors is yaml.SafeLoader.yaml_constructors
 
 
 def test_the_remembered_tags_are_the_safe_loaders_tags():
-    """_FAST_LOADER remembers the tag of each text: every node's tag is the one the safe loader
+    """FAST_LOADER remembers the tag of each text: every node's tag is the one the safe loader
     gives, the first time and when remembered, for the texts YAML 1.1 reads in surprising ways."""
-    from nnsolve.problem import _FAST_LOADER
+    from nnsolve.yaml_nodes import FAST_LOADER
 
     texts = ["0", "010", "0x1F", "1_000", "1:30", "1.5", "1e-3", "1.5e+3", ".inf", "-.INF", ".nan", "yes", "No", "on",
              "~", "null", "", "2001-12-14", "'0.5'", '"1"', "abc", "<<", "=", "+1", "0b101", "1__0.5", "3."]
@@ -149,8 +149,8 @@ def test_the_remembered_tags_are_the_safe_loaders_tags():
             stack.extend(n.value) if isinstance(n, yaml.SequenceNode) else None
         return found
 
-    assert tags(_FAST_LOADER) == tags(yaml.SafeLoader)
-    assert tags(_FAST_LOADER) == tags(yaml.SafeLoader)  # remembered, the same
+    assert tags(FAST_LOADER) == tags(yaml.SafeLoader)
+    assert tags(FAST_LOADER) == tags(yaml.SafeLoader)  # remembered, the same
 
 
 def _pad(text: str, size: int) -> str:

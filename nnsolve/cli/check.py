@@ -76,11 +76,11 @@ def check(sheets, problem_file, rtol, atol, sig, no_ecf, partial, as_json, grade
 def _no_cycle_collection(active: bool):
     """Python's cycle collector off while a class is read, graded and written, and as it was
     after: the sheets are thousands of small trees, kept until graded, that hold no cycles, and
-    the collector would walk them again and again for nothing (a third of the time).
+    the collector would walk them again and again for nothing.
 
-    Turned back on, it would walk every object made meanwhile at the next allocation (0.3 s
-    for 10,000 sheets): they are moved to its oldest generation first (freeze, unfreeze), still
-    collected, but only in the next full collection, as if they had been there all along."""
+    Turned back on, it would walk every object made meanwhile at the next allocation: they are
+    moved to its oldest generation first (freeze, unfreeze), still collected, but only in the
+    next full collection, as if they had been there all along."""
     was = gc.isenabled()
     if active:
         gc.disable()

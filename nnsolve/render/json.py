@@ -1,4 +1,4 @@
-"""The JSON contract for scripts: `nnsolve run --json`. Documented in README, schema in nnsolve/schemas.
+"""The JSON contract for scripts: `nnsolve run --json`. Documented in docs/json.md, schema in nnsolve/schemas.
 
 Full float64 precision (shortest repr that round-trips); never NaN or Infinity.
 """

@@ -25,7 +25,7 @@ def number(value: float) -> str:
 
 def numbers(values) -> list[str]:
     """number() of every value of an array (flattened), made for all of them at once: a class's
-    variants write 600,000 numbers, and the call a number was half the time."""
+    variants write 600,000 numbers, and a call a number would be most of the work."""
     v = np.asarray(values, dtype=np.float64).ravel()
     whole = (v == np.trunc(v)) & (np.abs(v) < 1e15)
     texts = list(map(float.__repr__, v.tolist()))
