@@ -293,10 +293,10 @@ def test_mermaid_colours_links_and_summarises(wide):
     assert "-.->" in draw(wide, "--format", "mermaid")
 
 
-def test_readme_mermaid_block_is_real_output():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```mermaid\n(.*?)```", readme, re.S)
-    assert blocks == [draw("--format", "mermaid")], "README's mermaid block is stale: paste `nnsolve draw --format mermaid`"
+def test_the_docs_mermaid_block_is_real_output():
+    page = (ROOT / "docs" / "draw.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```mermaid\n(.*?)```", page, re.S)
+    assert blocks == [draw("--format", "mermaid")], "docs/draw.md's mermaid block is stale: paste `nnsolve draw --format mermaid`"
 
 
 def test_mermaid_escapes_quotes():
