@@ -4,6 +4,7 @@ autograd over the same problems."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,8 @@ def wall(argv: list[str], repeats: int) -> Timing:
 def stack(problems):
     """Problems of one shape as one problem whose arrays have a leading axis (as solve_many)."""
     first = problems[0]
-    return first.replace(
+    return dataclasses.replace(
+        first,
         x=np.stack([p.x for p in problems]),
         y=np.stack([p.y for p in problems]),
         weights=tuple(np.stack([p.weights[i] for p in problems]) for i in range(first.n_layers)),

@@ -3,6 +3,7 @@ against PyTorch autograd on the same problem."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import numpy as np
@@ -56,7 +57,8 @@ def main(quick: bool = False) -> None:
 
     header(f"{n} worksheet-sized problems")
     rng = np.random.default_rng(0)
-    stacked = problem.replace(
+    stacked = dataclasses.replace(
+        problem,
         x=rng.normal(size=(n, 2)),
         weights=tuple(np.broadcast_to(w, (n,) + w.shape) + rng.normal(scale=0.1, size=(n,) + w.shape) for w in problem.weights),
     )
