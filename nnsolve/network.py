@@ -142,6 +142,9 @@ class Loss:
     simplified_delta: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray, Activation], np.ndarray]] = None
     # output activation name -> the formula of that direct delta^L, for people
     simplified_formulas: tuple[tuple[str, str], ...] = ()
+    # (y, y_hat) -> l from y_hat itself, for a log loss whose value above comes from alpha^L:
+    # where y_hat does not follow from alpha^L (hand-rounded, or a student's own y_hat)
+    value_of_y_hat: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
 
     def output_delta(self, y, alpha, y_hat, activation: Activation, rnd: Rounder = None) -> np.ndarray:
         """delta^L = dl/dalpha^L; with rnd, from the rounded dl/dy_hat and dy_hat/dalpha, itself rounded."""
@@ -170,6 +173,20 @@ def _ce_delta(y, alpha, y_hat, activation):
     if activation.name == "softmax":
         return y_hat - y  # labels sum to 1 (checked when the problem is read)
     return -y * (1.0 - y_hat)  # sigmoid outputs: d(-y log s)/da = -y (1 - s)
+
+
+def _y_log(y, y_hat):
+    """y log y_hat elementwise, 0 where y is 0 (whatever y_hat is)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(y > 0, y * np.log(np.where(y > 0, y_hat, 1.0)), 0.0)
+
+
+def _bce_of_y_hat(y, y_hat):
+    return -np.sum(_y_log(y, y_hat) + _y_log(1.0 - y, 1.0 - y_hat), axis=-1)
+
+
+def _ce_of_y_hat(y, y_hat):
+    return -np.sum(_y_log(y, y_hat), axis=-1)
 
 
 def _divide(num, den):
@@ -207,6 +224,7 @@ LOSSES: dict[str, Loss] = {
             _bce_value,
             lambda y, a, yh, act: yh - y,
             (("sigmoid", "y_hat - y"),),
+            _bce_of_y_hat,
         ),
         Loss(
             "cross_entropy",
@@ -217,6 +235,7 @@ LOSSES: dict[str, Loss] = {
             _ce_value,
             _ce_delta,
             (("softmax", "y_hat - y"), ("sigmoid", "-y(1 - y_hat)")),
+            _ce_of_y_hat,
         ),
     )
 }
@@ -260,9 +279,19 @@ def forward(weights, x: np.ndarray, activations, bias: bool = True, rnd: Rounder
     return Forward(tuple(inputs), tuple(alphas), tuple(betas))
 
 
-def loss_value(y, fwd: Forward, activations, loss: Loss, rnd: Rounder = None) -> np.ndarray:
-    """The loss of the forward pass fwd (rounded ones give the loss of the rounded y_hat and alpha^L)."""
-    value = loss.value(np.asarray(y, dtype=np.float64), fwd.alphas[-1], fwd.y_hat, activations[-1])
+def loss_value(y, fwd: Forward, activations, loss: Loss, rnd: Rounder = None, y_hat_given=False) -> np.ndarray:
+    """The loss of the forward pass fwd. The log losses are computed from alpha^L, in log space
+    (finite where y_hat rounds to 0 or 1), except where y_hat does not follow from alpha^L: in
+    hand-rounded working (unless the rounded y_hat is exactly 0 or 1 where it matters), and where
+    y_hat_given (a bool, or one per member of a stack) says a y_hat was given. There the loss
+    is the loss of that y_hat, as the working writes it."""
+    y = np.asarray(y, dtype=np.float64)
+    value = loss.value(y, fwd.alphas[-1], fwd.y_hat, activations[-1])
+    if loss.value_of_y_hat is not None and (rnd is not None or np.any(y_hat_given)):
+        of_y_hat = loss.value_of_y_hat(y, fwd.y_hat)
+        # a y_hat rounded to exactly 0 or 1 has an infinite log: the log-space value stands in
+        use = y_hat_given | (np.isfinite(of_y_hat) if rnd is not None else False)
+        value = np.where(use, of_y_hat, value)
     return (rnd or _exact)(value)
 
 

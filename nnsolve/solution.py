@@ -151,7 +151,9 @@ class Work:
         self.loss = network.LOSSES[problem.loss]
         with np.errstate(all="ignore"):  # overflow is reported by name (SolveError), not as a warning
             self.fwd = network.forward(problem.weights, problem.x, activations, problem.bias, rnd, take)
-            self.loss_value = network.loss_value(problem.y, self.fwd, activations, self.loss, rnd)
+            y_hat = f"beta{problem.n_layers}"
+            y_hat_given = np.any(~np.isnan(given[y_hat]), axis=-1) if given and y_hat in given else False
+            self.loss_value = network.loss_value(problem.y, self.fwd, activations, self.loss, rnd, y_hat_given)
             self.bwd = network.backward(problem.weights, self.fwd, problem.y, activations, self.loss, problem.bias, rnd, take)
             self.updated = network.update(
                 problem.weights, self.bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd

@@ -184,3 +184,48 @@ def test_a_value_given_twice():
     # two elements of one vector are two values
     data = run_json("--given", "beta1_1=0.3", "--given", "beta1_2=0.9")
     assert data["layers"][0]["beta"] == [0.3, 0.9]
+
+
+# -- the loss of the y_hat in use (issue 14): a given or hand-rounded y_hat, every loss ----------
+
+@pytest.mark.parametrize("problem, given, expected", [
+    ("problems/binary_cross_entropy.yaml", "y_hat=0.65", -math.log(0.65)),  # y = 1
+    ("problems/softmax_cross_entropy.yaml", "y_hat=[0.2,0.3,0.5]", -math.log(0.3)),  # y = [0, 1, 0]
+    ("problems/worksheet.yaml", "y_hat=0.65", 0.5 * (1 - 0.65) ** 2),  # squared error
+])
+def test_the_loss_is_the_loss_of_the_given_y_hat(problem, given, expected):
+    data = run_json(problem, "--given", given)
+    assert data["loss"] == pytest.approx(expected, rel=1e-12)
+    text = invoke("run", problem, "--given", given).stdout
+    assert f"= {expected:.8f}" in text  # the printed equation and its value agree
+
+
+def test_a_student_s_own_y_hat_and_its_loss_are_graded_from_each_other(tmp_path):
+    """A wrong y_hat, and the loss worked from it (-ln 0.65 for BCE with y = 1): the loss is
+    carried forward, not wrong; a sheet that gives no y_hat is graded from the key's, in the
+    same class."""
+    from test_check import check_json
+
+    (tmp_path / "own.yaml").write_text(f"y_hat: 0.65\nloss: {-math.log(0.65):.6f}\n")
+    (tmp_path / "key.yaml").write_text(f"loss: {run_json('problems/binary_cross_entropy.yaml')['loss']:.6f}\n")
+    (tmp_path / "wrong.yaml").write_text("y_hat: 0.65\nloss: 0.429587\n")  # the loss from alpha, not from 0.65
+    records = {r["sheet"].rsplit("/", 1)[-1]: r for r in check_json(
+        str(tmp_path / "own.yaml"), str(tmp_path / "key.yaml"), str(tmp_path / "wrong.yaml"),
+        "--problem", "problems/binary_cross_entropy.yaml", "--rtol", "1e-5", "--atol", "1e-6")}
+    loss = {name: next(a for a in r["answers"] if a["quantity"] == "loss") for name, r in records.items()}
+    assert loss["own.yaml"]["verdict"] == "carried forward"
+    assert loss["own.yaml"]["recomputed"] == pytest.approx(-math.log(0.65), rel=1e-12)
+    assert loss["key.yaml"]["verdict"] == "correct"
+    assert loss["wrong.yaml"]["verdict"] == "wrong"
+
+
+@pytest.mark.parametrize("problem", ["problems/binary_cross_entropy.yaml", "problems/softmax_cross_entropy.yaml"])
+def test_hand_rounded_working_writes_the_loss_of_its_rounded_y_hat(problem):
+    """With --round 3 the log loss is that of the rounded y_hat (the equation as written), rounded."""
+    data = run_json(problem, "--round", "3")
+    y, y_hat = data["problem"]["y"], data["y_hat"]
+    y = y if isinstance(y, list) else [y]
+    terms = [t * math.log(p) for t, p in zip(y, y_hat) if t > 0]
+    if problem.endswith("binary_cross_entropy.yaml"):
+        terms += [(1 - t) * math.log(1 - p) for t, p in zip(y, y_hat) if t < 1]
+    assert data["loss"] == pytest.approx(round(-sum(terms), 3), abs=1e-12)
