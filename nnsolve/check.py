@@ -18,10 +18,14 @@ from . import chain
 from .problem import Problem
 from .quantities import Catalog, Quantity, base_shape, network_name
 from .sheet import Answer, Sheet
+from .slips import Slip, scale_of, slips_of
 from .solution import Solution, Work, solve, solve_stack
 
 CORRECT, CARRIED, WRONG = "correct", "carried forward", "wrong"
 VERDICTS = (CORRECT, CARRIED, WRONG)
+# a derivative's or a new weight's atol is at most this fraction of its scale (the derivative,
+# the step): with rtol below 1 - SCALE_FRACTION, neither 0 nor the old weight is ever close
+SCALE_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,13 @@ class Tolerance:
     atol: float = 1e-4
     sig: Optional[int] = None
 
-    def close(self, student, target) -> np.ndarray:
+    def close(self, student, target, scale=None) -> np.ndarray:
         """Which members' answers are within tolerance of their targets: both arrays hold the
         members on their last axis (a quantity's shape, then one entry per sheet), and a member
-        is close when every element is. A target that is not finite is never matched."""
+        is close when every element is. A target that is not finite is never matched. With
+        scale (slips.scale_of: a new weight's step, a derivative's size), rtol is taken of the
+        scale, and atol is at most SCALE_FRACTION of it: the old weight, or a derivative of 0,
+        is never within the tolerance of the key."""
         s, t = np.broadcast_arrays(np.asarray(student, dtype=np.float64), np.asarray(target, dtype=np.float64))
         axes = tuple(range(s.ndim - 1))
         with np.errstate(all="ignore"):
@@ -45,8 +52,17 @@ class Tolerance:
                 unit = np.where(t == 0, 10.0 ** -self.sig, 10.0 ** (magnitude - self.sig + 1))
                 within = np.abs(s - t) <= unit * (1 + 1e-9)
             else:
-                within = np.abs(s - t) <= self.atol + self.rtol * np.abs(t)
+                within = np.abs(s - t) <= self.width(t, scale)
         return np.all(within & np.isfinite(t), axis=axes)
+
+    def width(self, target, scale=None) -> np.ndarray:
+        """How far an answer may be from target: atol + rtol |target|, or, with a scale, at
+        most SCALE_FRACTION of the scale plus rtol of it."""
+        if scale is None:
+            return self.atol + self.rtol * np.abs(target)
+        scale = np.abs(np.asarray(scale, dtype=np.float64))
+        atol = np.where(scale > 0, np.minimum(self.atol, SCALE_FRACTION * scale), self.atol)
+        return atol + self.rtol * scale
 
     def describe(self) -> str:
         if self.sig is not None:
@@ -67,9 +83,12 @@ class Graded(NamedTuple):  # a tuple: a class's sheets make hundreds of thousand
     score: float
     line: int
     carry_forward: bool = True  # whether a wrong answer was also checked against the student's own
+    slip: Optional[Slip] = None  # the known mistake a wrong answer is (slips.py), if it is one
 
     def explain(self) -> str:
         """The verdict in words a student understands."""
+        if self.slip is not None:
+            return f"wrong: {self.slip.explanation} ({self.slip.formula})"
         if self.verdict == CORRECT:
             return "correct"
         if self.verdict == CARRIED:
@@ -156,44 +175,106 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
     columns = []
     for position, (q, answer) in enumerate(values):
         expected = catalog.value(key, q)
+        close = lambda a, b: tolerance.close(a, b, scale_of(key, q.base, q.index, b))  # noqa: E731 (the quantity's tolerance)
         fits = answer.shape[:-1] == q.shape  # an answer of another size is never close
-        recomputed, found = None, np.zeros(count, dtype=bool)
+        recomputed, found, own = None, np.zeros(count, dtype=bool), None
         if state is not None:
             with np.errstate(all="ignore"):
                 # where nothing before it differs (or it overflows), carrying forward changes nothing
                 candidates = []
                 for c in recomputations(catalog, state, gave, q, answered, problem):
                     c = np.broadcast_to(np.asarray(c, dtype=np.float64), q.shape + (count,))
-                    usable = np.all(np.isfinite(c), axis=tuple(range(c.ndim - 1))) & ~tolerance.close(c, expected[..., None])
+                    usable = np.all(np.isfinite(c), axis=tuple(range(c.ndim - 1))) & ~close(c, expected[..., None])
                     candidates.append((c, usable))
+                own = candidates[0][0] if candidates else None  # from their own answers, as the key's were
                 # the way of working the student's answer follows, else the first
                 if candidates:
                     recomputed = np.full(q.shape + (count,), np.nan)
-                    chosen = [(c, usable & tolerance.close(answer, c)) for c, usable in candidates] if fits else []
+                    chosen = [(c, usable & close(answer, c)) for c, usable in candidates] if fits else []
                     for c, take in chosen + candidates:
                         take = take & ~found
                         recomputed[..., take] = c[..., take]
                         found |= take
-        correct = tolerance.close(answer, expected[..., None]) if fits else np.zeros(count, dtype=bool)
-        carried = found & tolerance.close(answer, recomputed) if fits and recomputed is not None else np.zeros(count, dtype=bool)
+        correct = close(answer, expected[..., None]) if fits else np.zeros(count, dtype=bool)
+        carried = found & close(answer, recomputed) if fits and recomputed is not None else np.zeros(count, dtype=bool)
+        slip = _slips_hit(key, q, answer, expected, own, correct, carried, close) if fits else np.full(count, -1)
+        correct &= slip < 0
         # right from earlier answers that were all accepted as correct (rounded): correct too
         verdict = np.where(correct, 0, np.where(carried, np.where(departed < 0, 0, 1), 2))
-        columns.append((verdict.tolist(), departed.tolist(), recomputed, found.tolist(), expected))
+        columns.append((verdict.tolist(), departed.tolist(), recomputed, found.tolist(), expected, slip.tolist(), slips_of(key, q.base)))
         departed = np.where((verdict != 0) & (departed < 0), position, departed)
     names = [q.name for q, _ in values]
     worth = [float((points or {}).get(name, 1.0)) for name in names]
     reports = []
     for m, sheet in enumerate(sheets):
         graded = []
-        for position, (a, (verdict, first, recomputed, found, expected)) in enumerate(zip(sheet.answers, columns)):
+        for position, (a, (verdict, first, recomputed, found, expected, slip, slips)) in enumerate(zip(sheet.answers, columns)):
             v = VERDICTS[verdict[m]]
             score = worth[position] if v == CORRECT else (worth[position] * partial if v == CARRIED else 0.0)
             graded.append(Graded(
                 names[position], values[position][1][..., m], expected, recomputed[..., m] if found[m] else None, v,
                 names[first[m]] if first[m] >= 0 else None, worth[position], score, a.line, carry_forward,
+                slips[slip[m]] if slip[m] >= 0 else None,
             ))
         reports.append(Report(sheet.source, sheet.student, tuple(graded)))
     return reports
+
+
+def _slips_hit(key: Solution, q: Quantity, answer: np.ndarray, expected: np.ndarray, own, correct, carried, close) -> np.ndarray:
+    """For each member (last axis of answer), which of the quantity's slips its answer is (an
+    index into slips_of), or -1: the nearest slip that the answer is strictly nearer than the
+    key and than own (what the student's own earlier answers give, where known), and within
+    the tolerance of (or close to the key only by being nearer the slip). A slip equal to the
+    key tells nothing, and is passed over. (An answer that follows from the
+    student's own earlier answers is theirs, carried forward, even where it equals a slip: the
+    mistake was made earlier.)"""
+    count = answer.shape[-1]
+    hit = np.full(count, -1)
+    slips = slips_of(key, q.base)
+    if not slips:
+        return hit
+    axes = tuple(range(answer.ndim - 1))
+    size = np.max(np.abs(expected), initial=0.0)
+    with np.errstate(all="ignore"):
+        distance = lambda a, b: np.max(np.abs(a - b), axis=axes) if axes else np.abs(a - b)  # noqa: E731
+        best = distance(answer, expected[..., None])
+        if own is not None:
+            to_own = distance(answer, own)
+            best = np.where(to_own < best, to_own, best)
+        for k, slip in enumerate(slips):
+            value = np.asarray(slip.value, dtype=np.float64)[q.index]
+            if np.max(np.abs(value - expected), initial=0.0) <= 1e-12 * size:
+                continue  # the slip gives the key itself
+            to_slip = distance(answer, value[..., None])
+            taken = (to_slip < best) & ~carried & (close(answer, value[..., None]) | correct)
+            hit = np.where(taken, k, hit)
+            best = np.where(taken, to_slip, best)
+    return hit
+
+
+def answer_width(key: Solution, q: Quantity, tolerance: Tolerance) -> np.ndarray:
+    """How far from the key an answer to q may be (Tolerance.width on the quantity's scale):
+    what a quiz's numerical answer allows, by the rule check grades with."""
+    value = Catalog(key.problem).value(key, q)
+    return tolerance.width(value, scale_of(key, q.base, q.index, value))
+
+
+def slip_clash(key: Solution, names: Sequence[str], tolerance: Tolerance) -> Optional[str]:
+    """Why answers to names could not be told from a known slip at this tolerance (a slip
+    within the tolerance of the key), or None: `new` draws such a variant again."""
+    catalog = Catalog(key.problem)
+    for name in names:
+        q = catalog.find(name)
+        if q is None:
+            continue  # not a quantity: refused where the names are checked
+        value = catalog.value(key, q)
+        width = answer_width(key, q, tolerance)
+        for slip in slips_of(key, q.base):
+            apart = np.abs(np.asarray(slip.value, dtype=np.float64)[q.index] - value)
+            differs = apart > 1e-12 * np.abs(value)  # (a slip that gives the key is passed over in grading)
+            if np.any(differs & (apart <= width)):
+                return f"an answer within tolerance of a slip ({slip.name})"
+    return None
 
 
 def _groups(problem: Problem, sheets: Sequence[Sheet]) -> tuple[dict, dict]:

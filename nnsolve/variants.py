@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -121,9 +121,13 @@ def generate(shape: Shape, count: int, seed: int) -> tuple[list[Problem], Counte
     return problems, rejected
 
 
-def generate_solved(shape: Shape, count: int, seed: int) -> tuple[list[Problem], list[Solution], Counter]:
+def generate_solved(
+    shape: Shape, count: int, seed: int, judge: Optional[Callable[[Solution], Optional[str]]] = None
+) -> tuple[list[Problem], list[Solution], Counter]:
     """generate(), with each variant's solution. Draws are solved a batch at a time, as one
-    stacked computation, and judged in the order drawn: the same variants as one at a time."""
+    stacked computation, and judged in the order drawn: the same variants as one at a time.
+    judge gives one more reason to draw again (check.slip_clash: answers a tolerance could not
+    tell from a slip), or None."""
     rng = np.random.default_rng(seed)
     solutions: list[Solution] = []
     made: list[Problem] = []
@@ -139,7 +143,7 @@ def generate_solved(shape: Shape, count: int, seed: int) -> tuple[list[Problem],
             if len(made) == count:
                 break  # the rest of the batch is never judged: as if never drawn
             key = _fingerprint(problem)
-            reason = "a repeat of an earlier variant" if key in seen else degeneracy(solution)
+            reason = "a repeat of an earlier variant" if key in seen else degeneracy(solution) or (judge and judge(solution))
             if reason:
                 rejected[reason] += 1
                 continue

@@ -12,15 +12,16 @@ import numpy as np
 
 from nnsolve import chain
 from nnsolve.check import CARRIED, CORRECT, WRONG, Graded, Report, Tolerance, _as_answer, student_state
+from nnsolve.slips import slips_of
 from nnsolve.problem import Problem
 from nnsolve.quantities import Catalog, Quantity, network_name
 from nnsolve.sheet import Answer, Sheet
 from nnsolve.solution import Solution, solve
 
 
-def close(self, student: np.ndarray, target: np.ndarray) -> bool:
+def close(self, student: np.ndarray, target: np.ndarray, scale=None) -> bool:
     s, t = np.asarray(student, dtype=np.float64), np.asarray(target, dtype=np.float64)
-    if self.sig is None and s.size == 1 and t.size == 1 and s.shape == t.shape:
+    if self.sig is None and scale is None and s.size == 1 and t.size == 1 and s.shape == t.shape:
         # one number, the common case: plain floats are ten times quicker than array reductions
         sv, tv = s.item(), t.item()
         return math.isfinite(tv) and abs(sv - tv) <= self.atol + self.rtol * abs(tv)
@@ -31,7 +32,42 @@ def close(self, student: np.ndarray, target: np.ndarray) -> bool:
         magnitude = np.floor(np.log10(np.where(t == 0, 1.0, np.abs(t))))
         unit = np.where(t == 0, 10.0 ** -self.sig, 10.0 ** (magnitude - self.sig + 1))
         return bool(np.all(np.abs(s - t) <= unit * (1 + 1e-9)))
-    return bool(np.all(np.abs(s - t) <= self.atol + self.rtol * np.abs(t)))
+    if scale is None:
+        return bool(np.all(np.abs(s - t) <= self.atol + self.rtol * np.abs(t)))
+    # a new weight's step, a derivative's size: rtol of it, and an atol of at most half of it
+    scale = np.abs(np.asarray(scale, dtype=np.float64))
+    atol = np.where(scale > 0, np.minimum(self.atol, 0.5 * scale), self.atol)
+    return bool(np.all(np.abs(s - t) <= atol + self.rtol * scale))
+
+
+def scale(key: Solution, q: Quantity, target: np.ndarray):
+    """What check judges an answer aimed at target on, written out: a new weight's step, a
+    derivative's or a delta's size; None for the rest."""
+    if q.base.startswith("new W"):
+        return np.asarray(target) - np.asarray(key.problem.weights[int(q.base[5:]) - 1])[q.index]
+    if q.base.startswith(("dl/dW", "delta")):
+        return target
+    return None
+
+
+def slip_of(key: Solution, q: Quantity, answer, expected, own, correct: bool, carried: bool, tolerance: Tolerance):
+    """The slip an answer is, one sheet at a time: the nearest slip the answer is strictly nearer
+    than the key and than its own recomputed value, within tolerance of it or close to the key;
+    never for an answer carried forward; never a slip that gives the key itself."""
+    if carried or np.shape(answer) != np.shape(expected):
+        return None
+    best = float(np.max(np.abs(answer - expected))) if np.size(expected) else 0.0
+    if own is not None and np.all(np.isfinite(own)):
+        best = min(best, float(np.max(np.abs(answer - own))))
+    found = None
+    for slip in slips_of(key, q.base):
+        value = np.asarray(slip.value, dtype=np.float64)[q.index]
+        if np.max(np.abs(value - expected), initial=0.0) <= 1e-12 * np.max(np.abs(expected), initial=0.0):
+            continue
+        to_slip = float(np.max(np.abs(answer - value)))
+        if to_slip < best and (correct or close(tolerance, answer, value, scale(key, q, value))):
+            found, best = slip, to_slip
+    return found
 
 
 def reference_grade(
@@ -58,26 +94,31 @@ def reference_grade(
         expected = catalog.value(key, q)
         answer = _as_answer(problem, q, a.value)
         worth = float((points or {}).get(q.name, 1.0))
-        recomputed = None
+        recomputed = own = None
         if state is not None:
             with np.errstate(all="ignore"):
+                every = recomputations(catalog, state, q, answered, problem)
+                own = np.asarray(every[0], dtype=np.float64) if every else None
                 # where nothing before it differs (or it overflows), carrying forward changes nothing
                 candidates = [
-                    c for c in recomputations(catalog, state, q, answered, problem)
-                    if np.all(np.isfinite(c)) and not close(tolerance, c, expected)
+                    c for c in every
+                    if np.all(np.isfinite(c)) and not close(tolerance, c, expected, scale(key, q, expected))
                 ]
             # the way of working the student's answer follows, else the first
-            recomputed = next((c for c in candidates if close(tolerance, answer, c)), candidates[0] if candidates else None)
-        if close(tolerance, answer, expected):
+            recomputed = next((c for c in candidates if close(tolerance, answer, c, scale(key, q, c))), candidates[0] if candidates else None)
+        correct = close(tolerance, answer, expected, scale(key, q, expected))
+        carried = not correct and recomputed is not None and close(tolerance, answer, recomputed, scale(key, q, recomputed))
+        slip = slip_of(key, q, answer, expected, own, correct, carried, tolerance)
+        if correct and slip is None:
             verdict, score = CORRECT, worth
-        elif recomputed is not None and close(tolerance, answer, recomputed):
+        elif carried:
             if departed is None:  # off the key only through earlier answers accepted as correct (rounded)
                 verdict, score = CORRECT, worth
             else:
                 verdict, score = CARRIED, worth * partial
         else:
             verdict, score = WRONG, 0.0
-        graded.append(Graded(q.name, answer, expected, recomputed, verdict, departed, worth, score, a.line, carry_forward))
+        graded.append(Graded(q.name, answer, expected, recomputed, verdict, departed, worth, score, a.line, carry_forward, slip))
         if verdict != CORRECT and departed is None:
             departed = q.name
     return Report(sheet.source, sheet.student, tuple(graded))

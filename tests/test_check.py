@@ -141,7 +141,7 @@ def test_the_worksheet_is_all_correct_at_the_default_tolerance():
 
 
 def test_a_tight_tolerance_marks_beta1_wrong_and_carries_everything_after_it():
-    [record] = check_json(str(ANSWERS), "--rtol", "1e-4", "--atol", "0", exit_code=1)
+    [record] = check_json(str(ANSWERS), "--rtol", "5e-4", "--atol", "0", exit_code=1)
     v = verdicts(record)
     assert v["beta1"] == "wrong"
     for name in CARRIED_IN_WORKSHEET:
@@ -161,7 +161,7 @@ def test_a_tight_tolerance_marks_beta1_wrong_and_carries_everything_after_it():
     assert record["counts"] == {"correct": 7, "carried_forward": 7, "wrong": 1}
 
     # and in words
-    result = check(str(ANSWERS), "--rtol", "1e-4", "--atol", "0")
+    result = check(str(ANSWERS), "--rtol", "5e-4", "--atol", "0")
     assert result.exit_code == 1
     out = result.stdout
     assert re.search(r"β¹ +\[0\.5, 0\.999\] +\[0\.5, 0\.99999999996\] +wrong", out)
@@ -170,7 +170,7 @@ def test_a_tight_tolerance_marks_beta1_wrong_and_carries_everything_after_it():
     notes = [line for line in out.splitlines() if line.startswith("Carried forward, right from your own earlier answers")]
     assert len(notes) == 1 and "(they first left the key at β¹)" in notes[0]
     assert notes[0].endswith("): α², ŷ, loss, ∂ℓ/∂W2[1,1], new W2[1,1], ∂ℓ/∂W1[2,1], new W1[2,1].")
-    assert "Score 14 of 15: 7 correct, 7 carried forward, 1 wrong; first wrong: beta1 (rtol 0.0001, atol 0)." in out
+    assert "Score 14 of 15: 7 correct, 7 carried forward, 1 wrong; first wrong: beta1 (rtol 0.0005, atol 0)." in out
     assert out.count("carried forward") == len(CARRIED_IN_WORKSHEET) + 1  # the rows and the score line
 
 
@@ -241,13 +241,20 @@ def test_the_rtol_atol_boundary(folder, options, rtol, atol, sign):
         assert record["tolerance"] == {"rtol": rtol, "atol": atol, "sig": None}
 
 
-def test_atol_is_the_floor_near_zero(folder):
-    # dl/dW1[0,2] of the worksheet is 4e-12: any answer within 1e-4 of it passes, 0 among them
+def test_atol_is_the_floor_near_zero_but_never_passes_a_derivative_of_0(folder):
+    """alpha1_1 of the worksheet is exactly 0: any answer within atol 1e-4 passes. A derivative's
+    atol is at most half its size: dl/dW1[0,2] is 4e-12, and 0 for it is the slip "zero", not
+    a rounding (issue 14: a skipped step never scores)."""
     for value, verdict in ((0.0, "correct"), (9e-5, "correct"), (-9e-5, "correct"), (1.1e-4, "wrong")):
+        [record] = check_json(write_sheet(folder, "s.yaml", {"alpha1_1": value}))
+        assert verdicts(record) == {"alpha1_1": verdict}, value
+    key = run_json("problems/worksheet.yaml")["gradients"]["W1"][0][1]
+    assert 0 < key < 1e-10
+    for value, verdict in ((key, "correct"), (key * 1.005, "correct"), (0.0, "wrong"), (9e-5, "wrong"), (-key, "wrong")):
         [record] = check_json(write_sheet(folder, "s.yaml", {"dl/dW1[0,2]": value}))
         assert verdicts(record) == {"dl/dW1[0,2]": verdict}, value
-    [record] = check_json(write_sheet(folder, "s.yaml", {"dl/dW1[0,2]": 0.0}), "--atol", "0")
-    assert verdicts(record) == {"dl/dW1[0,2]": "wrong"}
+    [record] = check_json(write_sheet(folder, "s.yaml", {"dl/dW1[0,2]": 0.0}))
+    assert record["answers"][0]["slip"]["name"] == "zero"
 
 
 @pytest.mark.parametrize(
@@ -284,7 +291,7 @@ def test_sig_with_the_worksheet():
 
 
 def test_no_ecf_makes_carried_forward_wrong():
-    [record] = check_json(str(ANSWERS), "--rtol", "1e-4", "--atol", "0", "--no-ecf", exit_code=1)
+    [record] = check_json(str(ANSWERS), "--rtol", "5e-4", "--atol", "0", "--no-ecf", exit_code=1)
     assert record["carry_forward"] is False
     v = verdicts(record)
     for name in CARRIED_IN_WORKSHEET + ["beta1"]:
@@ -292,7 +299,7 @@ def test_no_ecf_makes_carried_forward_wrong():
     assert all(a["recomputed"] is None for a in record["answers"])
     assert record["counts"] == {"correct": 7, "carried_forward": 0, "wrong": 8}
     assert record["score"] == 7
-    out = check(str(ANSWERS), "--rtol", "1e-4", "--atol", "0", "--no-ecf").stdout
+    out = check(str(ANSWERS), "--rtol", "5e-4", "--atol", "0", "--no-ecf").stdout
     assert "Carried forward" not in out
     assert "not right from your own earlier answers" not in out  # they were not checked against them
     assert "α² is wrong (your working first left the key at β¹; errors are not carried forward)." in out
@@ -300,7 +307,7 @@ def test_no_ecf_makes_carried_forward_wrong():
 
 @pytest.mark.parametrize("partial, score", [("0.5", 10.5), ("0", 7.0), ("1", 14.0), ("0.25", 8.75)])
 def test_partial_credit_for_carried_forward(partial, score):
-    [record] = check_json(str(ANSWERS), "--rtol", "1e-4", "--atol", "0", "--partial", partial, exit_code=1)
+    [record] = check_json(str(ANSWERS), "--rtol", "5e-4", "--atol", "0", "--partial", partial, exit_code=1)
     assert record["score"] == score
     assert record["max_score"] == 15
     for a in record["answers"]:
@@ -312,7 +319,7 @@ def test_points_from_the_problem_file(tmp_path):
     problem = WORKSHEET.read_text() + "points:\n  loss: 2\n  beta1: 3\n  dl/dW1[2,1]: 4\n  new W1[2,1]: 0.5\n"
     (tmp_path / "worksheet.yaml").write_text(problem)
     shutil.copy(ANSWERS, tmp_path / "answers.yaml")
-    [record] = check_json(str(tmp_path / "answers.yaml"), "--rtol", "1e-4", "--atol", "0", "--partial", "0.5", exit_code=1)
+    [record] = check_json(str(tmp_path / "answers.yaml"), "--rtol", "5e-4", "--atol", "0", "--partial", "0.5", exit_code=1)
     points = {a["quantity"]: a["points"] for a in record["answers"]}
     assert points["loss"] == 2 and points["beta1"] == 3 and points["dl/dW1[2,1]"] == 4 and points["new W1[2,1]"] == 0.5
     assert points["alpha2"] == 1
@@ -414,9 +421,25 @@ class Network:
         return answers
 
 
-def _close(s, t, rtol=0.01, atol=1e-4) -> bool:
+def _close(s, t, rtol=0.01, atol=1e-4, scale=None) -> bool:
+    """check's tolerance, written out: with a scale (a new weight's step, a derivative's size),
+    rtol of the scale and an atol of at most half of it."""
     s, t = np.asarray(s, dtype=float), np.asarray(t, dtype=float)
-    return bool(np.all(np.abs(s - t) <= atol + rtol * np.abs(t)))
+    if scale is None:
+        return bool(np.all(np.abs(s - t) <= atol + rtol * np.abs(t)))
+    scale = np.abs(np.asarray(scale, dtype=float))
+    return bool(np.all(np.abs(s - t) <= np.where(scale > 0, np.minimum(atol, 0.5 * scale), atol) + rtol * scale))
+
+
+def _scale(net, name: str, key_value):
+    """The scale check judges an answer to name on (its key value key_value), or None."""
+    if name.startswith("new W"):
+        layer, i, j = (int(n) for n in re.findall(r"\d+", name))
+        old = (net.W1 if layer == 1 else net.W2)[i, j - 1]
+        return np.asarray(key_value) - old
+    if name.startswith(("dl/dW", "delta")):
+        return key_value
+    return None
 
 
 def _round(v, digits=9):
@@ -465,12 +488,14 @@ def plant(net: Network, kind: str, rng) -> tuple[dict, dict, str | None]:
     for name in list(answers):
         if name not in planted and rng.random() < 0.15:
             del answers[name]
-    answers = {n: _round(v) for n, v in answers.items()}
+    # a new weight in full: its step (judged on, issue 14) is below 9 digits of the weight on these
+    # random networks' saturated neurons
+    answers = {n: _round(v, 17 if n.startswith("new W") else 9) for n, v in answers.items()}
     expected = {}
     for name, value in answers.items():
         if name in planted:
             expected[name] = "wrong"
-        elif _close(value, key[name]):
+        elif _close(value, key[name], scale=_scale(net, name, key[name])):
             expected[name] = "correct"
         else:
             expected[name] = "carried forward"
@@ -591,7 +616,7 @@ def assert_gradescope(data: dict) -> None:
 
 def test_gradescope_for_one_sheet(tmp_path):
     out = tmp_path / "results.json"
-    result = check(str(ANSWERS), "--rtol", "1e-4", "--atol", "0", "--partial", "0.5", "--gradescope", str(out))
+    result = check(str(ANSWERS), "--rtol", "5e-4", "--atol", "0", "--partial", "0.5", "--gradescope", str(out))
     assert result.exit_code == 1
     data = json.loads(out.read_text())
     assert_gradescope(data)
@@ -950,3 +975,88 @@ def test_a_class_leaves_the_cycle_collector_as_it_was(folder):
     result = check(str(folder / "a.yaml"), str(folder / "b.yaml"), str(folder / "broken.yaml"), "--problem", str(WORKSHEET), "--json")
     assert result.exit_code == 2, result.stderr
     assert gc.isenabled()
+
+
+# -- 5. slips: a known mistake is wrong, and named (issue 14) -----------------------------------
+
+
+def test_the_old_weight_and_the_added_step_are_wrong_and_named(folder):
+    """The worksheet's new W2[1,1] is 2 - 2(-0.04623902) = 2.09247804: 2 (the old weight) is
+    within rtol 0.01 of it and wrong, and 2 + 2(-0.04623902) (the step added) is wrong; each is
+    named. (Issue 14 writes the second as 2 + 2*0.04623902, which is the key itself: the
+    derivative is negative.)"""
+    for value, name in ((2, "old weight"), (2 + 2 * -0.04623902, "added the step")):
+        [record] = check_json(write_sheet(folder, "s.yaml", {"new W2[1,1]": value}), exit_code=1)
+        [answer] = record["answers"]
+        assert answer["verdict"] == "wrong" and answer["slip"]["name"] == name, value
+    result = check(write_sheet(folder, "s.yaml", {"new W2[1,1]": 2}))
+    assert "new W2[1,1] is wrong: this is the old weight: the update was not applied (w)." in result.stdout
+    [record] = check_json(write_sheet(folder, "s.yaml", {"new W2[1,1]": 2.09247804}), exit_code=0)
+    assert record["answers"][0]["verdict"] == "correct" and record["answers"][0]["slip"] is None
+
+
+def _random_network(folder: Path, n: int, rng) -> Network:
+    """A worksheet-shaped problem with random numbers, sizable gradients (no saturated neuron)."""
+    n0, n1, K = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 3))
+    text = yaml.safe_dump({
+        "x": rng.uniform(-1, 1, n0).round(2).tolist(), "y": rng.integers(0, 2, K).astype(float).tolist(),
+        "W1": rng.uniform(-1, 1, (n0 + 1, n1)).round(2).tolist(), "W2": rng.uniform(-1, 1, (n1 + 1, K)).round(2).tolist(),
+        "learning_rate": float(rng.choice([0.5, 2.0, 3.0])),
+    })
+    (folder / f"net{n}.yaml").write_text(text)
+    return Network(folder / f"net{n}.yaml")
+
+
+def hand_slips(net: Network) -> list[tuple[str, float, str]]:
+    """(quantity, the value a slip gives, the slip's name) for each slip of each element of the
+    network's answers, worked here from the test's own numbers (Network.work)."""
+    key = net.work()
+    vec = lambda name: np.atleast_1d(np.array(key[name], dtype=float))  # noqa: E731
+    alpha1, beta1, d2, dl = vec("alpha1"), vec("beta1"), vec(_neuron("delta", 2, 1, 1)[:-1] + "2"), vec("dl/dy_hat")
+    i1, i2 = np.r_[1.0, net.x], np.r_[1.0, beta1]
+    through = net.W2[1:] @ d2  # dl/dbeta1: delta1 without sigmoid'
+    g2, g1 = np.outer(i2, d2), np.outer(i1, beta1 * (1 - beta1) * through)
+    new_W2 = net.W2 - net.lr * g2
+    found = []
+    for j in range(net.n1):
+        a, b = _neuron("alpha", 1, j + 1, net.n1), _neuron("beta", 1, j + 1, net.n1)
+        found += [(a, beta1[j], "beta for alpha"), (a, alpha1[j] - net.W1[0, j], "bias left out"), (b, alpha1[j], "alpha for beta")]
+        d = _neuron("delta", 1, j + 1, net.n1)
+        found += [(d, through[j], "no activation derivative"), (d, beta1[j] * (1 - beta1[j]) * (new_W2[1:] @ d2)[j], "updated weights")]
+    for layer, W, g, inputs, plain in ((1, net.W1, g1, i1, through), (2, net.W2, g2, i2, dl)):
+        for i in range(W.shape[0]):
+            for j in range(W.shape[1]):
+                w, grad = f"W{layer}[{i},{j + 1}]", g[i, j]
+                found += [(f"dl/d{w}", -grad, "sign flipped"), (f"dl/d{w}", 0.0, "zero"), (f"dl/d{w}", inputs[i] * plain[j], "no activation derivative")]
+                found += [(f"new {w}", W[i, j], "old weight"), (f"new {w}", W[i, j] + net.lr * grad, "added the step"),
+                          (f"new {w}", W[i, j] - grad, "lambda missing"), (f"new {w}", W[i, j] - net.lr ** 2 * grad, "lambda twice")]
+    return found
+
+
+def test_every_slip_on_random_networks_is_wrong_and_named(folder):
+    """On random networks, each slip's value (worked by the test) answered alone is wrong and
+    named; the key's own value is correct. A slip that coincides with the key or with another
+    slip is left out (it cannot be told apart)."""
+    rng = np.random.default_rng(14)
+    sheets, expected = [], {}
+    for n in range(6):
+        net = _random_network(folder, n, rng)
+        key = net.work()
+        found = hand_slips(net)
+        for quantity, value, name in found:
+            right = np.asarray(key[quantity], dtype=float) if quantity in key else None
+            if right is None or abs(value - float(np.ravel(right)[0] if right.size == 1 else right)) < 1e-6:
+                continue
+            if sum(1 for q, v, _ in found if q == quantity and abs(v - value) < 1e-9) > 1:
+                continue
+            path = write_sheet(folder, f"s{len(sheets):04d}.yaml", {quantity: value}, problem=net.file)
+            sheets.append(path)
+            expected[path] = (quantity, name)
+    assert len(sheets) > 200 and {name for _, name in expected.values()} == {
+        "beta for alpha", "bias left out", "alpha for beta", "no activation derivative", "updated weights",
+        "sign flipped", "zero", "old weight", "added the step", "lambda missing", "lambda twice"}
+    records = check_json(*sheets, exit_code=1)
+    for record in records:
+        quantity, name = expected[record["sheet"]]
+        [answer] = record["answers"]
+        assert (answer["verdict"], (answer["slip"] or {}).get("name")) == ("wrong", name), (record["sheet"], quantity)

@@ -78,6 +78,7 @@ def _same(stacked, reference):
     for s, r in zip(stacked.graded, reference.graded):
         where = (reference.sheet, r.quantity)
         assert (s.verdict, s.departure, s.points, s.score, s.line) == (r.verdict, r.departure, r.points, r.score, r.line), where
+        assert getattr(s.slip, "name", None) == getattr(r.slip, "name", None), where
         np.testing.assert_array_equal(np.asarray(s.answer), np.asarray(r.answer), err_msg=str(where))
         np.testing.assert_allclose(np.asarray(s.key), np.asarray(r.key), rtol=1e-12, atol=0, err_msg=str(where))
         assert (s.recomputed is None) == (r.recomputed is None), where

@@ -6,6 +6,7 @@ import filecmp
 import html.parser
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -134,11 +135,26 @@ def test_moodle_xml(tmp_path):
         answer = q.find("answer")
         assert answer.get("fraction") == "100"
         value, tolerance = float(answer.find("text").text), float(answer.find("tolerance").text)
-        assert tolerance == pytest.approx(max(1e-4, 0.01 * abs(value)))
         expected = _key_value(keys[variant], name)
+        problem = load_problem(str(out / f"{variant}.yaml"))
+        assert tolerance == pytest.approx(_width(problem, name, value), rel=1e-9)
         assert value == pytest.approx(expected, rel=1e-12, abs=1e-15)
         text = _html_text(html_text)  # what MathJax sees, after XML and HTML unescaping
         assert "\\begin{bmatrix}" in text and " & " in text and "\\(" in text and "What is \\(" in text
+
+
+def _width(problem, name: str, value: float, rtol: float = 0.01, atol: float = 1e-4) -> float:
+    """check's tolerance for an answer, worked here: a new weight's on its step |new - old|, a
+    derivative's on itself, with atol at most half of it; the rest atol + rtol |value|."""
+    scale = None
+    if name.startswith("new W"):
+        layer, i, j = (int(n) for n in re.findall(r"\d+", name))
+        scale = abs(value - problem.weights[layer - 1][i - (0 if problem.bias else 1), j - 1])
+    elif name.startswith("dl/dW"):
+        scale = abs(value)
+    if scale is None:
+        return atol + rtol * abs(value)
+    return (min(atol, 0.5 * scale) if scale > 0 else atol) + rtol * scale
 
 
 def _key_value(key: dict, name: str) -> float:
@@ -170,7 +186,7 @@ def test_prairielearn_folder(tmp_path):
     names = default_questions(load_problem(str(out / "variant-001.yaml")))
     for n in range(1, len(names) + 1):
         assert f'answers-name="q{n}"' in html_text
-    assert 'rtol="0.01"' in html_text and "{{{params.problem_html}}}" in html_text
+    assert 'atol="{{params.q1_atol}}"' in html_text and 'rtol="0"' in html_text and "{{{params.problem_html}}}" in html_text
     # server.py runs with nothing but Python: no nnsolve, no numpy
     code = (
         "import json, random, sys\n"
@@ -189,8 +205,10 @@ def test_prairielearn_folder(tmp_path):
     assert data["params"]["problem_html"].startswith("<p>")
     key = yaml.safe_load((out / f"{variant}.key.yaml").read_text())
     assert len(data["correct_answers"]) == len(names)
+    problem = load_problem(str(out / f"{variant}.yaml"))
     for n, name in enumerate(names, start=1):
         assert data["correct_answers"][f"q{n}"] == pytest.approx(_key_value(key, name))
+        assert data["params"][f"q{n}_atol"] == pytest.approx(_width(problem, name, data["correct_answers"][f"q{n}"]), rel=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -226,3 +244,38 @@ def test_an_out_folder_with_files_is_refused(tmp_path):
     assert os.listdir(out) == ["notes.txt"]
     assert invoke("new", "--count", "2", "--out", str(out), "--force").exit_code == 0
     assert sorted(os.listdir(out)) == ["notes.txt", "variant-001.key.yaml", "variant-001.yaml", "variant-002.key.yaml", "variant-002.yaml"]
+
+
+def test_for_1000_variants_no_old_weight_and_no_zero_derivative_passes():
+    """Issue 14: for 1,000 variants of the worksheet's shape, the old weight for a new weight and
+    0 for a derivative are outside the tolerance that check, Moodle and PrairieLearn use, and
+    check grades them wrong, naming the slip; the key's own value passes."""
+    from nnsolve.check import Tolerance, answer_width, grade
+    from nnsolve.cli.new import clash_judge, make_shape
+    from nnsolve.quantities import Catalog
+    from nnsolve.sheet import Answer, Sheet
+    from nnsolve.variants import generate_solved
+
+    problems, solutions, rejected = generate_solved(make_shape(None, None, None, None, None), 1000, 2026, clash_judge(None, 0.01, 1e-4))
+    tolerance = Tolerance(0.01, 1e-4)
+    catalog = Catalog(problems[0])
+    asked = [catalog.find(n) for n in default_questions(problems[0]) if n.startswith(("new W", "dl/dW"))]
+    assert len(asked) == 4
+    for n, (problem, solution) in enumerate(zip(problems, solutions)):
+        slipped = []
+        for q in asked:
+            key = float(catalog.value(solution, q))
+            if q.base.startswith("new W"):
+                layer = int(q.base[5:])
+                wrong, slip = float(problem.weights[layer - 1][q.index]), "old weight"
+            else:
+                wrong, slip = 0.0, "zero"
+            width = float(answer_width(solution, q, tolerance))
+            assert abs(wrong - key) > width, (n, q.name)  # the quizzes' tolerance, as check's
+            assert width > 0
+            slipped.append((q, wrong, slip))
+        if n % 10 == 0:  # check itself, on every tenth variant: each slip alone on a sheet
+            for q, wrong, slip in slipped:
+                report = grade(problem, Sheet(f"v{n}.yaml", None, (Answer(q, np.array(wrong), 2),)), tolerance)
+                [g] = report.graded
+                assert (g.verdict, g.slip.name) == ("wrong", slip), (n, q.name)

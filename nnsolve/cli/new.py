@@ -52,7 +52,7 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
     outputs: list = [NewFolder(out, force)] if out else []  # written, not yet in place
     try:
         try:
-            problems, solutions, rejected = generate_solved(shape, count, seed)
+            problems, solutions, rejected = generate_solved(shape, count, seed, clash_judge(questions, rtol, atol))
         except TooManyRejections as e:
             raise click.UsageError(
                 f"only {e.made} of {count} variants after {sum(e.rejected.values())} rejected draws "
@@ -259,6 +259,17 @@ def preflight(out, moodle, prairielearn, force: bool) -> None:
         check_target(moodle, force, "--moodle")
 
 
+def clash_judge(questions, rtol: float, atol: float):
+    """A variant is drawn again when an answer it asks (--questions, or the worksheet's) could
+    not be told from a known slip at the quizzes' and check's tolerance (check.slip_clash)."""
+    from ..check import Tolerance, slip_clash
+    from ..variants import default_questions
+
+    tolerance = Tolerance(rtol, atol)
+    given = [n.strip() for n in questions.split(",")] if questions else None
+    return lambda solution: slip_clash(solution, given or default_questions(solution.problem), tolerance)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -270,22 +281,28 @@ def exports(problems, solutions, names, moodle, prairielearn, rtol, atol, force,
     flushed but not yet in place: their commit() puts them there, their discard() takes them back."""
     if not moodle and not prairielearn:
         return []
+    import numpy as np
+
+    from ..check import Tolerance, answer_width
     from ..quantities import Catalog
 
     catalog = Catalog(problems[0])
-    variants = []
+    tolerance = Tolerance(rtol, atol)
+    variants = []  # (id, problem, [(name, answer, how far an answer may be from it)])
     for n, (problem, solution) in enumerate(zip(problems, solutions), start=1):
-        variants.append((f"variant-{n:03d}", problem, [(name, float(catalog.value(solution, catalog.find(name)).ravel()[0])) for name in names]))
+        asked = [catalog.find(name) for name in names]
+        variants.append((f"variant-{n:03d}", problem, [
+            (name, float(catalog.value(solution, q).ravel()[0]), float(np.ravel(answer_width(solution, q, tolerance))[0]))
+            for name, q in zip(names, asked)
+        ]))
     staged = []
     try:
         if moodle:
             from ..render.moodle import quiz_xml
 
-            staged.append(_StagedFiles([(moodle, quiz_xml(f"nnsolve/{title}", variants, rtol, atol).encode("utf-8"))], force))
+            staged.append(_StagedFiles([(moodle, quiz_xml(f"nnsolve/{title}", variants).encode("utf-8"))], force))
         if prairielearn:
             import uuid
-
-            import numpy as np
 
             from ..render import prairielearn as pl
 
@@ -294,7 +311,7 @@ def exports(problems, solutions, names, moodle, prairielearn, rtol, atol, force,
             staged.append(folder)
             folder.fill([
                 ("info.json", pl.info_json(f"{title} (nnsolve, seed {seed})", question_uuid)),
-                ("question.html", pl.question_html(names, rtol, atol)),
+                ("question.html", pl.question_html(names)),
                 ("server.py", pl.server_py(variants)),
             ], 3)
     except BaseException:

@@ -563,7 +563,9 @@ def check_document(report, tolerance, digits: int) -> Document:
             )
         )
         if g.verdict == "wrong":
-            if g.departure is None:
+            if g.slip is not None:
+                notes.append(Para((M(g.quantity), f" is wrong: {g.slip.explanation} (", M(g.slip.formula), ").")))
+            elif g.departure is None:
                 notes.append(Para((M(g.quantity), " is wrong: your working first leaves the key here.")))
             elif not g.carry_forward:
                 notes.append(Para((M(g.quantity), " is wrong (your working first left the key at ", M(g.departure),

@@ -175,6 +175,7 @@ def check_dict(sheet: str, report, error: Optional[str], tolerance, carry_forwar
                 "recomputed": None if g.recomputed is None else _plain(g.recomputed),
                 "verdict": g.verdict,
                 "first_departure": g.departure,
+                "slip": None if g.slip is None else {"name": g.slip.name, "explanation": g.slip.explanation, "formula": g.slip.formula},
                 "points": g.points,
                 "score": g.score,
             }

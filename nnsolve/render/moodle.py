@@ -20,14 +20,15 @@ def _text(parent: ET.Element, tag: str, text: str, **attrs) -> ET.Element:
     return element
 
 
-def quiz_xml(category: str, variants, rtol: float, atol: float) -> str:
-    """variants: (id, problem, [(name, answer), ...]) each."""
+def quiz_xml(category: str, variants) -> str:
+    """variants: (id, problem, [(name, answer, tolerance), ...]) each; tolerance is absolute
+    (check.answer_width: the rule check grades with)."""
     quiz = ET.Element("quiz")
     cat = ET.SubElement(quiz, "question", type="category")
     _text(cat, "category", f"$course$/top/{category}")
     for variant_id, problem, answers in variants:
         statement = problem_html(problem)
-        for name, answer in answers:
+        for name, answer, tolerance in answers:
             q = ET.SubElement(quiz, "question", type="numerical")
             _text(q, "name", f"{variant_id} {name}")
             _text(q, "questiontext", f"{statement}\n<p>What is {math(label(name))}?</p>", format="html")
@@ -36,7 +37,7 @@ def quiz_xml(category: str, variants, rtol: float, atol: float) -> str:
             ET.SubElement(q, "penalty").text = "0"
             ET.SubElement(q, "hidden").text = "0"
             a = _text(q, "answer", repr(float(answer)), fraction="100", format="moodle_auto_format")
-            ET.SubElement(a, "tolerance").text = repr(max(atol, rtol * abs(float(answer))))
+            ET.SubElement(a, "tolerance").text = repr(float(tolerance))
             _text(a, "feedback", "", format="html")
             units = ET.SubElement(q, "unitgradingtype")
             units.text = "0"

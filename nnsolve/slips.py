@@ -1,0 +1,126 @@
+"""The slips a grader knows, and the scale a tolerance is judged on.
+
+For a quantity of the key, each slip is the value a common mistake gives, computed from the
+key's own solution (never matched as text): the old weight for a new weight, the step added
+rather than subtracted, lambda left out or applied twice, a derivative's sign flipped or left
+at 0, delta without the activation's derivative, a hidden delta taken through the updated
+weights of the next layer, alpha where beta was asked and the reverse, alpha without the bias
+weight. check.py marks an answer that lands on a slip wrong, and names it (docs/check.md).
+
+Pure: a Solution in, arrays out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .solution import Solution
+
+
+@dataclass(frozen=True)
+class Slip:
+    """One known mistake for a quantity: its name, what it means, and the value it gives (the
+    whole base array: an element's slip is its element)."""
+
+    name: str  # "old weight"
+    explanation: str  # "this is the old weight: the update was not applied"
+    formula: str  # "w", "w + lambda dl/dw"
+    value: np.ndarray
+
+
+def _kind_and_layer(base: str) -> tuple[str, int]:
+    digits = "".join(c if c.isdigit() else " " for c in base).split()
+    return "".join(c for c in base if not c.isdigit()), int(digits[-1]) if digits else 0
+
+
+def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
+    """Every known slip for a base quantity (alpha1, y_hat, delta2, dl/dW1, new W2, ...) of the
+    key; () for a quantity with none."""
+    p, layers = key.problem, key.layers
+    L = len(layers)
+    kind, l = _kind_and_layer(base)
+    if base == "y_hat":
+        kind, l = "beta", L
+    if kind == "new W":
+        s = layers[l - 1]
+        step = s.W - s.updated_W  # lambda dl/dw, as applied (a kept bias row has none)
+        found = [
+            Slip("old weight", "this is the old weight: the update was not applied", "w", s.W),
+            Slip("added the step", "the step was added instead of subtracted", "w + lambda dl/dw", s.W + step),
+        ]
+        if p.learning_rate != 1:
+            found += [
+                Slip("lambda missing", "the learning rate was left out of the update", "w - dl/dw", s.W - step / p.learning_rate),
+                Slip("lambda twice", "the learning rate was applied twice", "w - lambda^2 dl/dw", s.W - step * p.learning_rate),
+            ]
+        return tuple(found)
+    if kind == "dl/dW":
+        s = layers[l - 1]
+        found = [
+            Slip("sign flipped", "the derivative's sign is flipped", "-dl/dw", -s.grad_W),
+            Slip("zero", "a derivative of 0", "0", np.zeros_like(s.grad_W)),
+        ]
+        plain = _delta_without_derivative(key, l)
+        if plain is not None:
+            found.append(Slip(
+                "no activation derivative", "delta was taken without the activation's derivative f'(alpha)",
+                "input * dl/dbeta, without f'(alpha)", np.multiply.outer(s.input, plain),
+            ))
+        return tuple(found)
+    if kind == "delta":
+        s = layers[l - 1]
+        found = [
+            Slip("sign flipped", "delta's sign is flipped", "-delta", -s.delta),
+            Slip("zero", "a delta of 0", "0", np.zeros_like(s.delta)),
+        ]
+        plain = _delta_without_derivative(key, l)
+        if plain is not None:
+            found.append(Slip("no activation derivative", "delta was taken without the activation's derivative f'(alpha)", "dl/dbeta", plain))
+        if l < L and s.derivative is not None:
+            after = layers[l]
+            rows = slice(1, None) if p.bias else slice(None)
+            found.append(Slip(
+                "updated weights", f"delta was taken through the updated W{l + 1}: every derivative comes before any weight changes",
+                f"f'(alpha) * (new W{l + 1}) delta{l + 1}", s.derivative * (after.updated_W[rows] @ after.delta),
+            ))
+        return tuple(found)
+    if kind == "alpha":
+        s = layers[l - 1]
+        found = [Slip("beta for alpha", f"this is beta{l}, the activation; alpha{l} is the sum before it", f"beta{l}", s.beta)]
+        if p.bias:
+            found.append(Slip("bias left out", f"the bias weights (row 0 of W{l}) were left out of alpha{l}", f"alpha{l} - W{l}[0,:]", s.alpha - s.W[0]))
+        return tuple(found)
+    if kind == "beta":
+        s = layers[l - 1]
+        name = "y_hat" if l == L else f"beta{l}"
+        return (Slip("alpha for beta", f"this is alpha{l}, the sum before the activation; {name} is f(alpha{l})", f"alpha{l}", s.alpha),)
+    return ()
+
+
+def _delta_without_derivative(key: Solution, l: int):
+    """What delta^l is without f'(alpha^l): dl/dbeta^l (dl/dy_hat at the output); None where
+    delta has no such factor (softmax, or a delta taken directly, y_hat - y)."""
+    s = key.layers[l - 1]
+    if s.derivative is None:
+        return None
+    if l < len(key.layers):
+        return s.dl_dbeta
+    return key.dl_dy_hat
+
+
+def scale_of(key: Solution, base: str, index: tuple, target: np.ndarray) -> Optional[np.ndarray]:
+    """What the tolerance of an answer aimed at target (the key's value of base[index], or the
+    student's own recomputed one) is judged on: for a new weight its step, |target - old weight|
+    (so that the old weight is never within it); for a derivative or a delta its own size (so
+    that 0 is never within it); None for the others (their own size, as the tolerance has it).
+    target may hold members on its last axis."""
+    kind, l = _kind_and_layer(base)
+    if kind == "new W":
+        old = np.asarray(key.layers[l - 1].W)[index]
+        return np.abs(np.asarray(target) - np.reshape(old, np.shape(old) + (1,) * (np.ndim(target) - np.ndim(old))))
+    if kind in ("dl/dW", "delta"):
+        return np.abs(target)
+    return None
