@@ -57,28 +57,23 @@ def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
                 Slip("lambda twice", "the learning rate was applied twice", "w - lambda^2 dl/dw", s.W - step * p.learning_rate),
             ]
         return tuple(found)
-    if kind == "dl/dW":
+    if kind in ("dl/dW", "delta"):
         s = layers[l - 1]
+        gradient = kind == "dl/dW"
+        values, what, symbol = (s.grad_W, "derivative", "dl/dw") if gradient else (s.delta, "delta", "delta")
         found = [
-            Slip("sign flipped", "the derivative's sign is flipped", "-dl/dw", -s.grad_W),
-            Slip("zero", "a derivative of 0", "0", np.zeros_like(s.grad_W)),
+            Slip("sign flipped", f"the {what}'s sign is flipped", f"-{symbol}", -values),
+            Slip("zero", f"a {what} of 0", "0", np.zeros_like(values)),
         ]
         plain = _delta_without_derivative(key, l)
         if plain is not None:
             found.append(Slip(
                 "no activation derivative", "delta was taken without the activation's derivative f'(alpha)",
-                "input * dl/dbeta, without f'(alpha)", np.multiply.outer(s.input, plain),
+                "input * dl/dbeta, without f'(alpha)" if gradient else "dl/dbeta",
+                np.multiply.outer(s.input, plain) if gradient else plain,
             ))
-        return tuple(found)
-    if kind == "delta":
-        s = layers[l - 1]
-        found = [
-            Slip("sign flipped", "delta's sign is flipped", "-delta", -s.delta),
-            Slip("zero", "a delta of 0", "0", np.zeros_like(s.delta)),
-        ]
-        plain = _delta_without_derivative(key, l)
-        if plain is not None:
-            found.append(Slip("no activation derivative", "delta was taken without the activation's derivative f'(alpha)", "dl/dbeta", plain))
+        if gradient:
+            return tuple(found)
         if l < L and s.derivative is not None:
             after = layers[l]
             rows = slice(1, None) if p.bias else slice(None)
