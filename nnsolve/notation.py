@@ -57,3 +57,8 @@ def parse_weight_ref(text: str) -> tuple[int, int, int]:
             return int(g["layer"]), int(g[a]), int(g[b])
     pair = g["ij4"] or g["ij6"]
     return int(g["layer"]), int(pair[0]), int(pair[1])
+
+
+def count(n: int, noun: str) -> str:
+    """'1 input', '784 inputs': a number and its noun, in the plural where it needs one."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")

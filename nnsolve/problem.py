@@ -17,7 +17,8 @@ import yaml
 
 from .errors import ProblemError
 from .network import ACTIVATIONS, LOSSES
-from .yaml_nodes import MAX_NODES, TAG, NodeReader, compose_yaml, count, cut, show, suggest
+from .notation import count
+from .yaml_nodes import MAX_NODES, TAG, NodeReader, compose_yaml, cut, show, suggest
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: a worksheet is a few hundred bytes
 BUILTIN_NAME = "worksheet.yaml"  # shipped in nnsolve/data; the same as problems/worksheet.yaml

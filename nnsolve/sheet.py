@@ -18,7 +18,8 @@ import yaml
 
 from .errors import ProblemError
 from .problem import read_text_file
-from .yaml_nodes import TAG, NodeReader, compose_yaml, count, cut, needs_node_check, show
+from .notation import count
+from .yaml_nodes import TAG, NodeReader, compose_yaml, cut, needs_node_check, show
 from .quantities import Catalog, Quantity
 
 SHEET_KEYS = ("problem", "student")

@@ -334,7 +334,3 @@ class NodeReader:
             shown = f"is {show(node.value)}, not" if isinstance(node, yaml.ScalarNode) and node.value else "is not"
             raise self.error(node, key, f"{shown} true or false", f"write '{key}: true' or '{key}: false'")
         return YAML_BOOLS.get(node.value.lower(), node.value.lower()) == "true"
-
-
-def count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")

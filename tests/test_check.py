@@ -15,7 +15,12 @@ import numpy as np
 import pytest
 import yaml
 
+from click.testing import CliRunner
+
 from conftest import PROBLEMS, PROBLEM_FILES, ROOT, assert_usage_error, invoke, needs_posix, run_json
+from nnsolve.check import grade
+from nnsolve.cli import cli
+from nnsolve.quantities import Catalog
 
 WORKSHEET = PROBLEMS / "worksheet.yaml"
 TWO_OUTPUTS = PROBLEMS / "two_outputs.yaml"
@@ -559,10 +564,10 @@ def test_a_class_of_generated_sheets(folder, monkeypatch):
     # the class table: one row per sheet
     result = check("class")
     assert result.exit_code == 1
-    rows = [line for line in result.stdout.splitlines() if re.match(r"^ ?class/s\d{3}\.yaml ", line)]
+    rows = [line for line in result.stdout.splitlines() if re.match(r"^ ?s\d{3}\.yaml ", line)]  # without the folder they share
     assert len(rows) == len(planted)
     assert f"{len(planted)} sheets graded" in result.stdout
-    row = next(line for line in rows if line.strip().startswith("class/s011.yaml"))  # a wrong beta
+    row = next(line for line in rows if line.strip().startswith("s011.yaml"))  # a wrong beta
     assert re.search(r"student 11 +\d+/\d+ +\d+ +\d+ +1 +beta1", row), row
 
     # glob patterns expand too, and a named file is graded once
@@ -832,11 +837,11 @@ def test_the_filled_in_template_is_all_correct(problem, tmp_path):
     assert parsed["problem"] == problem.name
     names = [n for n in parsed if n not in ("problem", "student")]
     assert all(v is None for n, v in parsed.items() if n != "problem")
-    # the blank sheet is a sheet: it checks, and nothing in it is graded
+    # the blank sheet reads, and answers nothing: an error, never a silent 0 of 0 (issue 14)
     shutil.copy(problem, tmp_path / problem.name)
     (tmp_path / "blank.yaml").write_text(blank)
-    [record] = check_json(str(tmp_path / "blank.yaml"), exit_code=0)
-    assert record["answers"] == [] and record["max_score"] == 0
+    [record] = check_json(str(tmp_path / "blank.yaml"), exit_code=2)
+    assert "answers nothing" in record["error"]
     # filled in from the key, line by line as a student would, it is all correct
     key = _key_answers(problem)
     assert set(names) <= set(key), set(names) - set(key)
@@ -1060,3 +1065,71 @@ def test_every_slip_on_random_networks_is_wrong_and_named(folder):
         quantity, name = expected[record["sheet"]]
         [answer] = record["answers"]
         assert (answer["verdict"], (answer["slip"] or {}).get("name")) == ("wrong", name), (record["sheet"], quantity)
+
+
+# -- 6. the small things of issue 14 ----------------------------------------------------------
+
+
+def test_a_glob_and_a_folder_skip_the_problem_file_alike(tmp_path):
+    """`check class/*.yaml` (the shell's glob names the problem file too) grades as `check class/`:
+    the problem file is skipped, with a note on stderr."""
+    shutil.copy(WORKSHEET, tmp_path / "worksheet.yaml")
+    for n in (1, 2):
+        write_sheet(tmp_path, f"s{n}.yaml", {"loss": LOSS})
+    named = sorted(str(p) for p in tmp_path.glob("*.yaml"))  # what the shell gives
+    assert str(tmp_path / "worksheet.yaml") in named
+    by_glob, by_folder = check(*named, "--json"), check(str(tmp_path), "--json")
+    assert by_glob.exit_code == by_folder.exit_code == 0, by_glob.stderr
+    assert by_glob.stdout == by_folder.stdout and len(by_glob.stdout.splitlines()) == 2
+    for result in (by_glob, by_folder):
+        assert "worksheet.yaml is the problem file the sheets answer, not a sheet: skipped" in result.stderr
+
+
+def test_a_blank_sheet_is_an_error_not_a_silent_zero(folder):
+    sheet = str(folder / "blank.yaml")
+    (folder / "blank.yaml").write_text("problem: worksheet.yaml\nloss:\nbeta1:\n")
+    result = check(sheet)
+    assert result.exit_code == 2 and "answers nothing: every quantity is blank" in result.stderr
+    assert "Score 0 of 0" not in result.stdout
+
+
+def test_the_class_table_tells_sheets_apart_at_80_columns(tmp_path):
+    from nnsolve.render.document import distinct_names
+
+    deep = tmp_path / "instructor" / "classes" / "week7"
+    deep.mkdir(parents=True)
+    shutil.copy(WORKSHEET, deep / "worksheet.yaml")
+    for n in (1, 2, 3):
+        (deep / f"student-{n:02d}.yaml").write_text(f"problem: worksheet.yaml\nloss: {LOSS}\n")
+    result = CliRunner().invoke(cli, ["check", str(deep)], env={"COLUMNS": "80"}, catch_exceptions=False)
+    rows = [line.split()[0] for line in result.stdout.splitlines() if line.strip().startswith("student-")]
+    assert rows == ["student-01.yaml", "student-02.yaml", "student-03.yaml"]
+    assert f"3 sheets graded in {deep}{os.sep}" in result.stdout
+    assert distinct_names(["a/x.yaml"]) == ["a/x.yaml"] and distinct_names(["a/b/x.yaml", "a/c/y.yaml"]) == ["b/x.yaml", "c/y.yaml"]
+    assert distinct_names(["x.yaml", "y.yaml"]) == ["x.yaml", "y.yaml"]
+
+
+def test_one_sheet_graded_in_the_singular(folder):
+    result = check(write_sheet(folder, "s.yaml", {"loss": LOSS}), str(folder / "missing.yaml"))
+    assert "1 sheet graded" in result.stdout and "1 sheets" not in result.stdout
+
+
+def test_verdicts_in_colour_on_a_terminal_and_not_with_no_color():
+    import io
+
+    from rich.console import Console
+
+    from nnsolve.check import Tolerance
+    from nnsolve.problem import load_problem
+    from nnsolve.render import document, terminal
+    from nnsolve.sheet import Answer, Sheet
+
+    problem = load_problem()
+    catalog = Catalog(problem)
+    sheet = Sheet("s.yaml", None, (Answer(catalog.find("loss"), np.array(LOSS), 2), Answer(catalog.find("new W2[1,1]"), np.array(2.0), 3)))
+    report = grade(problem, sheet)
+    for no_color, expected in ((False, True), (True, False)):
+        console = Console(file=io.StringIO(), force_terminal=True, color_system="standard", width=100, no_color=no_color)
+        terminal.write(document.check_document(report, Tolerance(), 8), console)
+        text = console.file.getvalue()
+        assert ("\x1b[32mcorrect" in text and "\x1b[31mwrong" in text) is expected

@@ -124,9 +124,10 @@ def expand(patterns) -> tuple[list[str], set[str]]:
 
 
 def read_all(paths, problem_file, found=frozenset()) -> list:
-    """(path, RawSheet or the error reading it) for every sheet. A problem file that a folder or
-    a pattern found beside the sheets (the file their `problem:` names, or --problem) is left out:
-    it is not a sheet."""
+    """(path, RawSheet or the error reading it) for every sheet. A problem file among the sheets
+    (the file their `problem:` names, or --problem), found by a folder or a pattern or named by
+    the shell's glob, is left out with a note on stderr: it is not a sheet. (Named alone, it is
+    graded, and refused as a problem file.)"""
     from ..errors import NnsolveError
     from ..sheet import read_raw_sheet
 
@@ -139,7 +140,12 @@ def read_all(paths, problem_file, found=frozenset()) -> list:
     problems = {os.path.realpath(raw.problem) for _, raw in read if not isinstance(raw, str) and raw.problem}
     if problem_file:
         problems.add(os.path.realpath(problem_file))
-    return [(path, raw) for path, raw in read if not (path in found and os.path.realpath(path) in problems)]
+    skipped = [path for path, _ in read if (path in found or len(read) > 1) and os.path.realpath(path) in problems]
+    kept = [(path, raw) for path, raw in read if path not in skipped]
+    if kept:  # (with none left, the caller says so, naming the problem file)
+        for path in skipped:
+            click.echo(f"nnsolve: note: {path} is the problem file the sheets answer, not a sheet: skipped", err=True)
+    return kept
 
 
 def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float):
@@ -174,7 +180,10 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
         try:
             source = problem_file or problem_path(raw)
             _, catalog, _, _ = problem_for(source)
-            groups.setdefault(source, []).append((n, bind(raw, catalog)))
+            sheet = bind(raw, catalog)
+            if not sheet.answers:
+                raise NnsolveError("answers nothing: every quantity is blank", file=path, fix="fill in at least one answer (nnsolve check --template lists the names)")
+            groups.setdefault(source, []).append((n, sheet))
         except NnsolveError as e:
             rows[n] = (path, None, str(e))
     for source, members in groups.items():

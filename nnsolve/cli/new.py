@@ -40,6 +40,7 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
       nnsolve new --seed 1 --count 30 --out class/ --keys markdown
       nnsolve new --from problems/deep_tanh_relu.yaml --count 5 --out deep/ --moodle deep.xml
     """
+    from ..notation import count as plural
     from ..variants import TooManyRejections, generate_solved
 
     if count > 1 and not out:
@@ -73,8 +74,8 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
             output.discard()
         raise
     where = f" in {out}" if out else ""
-    click.echo(f"nnsolve: made {count} variant{'s' if count != 1 else ''}{where} (seed {seed}); "
-               f"rejected {sum(rejected.values())} draws{': ' + describe(rejected) if rejected else ''}", err=True)
+    click.echo(f"nnsolve: made {plural(count, 'variant')}{where} (seed {seed}); "
+               f"rejected {plural(sum(rejected.values()), 'draw')}{': ' + describe(rejected) if rejected else ''}", err=True)
 
 
 def describe(rejected) -> str:

@@ -15,7 +15,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from ..notation import first_row, weight_name
+from ..notation import count, first_row, weight_name
 from ..solution import Solution
 from .document import _Names
 from .numbers import fmt
@@ -146,11 +146,6 @@ class Diagram:
         elif colors and self.color_by == "weight":
             lines.append("Edge colour: the sign of the weight, red + and blue −; width: |w|.")
         return lines
-
-
-def count(n: int, what: str) -> str:
-    """'1 input', '784 inputs'."""
-    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def shown(n: int) -> list:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .diagram import NEGATIVE, POSITIVE, Diagram, Edge, Node, count
+from ..notation import count
+from .diagram import NEGATIVE, POSITIVE, Diagram, Edge, Node
 from .mathtext import sup, unicode
 
 Segment = tuple[str, Optional[str]]  # text, rich style

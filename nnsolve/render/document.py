@@ -8,6 +8,7 @@ each write the same Document in their own symbols (see mathtext), so the three n
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Optional, Union
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..chain import derivative_formula, output_factors, substitute
 from ..network import ACTIVATIONS, LOSSES
-from ..notation import first_row, weight_name
+from ..notation import count, first_row, weight_name
 from ..solution import LayerSolution, Solution, element_name
 from .numbers import fmt, paren
 
@@ -604,14 +605,15 @@ def class_document(rows, tolerance) -> Document:
     """Many sheets, one row each; a sheet that could not be read gets its reason instead."""
     from ..check import CARRIED, CORRECT, WRONG
 
+    names = distinct_names([sheet for sheet, _, _ in rows])
     table_rows = []
-    for sheet, report, error in rows:
+    for name, (sheet, report, error) in zip(names, rows):
         if error is not None:
-            table_rows.append((sheet, "", "", "", "", "", f"error: {error}"))
+            table_rows.append((name, "", "", "", "", "", f"error: {error}"))
             continue
         table_rows.append(
             (
-                sheet,
+                name,
                 report.student or "",
                 f"{fmt(report.score, 2)}/{fmt(report.max_score, 2)}",
                 str(report.count(CORRECT)),
@@ -627,5 +629,22 @@ def class_document(rows, tolerance) -> Document:
     )
     graded = [r for _, r, e in rows if e is None]
     errors = len(rows) - len(graded)
-    text = f"{len(graded)} sheets graded ({tolerance.describe()})" + (f", {errors} could not be read." if errors else ".")
+    folder = os.path.commonpath([os.path.dirname(sheet) for sheet, _, _ in rows]) if len(rows) > 1 else ""
+    where = f" in {folder}{os.sep}" if folder and names[0] != rows[0][0] else ""
+    text = (f"{count(len(graded), 'sheet')} graded{where} ({tolerance.describe()})"
+            + (f", {errors} could not be read." if errors else "."))
     return Document(None, (table, Para((text,))))
+
+
+def distinct_names(paths: list[str]) -> list[str]:
+    """The sheets' paths without the folder they all share, so that a narrow table still tells
+    them apart ("s001.yaml", not "../inst/cla..."); the paths as they are where they share none."""
+    if len(paths) < 2:
+        return list(paths)
+    try:
+        folder = os.path.commonpath([os.path.dirname(p) for p in paths])
+    except ValueError:  # absolute and relative paths, or other drives
+        return list(paths)
+    if not folder:
+        return list(paths)
+    return [os.path.relpath(p, folder) if p.startswith(folder) else p for p in paths]

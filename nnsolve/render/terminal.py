@@ -15,6 +15,8 @@ from rich.text import Text
 from . import document as doc
 from .plain import RULE, equation, grid, line
 
+VERDICT_STYLES = {"correct": "green", "carried forward": "yellow", "wrong": "red"}
+
 # rich pads each cell with a space on either side and draws one rule character between columns
 _PADDING, _RULE = 2, 1
 
@@ -31,8 +33,12 @@ def _table(block, width: int) -> Table:
     fits = sum(widths) + (_PADDING + _RULE) * len(widths) - _RULE <= width and not any("\n" in c for column in columns for c in column)
     for head, r, w in zip(headers, right, widths):
         t.add_column(Text(head), justify="right" if r else "left", width=w if fits else None, no_wrap=fits)
+    verdicts = headers.index("verdict") if "verdict" in headers else None
     for row in rows:
-        t.add_row(*map(Text, row))
+        cells = [Text(cell) for cell in row]
+        if verdicts is not None:  # a grade at a glance (rich leaves colour out with NO_COLOR)
+            cells[verdicts].stylize(VERDICT_STYLES.get(row[verdicts], ""))
+        t.add_row(*cells)
     return t
 
 
