@@ -1133,3 +1133,57 @@ def test_verdicts_in_colour_on_a_terminal_and_not_with_no_color():
         terminal.write(document.check_document(report, Tolerance(), 8), console)
         text = console.file.getvalue()
         assert ("\x1b[32mcorrect" in text and "\x1b[31mwrong" in text) is expected
+
+
+# -- 7. a gradebook file: check --format csv, --csv FILE (issue 14) ---------------------------
+
+
+def _gradebook_class(tmp_path) -> list[str]:
+    shutil.copy(WORKSHEET, tmp_path / "worksheet.yaml")
+    shutil.copy(ANSWERS, tmp_path / "ada.yaml")
+    write_sheet(tmp_path, "sam.yaml", {"loss": LOSS, "dl/dW2[1,1]": 0.04623902, "new W2[1,1]": 2}, student="Sam, Jr.")
+    write_sheet(tmp_path, "kim.yaml", {"beta1": [0.5, 0.9], "y_hat": 0.12})
+    (tmp_path / "bad.yaml").write_text("problem: worksheet.yaml\nloss: [1, \n")
+    return [str(tmp_path / n) for n in ("ada.yaml", "bad.yaml", "kim.yaml", "sam.yaml")]
+
+
+def test_the_csv_reads_back_as_the_json_lines(tmp_path):
+    import csv
+    import io
+
+    sheets = _gradebook_class(tmp_path)
+    as_csv, as_json = check(*sheets, "--format", "csv"), check(*sheets, "--json")
+    assert as_csv.exit_code == as_json.exit_code == 2  # bad.yaml could not be read; the others are graded
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [r["sheet"] for r in rows] == [r["sheet"] for r in records] == sheets
+    header = as_csv.stdout.splitlines()[0].split(",")
+    assert header[:4] == ["sheet", "student", "score", "max_score"] and header[-2:] == ["slips", "error"]
+    for row, record in zip(rows, records):
+        if record["error"]:
+            assert row["error"] == record["error"] and row["score"] == ""
+            continue
+        assert row["student"] == (record["student"] or "")
+        assert float(row["score"]) == record["score"] and float(row["max_score"]) == record["max_score"]
+        answered = {a["quantity"]: a for a in record["answers"]}
+        for name in row:
+            if name in answered:
+                assert float(row[name]) == answered[name]["score"], (record["sheet"], name)
+            elif name not in ("sheet", "student", "score", "max_score", "slips", "error"):
+                assert row[name] == "", (record["sheet"], name)
+        slips = [f"{a['quantity']}: {a['slip']['name']}" for a in record["answers"] if a["slip"]]
+        assert row["slips"] == "; ".join(slips)
+    assert rows[3]["slips"] == "dl/dW2[1,1]: sign flipped; new W2[1,1]: old weight" and rows[3]["student"] == "Sam, Jr."
+
+
+def test_csv_to_a_file_beside_the_table(tmp_path):
+    sheets = _gradebook_class(tmp_path)
+    target = tmp_path / "grades.csv"
+    result = check(*sheets, "--csv", str(target))
+    assert result.exit_code == 2 and "sheets graded" in result.stdout  # the table as ever, and the file
+    assert target.read_text() == check(*sheets, "--format", "csv").stdout
+    assert_usage_error(check(*sheets, "--csv", str(target)), "grades.csv", "already exists", "--force")
+    assert check(*sheets, "--csv", str(target), "--force").exit_code == 2
+    assert_usage_error(check(*sheets, "--json", "--format", "csv"), "--json and --format csv")
+    assert_usage_error(check("--template", "--csv", str(target)), "drop --csv")
+    assert_usage_error(check(*sheets, "--force"), "--force is for --gradescope and --csv")

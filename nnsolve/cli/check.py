@@ -21,12 +21,14 @@ LINES_AT_ONCE = 256  # JSON Lines records written together
 @click.option("--sig", type=click.IntRange(1, 15), default=None, metavar="N", help="Instead of rtol/atol: correct when it agrees with the key to N significant figures (within one unit of the Nth).")
 @click.option("--no-ecf", "no_ecf", is_flag=True, help="Do not carry errors forward: an answer is correct or wrong against the key only.")
 @click.option("--partial", type=click.FloatRange(0, 1), default=1.0, show_default=True, metavar="F", help="Credit for a carried-forward answer, as a fraction of its points.")
-@click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per sheet (schema nnsolve.check/1).")
+@click.option("--format", "output_format", type=click.Choice(("text", "json", "csv")), default=None, help="text (tables, the default), json (JSON Lines, one object per sheet) or csv (one row per sheet: score, each quantity's points, slips: for a gradebook).")
+@click.option("--json", "as_json", is_flag=True, help="Short for --format json: JSON Lines, one object per sheet (schema nnsolve.check/1).")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), metavar="FILE", help="Also write the class's grades as CSV to FILE (as --format csv prints them), atomically; --force replaces it.")
 @click.option("--gradescope", type=click.Path(), metavar="PATH", help="Write Gradescope's results.json: PATH is the file for one sheet, a folder (one SHEET.json each) for several.")
 @click.option("--force", is_flag=True, help="Let --gradescope replace existing files.")
 @click.option("--template", is_flag=True, help="Print a blank answer sheet with every quantity name of the problem (the argument, if any, is the problem file).")
 @click.option("--digits", type=click.IntRange(1, 17), default=8, show_default=True, metavar="N", help="Decimals shown in the tables.")
-def check(sheets, problem_file, rtol, atol, sig, no_ecf, partial, as_json, gradescope, force, template, digits):
+def check(sheets, problem_file, rtol, atol, sig, no_ecf, partial, output_format, as_json, csv_file, gradescope, force, template, digits):
     """Grade answer SHEETS against their problem, carrying errors forward.
 
     A sheet is a YAML file of quantity names and values (`nnsolve check --template` prints a
@@ -41,20 +43,29 @@ def check(sheets, problem_file, rtol, atol, sig, no_ecf, partial, as_json, grade
       nnsolve check problems/worksheet-answers.yaml
       nnsolve check --template problems/worksheet.yaml > sheet.yaml
       nnsolve check answers/ --problem problems/worksheet.yaml --gradescope results/
+      nnsolve check answers/ --csv grades.csv
     """
     from ..check import Tolerance
 
+    if as_json and output_format not in (None, "json"):
+        raise click.UsageError(f"--json and --format {output_format} ask for two formats; give one")
+    chosen = "json" if as_json else (output_format or "text")
     if template:
         if len(sheets) > 1:
             raise click.UsageError("--template takes one problem file at most")
-        if as_json or gradescope:  # neither would be honoured: say so rather than print YAML
-            raise click.UsageError(f"--template prints a blank YAML answer sheet; drop {'--json' if as_json else '--gradescope'}")
+        refused = "--json" if as_json else ("--format" if output_format else ("--csv" if csv_file else ("--gradescope" if gradescope else None)))
+        if refused:  # none would be honoured: say so rather than print YAML
+            raise click.UsageError(f"--template prints a blank YAML answer sheet; drop {refused}")
         click.echo(blank_sheet(sheets[0] if sheets else problem_file), nl=False)
         return
     if not sheets:
         raise click.UsageError("give one or more answer sheets (files, folders or patterns), or --template")
-    if force and not gradescope:
-        raise click.UsageError("--force is for --gradescope")
+    if force and not gradescope and not csv_file:
+        raise click.UsageError("--force is for --gradescope and --csv")
+    if csv_file:
+        from ..files import check_target
+
+        check_target(csv_file, force, "--csv")
     paths, found = expand(sheets)
     tolerance = Tolerance(rtol, atol, sig)
     with _no_cycle_collection(len(paths) > 1):
@@ -62,8 +73,13 @@ def check(sheets, problem_file, rtol, atol, sig, no_ecf, partial, as_json, grade
         if not read:
             raise click.UsageError(f"{' '.join(sheets)}: no answer sheets, only the problem file they answer")
         targets = gradescope_targets([path for path, _ in read], gradescope, force) if gradescope else None
-        rows = grade_all(read, problem_file, tolerance, not no_ecf, partial)
-        write_results(rows, tolerance, not no_ecf, as_json, digits)
+        rows, order = grade_all(read, problem_file, tolerance, not no_ecf, partial)
+        write_results(rows, tolerance, not no_ecf, chosen, digits, order)
+        if csv_file:
+            from ..files import write_text_atomic
+            from ..render.gradebook import csv_text
+
+            write_text_atomic(csv_file, csv_text(rows, order), force)
         if targets:
             write_gradescope(rows, tolerance, targets, force)
     ctx = click.get_current_context()
@@ -149,7 +165,8 @@ def read_all(paths, problem_file, found=frozenset()) -> list:
 
 
 def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float):
-    """(sheet, report, error) for every sheet read; a sheet that cannot be read or graded gets its error."""
+    """(sheet, report, error) for every sheet read (a sheet that cannot be read or graded gets its
+    error); and the worksheet's order of the quantities (name -> place), for a gradebook's columns."""
     from ..check import grade_many
     from ..errors import NnsolveError
     from ..problem import load_problem
@@ -191,7 +208,11 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
         reports = grade_many(problem, [sheet for _, sheet in members], tolerance, carry_forward, points, partial)
         for (n, _), report in zip(members, reports):
             rows[n] = (read[n][0], report, None)
-    return rows
+    order: dict = {}
+    for _, catalog, _, _ in problems.values():
+        for q in catalog.quantities:
+            order.setdefault(q.name, q.order)
+    return rows, order
 
 
 def suggest_name(name: str, catalog) -> str:
@@ -201,8 +222,14 @@ def suggest_name(name: str, catalog) -> str:
     return (f"did you mean '{close[0]}'? " if close else "") + "nnsolve check --template lists the names"
 
 
-def write_results(rows, tolerance, carry_forward: bool, as_json: bool, digits: int) -> None:
-    if as_json:
+def write_results(rows, tolerance, carry_forward: bool, chosen: str, digits: int, order: dict) -> None:
+    if chosen == "csv":
+        from ..render.gradebook import csv_text
+
+        click.echo(csv_text(rows, order), nl=False)
+        _report_errors(rows)
+        return
+    if chosen == "json":
         from ..render.json import check_line
 
         for start in range(0, len(rows), LINES_AT_ONCE):  # a write a line was a tenth of the time
