@@ -115,9 +115,9 @@ def test_keys_in_markdown(tmp_path):
     assert text.startswith("# Neural network, variant 002") and "$$" in text
 
 
-def test_moodle_xml(tmp_path):
+def test_moodle_xml_one_numerical_question_per_answer(tmp_path):
     xml_path = tmp_path / "quiz.xml"
-    out, _ = make(tmp_path, "--seed", "1", "--count", "3", "--moodle", str(xml_path))
+    out, _ = make(tmp_path, "--seed", "1", "--count", "3", "--moodle", str(xml_path), "--moodle-form", "numerical")
     root = ET.parse(xml_path).getroot()
     assert root.tag == "quiz"
     category, *questions = root.findall("question")
@@ -141,6 +141,35 @@ def test_moodle_xml(tmp_path):
         assert value == pytest.approx(expected, rel=1e-12, abs=1e-15)
         text = _html_text(html_text)  # what MathJax sees, after XML and HTML unescaping
         assert "\\begin{bmatrix}" in text and " & " in text and "\\(" in text and "What is \\(" in text
+
+
+CLOZE_PART = re.compile(r"\{1:NUMERICAL:=([^:}]+):([^}]+)\}")
+
+
+def test_moodle_xml_one_cloze_question_per_variant(tmp_path):
+    """The default: each variant is one multi-part question, every asked answer a NUMERICAL part
+    with the tolerance check grades with, in a category of this assignment (title and seed)."""
+    xml_path = tmp_path / "quiz.xml"
+    out, _ = make(tmp_path, "--seed", "1", "--count", "4", "--moodle", str(xml_path))
+    root = ET.parse(xml_path).getroot()
+    category, *questions = root.findall("question")
+    assert category.get("type") == "category"
+    assert category.find("category/text").text == "$course$/top/nnsolve/Neural network, seed 1"
+    assert [q.get("type") for q in questions] == ["cloze"] * 4
+    assert [q.find("name/text").text for q in questions] == [f"variant-{n:03d}" for n in range(1, 5)]
+    names = default_questions(load_problem(str(out / "variant-001.yaml")))
+    for q in questions:
+        variant = q.find("name/text").text
+        key = yaml.safe_load((out / f"{variant}.key.yaml").read_text())
+        problem = load_problem(str(out / f"{variant}.yaml"))
+        html_text = q.find("questiontext/text").text
+        assert q.find("questiontext").get("format") == "html" and "\\begin{bmatrix}" in _html_text(html_text)
+        parts = CLOZE_PART.findall(html_text)
+        assert len(parts) == len(names)  # every part parses: answer and tolerance, as numbers
+        for name, (answer, tolerance) in zip(names, parts):
+            assert float(answer) == pytest.approx(_key_value(key, name), rel=1e-12, abs=1e-15)
+            assert float(tolerance) == pytest.approx(_width(problem, name, float(answer)), rel=1e-9)
+            assert float(tolerance) > 0
 
 
 def _width(problem, name: str, value: float, rtol: float = 0.01, atol: float = 1e-4) -> float:

@@ -19,13 +19,14 @@ KEY_FORMATS = ("markdown", "latex")
 @click.option("--out", type=click.Path(file_okay=False), metavar="DIR", help="Write variant-001.yaml, variant-001.key.yaml, ... into DIR (new or empty).")
 @click.option("--decimals", type=click.IntRange(0, 1), default=None, help="0: small integers (default); 1: numbers with one decimal.")
 @click.option("--keys", "key_format", type=click.Choice(KEY_FORMATS), default=None, help="Also write each variant's answer key as variant-001.key.md or .tex.")
-@click.option("--moodle", type=click.Path(dir_okay=False), metavar="FILE", help="Write the variants' questions as Moodle XML (one numerical question per asked quantity per variant).")
+@click.option("--moodle", type=click.Path(dir_okay=False), metavar="FILE", help="Write the variants' questions as Moodle XML: one multi-part (Cloze) question per variant, in a category of the assignment's own.")
+@click.option("--moodle-form", type=click.Choice(("cloze", "numerical")), default="cloze", show_default=True, help="With --moodle: cloze (one question per variant, every answer a part) or numerical (one question per answer per variant).")
 @click.option("--prairielearn", type=click.Path(file_okay=False), metavar="DIR", help="Write a PrairieLearn question folder whose server.py picks among the variants.")
 @click.option("--questions", default=None, metavar="NAME[,NAME...]", help="The quantities Moodle and PrairieLearn ask (default: each alpha and beta, y_hat, the loss, two gradients and updates).")
 @click.option("--rtol", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Relative tolerance of the quiz answers.")
 @click.option("--atol", type=click.FloatRange(0), default=1e-4, show_default=True, help="Absolute tolerance floor of the quiz answers: max(atol, rtol |answer|).")
 @click.option("--force", is_flag=True, help="Write into a folder or over files that already exist.")
-def new(layers, activation, loss, from_file, seed, count, out, decimals, key_format, moodle, prairielearn, questions, rtol, atol, force):
+def new(layers, activation, loss, from_file, seed, count, out, decimals, key_format, moodle, moodle_form, prairielearn, questions, rtol, atol, force):
     """Make problem variants for a class, each with its answer key.
 
     Numbers are small integers (or one-decimal numbers) a student can work by hand; a draw is
@@ -66,7 +67,7 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
         if out:
             outputs[0].fill(files, len(problems) * (3 if key_format else 2))
         # the quizzes staged too: every output is written before any is put in place
-        outputs += exports(problems, solutions, names, moodle, prairielearn, rtol, atol, force, seed, shape.title)
+        outputs += exports(problems, solutions, names, moodle, moodle_form, prairielearn, rtol, atol, force, seed, shape.title)
         for output in outputs:
             output.commit()
     except BaseException:
@@ -277,7 +278,7 @@ def _umask() -> int:
     return mask
 
 
-def exports(problems, solutions, names, moodle, prairielearn, rtol, atol, force, seed, title) -> list:
+def exports(problems, solutions, names, moodle, moodle_form, prairielearn, rtol, atol, force, seed, title) -> list:
     """The Moodle file and the PrairieLearn folder asking the quantities names, written and
     flushed but not yet in place: their commit() puts them there, their discard() takes them back."""
     if not moodle and not prairielearn:
@@ -301,7 +302,8 @@ def exports(problems, solutions, names, moodle, prairielearn, rtol, atol, force,
         if moodle:
             from ..render.moodle import quiz_xml
 
-            staged.append(_StagedFiles([(moodle, quiz_xml(f"nnsolve/{title}", variants).encode("utf-8"))], force))
+            category = f"nnsolve/{title}, seed {seed}"  # one assignment's variants, and only them
+            staged.append(_StagedFiles([(moodle, quiz_xml(category, variants, moodle_form).encode("utf-8"))], force))
         if prairielearn:
             import uuid
 
