@@ -1082,7 +1082,7 @@ def test_a_glob_and_a_folder_skip_the_problem_file_alike(tmp_path):
     assert by_glob.exit_code == by_folder.exit_code == 0, by_glob.stderr
     assert by_glob.stdout == by_folder.stdout and len(by_glob.stdout.splitlines()) == 2
     for result in (by_glob, by_folder):
-        assert "worksheet.yaml is the problem file the sheets answer, not a sheet: skipped" in result.stderr
+        assert result.stderr == f"nnsolve: note: skipped the problem file the sheets answer, not sheets: {tmp_path / 'worksheet.yaml'}\n"
 
 
 def test_a_blank_sheet_is_an_error_not_a_silent_zero(folder):

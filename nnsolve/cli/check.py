@@ -158,9 +158,10 @@ def read_all(paths, problem_file, found=frozenset()) -> list:
         problems.add(os.path.realpath(problem_file))
     skipped = [path for path, _ in read if (path in found or len(read) > 1) and os.path.realpath(path) in problems]
     kept = [(path, raw) for path, raw in read if path not in skipped]
-    if kept:  # (with none left, the caller says so, naming the problem file)
-        for path in skipped:
-            click.echo(f"nnsolve: note: {path} is the problem file the sheets answer, not a sheet: skipped", err=True)
+    if kept and skipped:  # (with none left, the caller says so, naming the problem file)
+        shown = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+        what = "the problem file the sheets answer" if len(skipped) == 1 else f"{len(skipped)} problem files the sheets answer"
+        click.echo(f"nnsolve: note: skipped {what}, not sheets: {shown}", err=True)
     return kept
 
 
