@@ -197,11 +197,12 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
                         found |= take
         correct = close(answer, expected[..., None]) if fits else np.zeros(count, dtype=bool)
         carried = found & close(answer, recomputed) if fits and recomputed is not None else np.zeros(count, dtype=bool)
-        slip = _slips_hit(key, q, answer, expected, own, correct, carried, close) if fits else np.full(count, -1)
+        slips = slips_of(key, q.base)
+        slip = _slips_hit(slips, q, answer, expected, own, correct, carried, close) if fits and slips else np.full(count, -1)
         correct &= slip < 0
         # right from earlier answers that were all accepted as correct (rounded): correct too
         verdict = np.where(correct, 0, np.where(carried, np.where(departed < 0, 0, 1), 2))
-        columns.append((verdict.tolist(), departed.tolist(), recomputed, found.tolist(), expected, slip.tolist(), slips_of(key, q.base)))
+        columns.append((verdict.tolist(), departed.tolist(), recomputed, found.tolist(), expected, slip.tolist(), slips))
         departed = np.where((verdict != 0) & (departed < 0), position, departed)
     names = [q.name for q, _ in values]
     worth = [float((points or {}).get(name, 1.0)) for name in names]
@@ -220,9 +221,9 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
     return reports
 
 
-def _slips_hit(key: Solution, q: Quantity, answer: np.ndarray, expected: np.ndarray, own, correct, carried, close) -> np.ndarray:
-    """For each member (last axis of answer), which of the quantity's slips its answer is (an
-    index into slips_of), or -1: the nearest slip that the answer is strictly nearer than the
+def _slips_hit(slips, q: Quantity, answer: np.ndarray, expected: np.ndarray, own, correct, carried, close) -> np.ndarray:
+    """For each member (last axis of answer), which of the quantity's slips (slips_of) its
+    answer is (an index into slips), or -1: the nearest slip that the answer is strictly nearer than the
     key and than own (what the student's own earlier answers give, where known), and within
     the tolerance of (or close to the key only by being nearer the slip). A slip equal to the
     key tells nothing, and is passed over. (An answer that follows from the
@@ -230,9 +231,6 @@ def _slips_hit(key: Solution, q: Quantity, answer: np.ndarray, expected: np.ndar
     mistake was made earlier.)"""
     count = answer.shape[-1]
     hit = np.full(count, -1)
-    slips = slips_of(key, q.base)
-    if not slips:
-        return hit
     axes = tuple(range(answer.ndim - 1))
     size = np.max(np.abs(expected), initial=0.0)
     with np.errstate(all="ignore"):

@@ -36,7 +36,7 @@ class Quantity:
     @property
     def overridable(self) -> bool:
         """A student's value for it changes what follows (carried forward, --given)."""
-        return _split(self.base)[0] in OVERRIDABLE
+        return split_base(self.base)[0] in OVERRIDABLE
 
 
 # the quantities backpropagation carries on from; the others (shapes, factors that are a weight
@@ -142,7 +142,7 @@ class Catalog:
 def base_value(solution: Solution, base: str) -> np.ndarray:
     """The whole array a base name stands for."""
     p, layers = solution.problem, solution.layers
-    kind, layer = _split(base)
+    kind, layer = split_base(base)
     if base == "y_hat":
         return solution.y_hat
     if base == "prediction":
@@ -172,7 +172,7 @@ _LAYER_FIELDS = {
 
 def base_shape(problem: Problem, base: str) -> tuple[int, ...]:
     """The shape of the whole array a base name stands for."""
-    kind, layer = _split(base)
+    kind, layer = split_base(base)
     if kind in ("y_hat", "dl/dy_hat", "dy_hat/dalpha", "prediction"):
         return (problem.sizes[-1],)
     if kind in ("dl/dW", "new W", "W"):
@@ -183,7 +183,8 @@ def base_shape(problem: Problem, base: str) -> tuple[int, ...]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _split(base: str) -> tuple[str, int]:
+@functools.lru_cache(maxsize=None)  # a class grades the same few dozen names again and again
+def split_base(base: str) -> tuple[str, int]:
     """("alpha", 2) from alpha2, ("dbeta/dalpha", 1) from dbeta1/dalpha1, ("new W", 1) from new W1."""
     digits = "".join(c if c.isdigit() else " " for c in base).split()
     layer = int(digits[-1]) if digits else 0

@@ -17,6 +17,7 @@ from typing import Optional
 
 import numpy as np
 
+from .quantities import split_base
 from .solution import Solution
 
 
@@ -31,17 +32,12 @@ class Slip:
     value: np.ndarray
 
 
-def _kind_and_layer(base: str) -> tuple[str, int]:
-    digits = "".join(c if c.isdigit() else " " for c in base).split()
-    return "".join(c for c in base if not c.isdigit()), int(digits[-1]) if digits else 0
-
-
 def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
     """Every known slip for a base quantity (alpha1, y_hat, delta2, dl/dW1, new W2, ...) of the
     key; () for a quantity with none."""
     p, layers = key.problem, key.layers
     L = len(layers)
-    kind, l = _kind_and_layer(base)
+    kind, l = split_base(base)
     if base == "y_hat":
         kind, l = "beta", L
     if kind == "new W":
@@ -112,7 +108,7 @@ def scale_of(key: Solution, base: str, index: tuple, target: np.ndarray) -> Opti
     (so that the old weight is never within it); for a derivative or a delta its own size (so
     that 0 is never within it); None for the others (their own size, as the tolerance has it).
     target may hold members on its last axis."""
-    kind, l = _kind_and_layer(base)
+    kind, l = split_base(base)
     if kind == "new W":
         old = np.asarray(key.layers[l - 1].W)[index]
         return np.abs(np.asarray(target) - np.reshape(old, np.shape(old) + (1,) * (np.ndim(target) - np.ndim(old))))
