@@ -95,6 +95,15 @@ def main(quick: bool = False) -> None:
             figures[f"check_{n}_s"] = t.as_dict()
         targets.append(Target(f"check {count} sheets, wall", figures[f"check_{count}_s"]["median"], 3.0, unit=" s"))
 
+        # a class whose sheets each name their own problem: 1,000 variants' keys (issue 14)
+        keys = work / "keys1000"
+        subprocess.run(nnsolve + ["new", "--seed", "2026", "--count", "1000", "--out", str(keys)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        header("nnsolve check, 1000 variants' keys, each sheet its own problem (whole command)")
+        t = wall(nnsolve + ["check", str(keys), "--json"], repeats)
+        print(f"  median {t.median:.2f} s (min {t.low:.2f}, max {t.high:.2f})")
+        figures["check_1000_variant_keys_s"] = t.as_dict()
+        targets.append(Target("check 1000 variant keys, wall", t.median, 1.5, unit=" s"))
+
         header(f"nnsolve new --count {count} (whole command)")
         samples = []
         for r in range(repeats):
