@@ -223,12 +223,12 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
 
 def _slips_hit(slips, q: Quantity, answer: np.ndarray, expected: np.ndarray, own, correct, carried, close) -> np.ndarray:
     """For each member (last axis of answer), which of the quantity's slips (slips_of) its
-    answer is (an index into slips), or -1: the nearest slip that the answer is strictly nearer than the
-    key and than own (what the student's own earlier answers give, where known), and within
-    the tolerance of (or close to the key only by being nearer the slip). A slip equal to the
-    key tells nothing, and is passed over. (An answer that follows from the
-    student's own earlier answers is theirs, carried forward, even where it equals a slip: the
-    mistake was made earlier.)"""
+    answer is, as an index into slips, or -1. It is the nearest slip that the answer is
+    strictly nearer than the key and than own (what the student's own earlier answers give,
+    where known), and that it is within tolerance of (or the answer is close to the key only
+    by being nearer the slip). A slip equal to the key tells nothing and is passed over; an
+    answer carried forward is the student's own, even where it equals a slip: the mistake was
+    made earlier."""
     count = answer.shape[-1]
     hit = np.full(count, -1)
     axes = tuple(range(answer.ndim - 1))
