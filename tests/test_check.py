@@ -1094,7 +1094,7 @@ def test_a_blank_sheet_is_an_error_not_a_silent_zero(folder):
 
 
 def test_the_class_table_tells_sheets_apart_at_80_columns(tmp_path):
-    from nnsolve.render.document import distinct_names
+    from nnsolve.render.document import shared_folder
 
     deep = tmp_path / "instructor" / "classes" / "week7"
     deep.mkdir(parents=True)
@@ -1105,8 +1105,9 @@ def test_the_class_table_tells_sheets_apart_at_80_columns(tmp_path):
     rows = [line.split()[0] for line in result.stdout.splitlines() if line.strip().startswith("student-")]
     assert rows == ["student-01.yaml", "student-02.yaml", "student-03.yaml"]
     assert f"3 sheets graded in {deep}{os.sep}" in result.stdout
-    assert distinct_names(["a/x.yaml"]) == ["a/x.yaml"] and distinct_names(["a/b/x.yaml", "a/c/y.yaml"]) == ["b/x.yaml", "c/y.yaml"]
-    assert distinct_names(["x.yaml", "y.yaml"]) == ["x.yaml", "y.yaml"]
+    assert shared_folder(["a/x.yaml"]) == ("", ["a/x.yaml"])
+    assert shared_folder(["a/b/x.yaml", "a/c/y.yaml"]) == ("a", ["b/x.yaml", "c/y.yaml"])
+    assert shared_folder(["x.yaml", "y.yaml"]) == ("", ["x.yaml", "y.yaml"])
 
 
 def test_one_sheet_graded_in_the_singular(folder):

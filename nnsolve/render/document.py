@@ -605,7 +605,7 @@ def class_document(rows, tolerance) -> Document:
     """Many sheets, one row each; a sheet that could not be read gets its reason instead."""
     from ..check import CARRIED, CORRECT, WRONG
 
-    names = distinct_names([sheet for sheet, _, _ in rows])
+    folder, names = shared_folder([sheet for sheet, _, _ in rows])
     table_rows = []
     for name, (sheet, report, error) in zip(names, rows):
         if error is not None:
@@ -629,22 +629,22 @@ def class_document(rows, tolerance) -> Document:
     )
     graded = [r for _, r, e in rows if e is None]
     errors = len(rows) - len(graded)
-    folder = os.path.commonpath([os.path.dirname(sheet) for sheet, _, _ in rows]) if len(rows) > 1 else ""
-    where = f" in {folder}{os.sep}" if folder and names[0] != rows[0][0] else ""
+    where = f" in {folder}{os.sep}" if folder else ""
     text = (f"{count(len(graded), 'sheet')} graded{where} ({tolerance.describe()})"
             + (f", {errors} could not be read." if errors else "."))
     return Document(None, (table, Para((text,))))
 
 
-def distinct_names(paths: list[str]) -> list[str]:
-    """The sheets' paths without the folder they all share, so that a narrow table still tells
-    them apart ("s001.yaml", not "../inst/cla..."); the paths as they are where they share none."""
+def shared_folder(paths: list[str]) -> tuple[str, list[str]]:
+    """The folder all the sheets share ("" where they share none, or there is one sheet), and
+    their paths without it, so that a narrow table still tells them apart ("s001.yaml", not
+    "../inst/cla...")."""
     if len(paths) < 2:
-        return list(paths)
+        return "", list(paths)
     try:
         folder = os.path.commonpath([os.path.dirname(p) for p in paths])
     except ValueError:  # absolute and relative paths, or other drives
-        return list(paths)
+        return "", list(paths)
     if not folder:
-        return list(paths)
-    return [os.path.relpath(p, folder) if p.startswith(folder) else p for p in paths]
+        return "", list(paths)
+    return folder, [os.path.relpath(p, folder) for p in paths]
