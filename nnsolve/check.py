@@ -16,7 +16,7 @@ import numpy as np
 
 from . import chain
 from .problem import Problem
-from .quantities import Catalog, Quantity, base_shape, network_name
+from .quantities import Catalog, Quantity, base_shape, base_value, network_name
 from .sheet import Answer, Sheet
 from .slips import Slip, scale_of, slips_of
 from .solution import Solution, Work, solve, solve_stack
@@ -257,20 +257,26 @@ def answer_width(key: Solution, q: Quantity, tolerance: Tolerance) -> np.ndarray
     return tolerance.width(value, scale_of(key, q.base, q.index, value))
 
 
-def slip_clash(key: Solution, names: Sequence[str], tolerance: Tolerance) -> Optional[str]:
-    """Why answers to names could not be told from a known slip at this tolerance (a slip
-    within the tolerance of the key), or None: `new` draws such a variant again."""
-    catalog = Catalog(key.problem)
-    for name in names:
-        q = catalog.find(name)
-        if q is None:
-            continue  # not a quantity: refused where the names are checked
-        value = catalog.value(key, q)
-        width = answer_width(key, q, tolerance)
-        for slip in slips_of(key, q.base):
-            apart = np.abs(np.asarray(slip.value, dtype=np.float64)[q.index] - value)
+def asked_elements(problem: Problem, asked: Sequence[Quantity]) -> dict[str, np.ndarray]:
+    """The asked quantities as base name -> which of its elements are asked (a bool mask)."""
+    masks: dict[str, np.ndarray] = {}
+    for q in asked:
+        mask = masks.setdefault(q.base, np.zeros(base_shape(problem, q.base), dtype=bool))
+        mask[q.index] = True
+    return masks
+
+
+def slip_clash(key: Solution, masks: Mapping[str, np.ndarray], tolerance: Tolerance) -> Optional[str]:
+    """Why answers to the asked elements (asked_elements) could not be told from a known slip at
+    this tolerance (a slip within the tolerance of the key), or None: `new` draws such a
+    variant again."""
+    for base, mask in masks.items():
+        value = np.asarray(base_value(key, base))
+        width = tolerance.width(value, scale_of(key, base, (), value))
+        for slip in slips_of(key, base):
+            apart = np.abs(np.asarray(slip.value, dtype=np.float64) - value)
             differs = apart > 1e-12 * np.abs(value)  # (a slip that gives the key is passed over in grading)
-            if np.any(differs & (apart <= width)):
+            if np.any(mask & differs & (apart <= width)):
                 return f"an answer within tolerance of a slip ({slip.name})"
     return None
 

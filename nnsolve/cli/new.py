@@ -264,12 +264,22 @@ def preflight(out, moodle, prairielearn, force: bool) -> None:
 def clash_judge(questions, rtol: float, atol: float):
     """A variant is drawn again when an answer it asks (--questions, or the worksheet's) could
     not be told from a known slip at the quizzes' and check's tolerance (check.slip_clash)."""
-    from ..check import Tolerance, slip_clash
+    from ..check import Tolerance, asked_elements, slip_clash
+    from ..quantities import Catalog
     from ..variants import default_questions
 
     tolerance = Tolerance(rtol, atol)
-    given = [n.strip() for n in questions.split(",")] if questions else None
-    return lambda solution: slip_clash(solution, given or default_questions(solution.problem), tolerance)
+    masks: dict = {}  # what is asked, found once: every variant has the first one's shape
+
+    def judge(solution):
+        if not masks:
+            catalog = Catalog(solution.problem)
+            names = [n.strip() for n in questions.split(",")] if questions else default_questions(solution.problem)
+            asked = [q for q in map(catalog.find, names) if q is not None]  # (unknown names are refused later)
+            masks.update(asked_elements(solution.problem, asked))
+        return slip_clash(solution, masks, tolerance)
+
+    return judge
 
 
 def _umask() -> int:
