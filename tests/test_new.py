@@ -244,6 +244,7 @@ def test_prairielearn_folder(tmp_path):
     "args, fragments",
     [
         (["--layers", "2"], ["--layers", "inputs and the outputs"]),
+        (["--moodle", "q.xml", "--moodle-form", "bogus"], ["--moodle-form", "cloze", "numerical"]),
         (["--layers", "2,0,1"], ["at least one neuron"]),
         (["--layers", "2,x,1"], ["whole numbers"]),
         (["--layers", "2,40,1"], ["at most 16"]),
