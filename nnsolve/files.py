@@ -10,6 +10,8 @@ from .errors import NnsolveError
 
 # past this many files, written together, one os.sync() rather than an fsync each
 MANY_FILES = 64
+# os.open's files hold the bytes given (Windows translates line ends without O_BINARY)
+BINARY = getattr(os, "O_BINARY", 0)
 
 
 def write_text_atomic(path: str, text: str, force: bool = False) -> None:
@@ -57,13 +59,13 @@ def stage_files(files, force: bool = False) -> list[tuple[str, str]]:
     for path, _ in files:
         check_target(path, force)
     staged: list[tuple[str, str]] = []  # (temporary, path), not yet renamed
-    each = len(files) <= MANY_FILES
+    each = fsync_each(len(files))
     with _undone_on_failure(staged) as current:
         for path, data in files:
             current[0] = path
             staged.append((_stage(path, data, sync=each), path))
         if not each:
-            flush_files([tmp for tmp, _ in staged])
+            os.sync()
     return staged
 
 
@@ -123,8 +125,12 @@ def _commit(tmp: str, path: str, force: bool) -> None:
     if force:
         os.replace(tmp, path)
         return
+    link = getattr(os, "link", None)
+    if link is None:  # a platform without hard links: checked by check_target only
+        os.replace(tmp, path)
+        return
     try:
-        os.link(tmp, path)  # fails, atomically, if path exists
+        link(tmp, path)  # fails, atomically, if path exists
     except FileExistsError:
         raise NnsolveError("already exists", file=path, fix="add --force to replace it, or choose another name") from None
     except OSError:
@@ -138,9 +144,14 @@ def _mode_for(path: str) -> int:
     try:
         return os.stat(path).st_mode & 0o777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~umask()
+
+
+def umask() -> int:
+    """The process's umask (os.umask only sets it: it is set back at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _remove_quietly(path: str) -> None:
@@ -154,7 +165,7 @@ def create_file(path: str, data: bytes, sync: bool = True) -> None:
     """A new file (never an existing one) holding data, on disk when sync; mode 0666 less the
     umask, as open() makes. os.open and os.write: a class's thousands of files in a fraction
     of open()'s time."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | BINARY | getattr(os, "O_CLOEXEC", 0), 0o666)
     try:
         view = memoryview(data)
         while view:
@@ -165,15 +176,9 @@ def create_file(path: str, data: bytes, sync: bool = True) -> None:
         os.close(fd)
 
 
-def flush_files(paths) -> None:
-    """Every file of paths on disk: one os.sync() for a class's thousands of files, where an
-    fsync each costs seconds; where there is no os.sync (Windows), an fsync each."""
-    if hasattr(os, "sync"):
-        os.sync()
-        return
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def fsync_each(count: int) -> bool:
+    """Whether count files written together are each fsync'd as they are written (True), or
+    all flushed at once by os.sync() once written (False): for a class's thousands of files an
+    fsync each costs seconds. Where there is no os.sync (Windows), an fsync each, while the
+    file is still open for writing (Windows flushes no file opened only for reading)."""
+    return count <= MANY_FILES or not hasattr(os, "sync")

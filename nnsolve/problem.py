@@ -137,7 +137,8 @@ def read_text_file(path: str, what: str = "file") -> str:
 def _read_bytes(path: str, limit: int) -> bytes:
     """The first limit bytes of a file (all of a smaller one). os.open and os.read rather than
     open(), whose layers cost more than the read for a class's thousands of small sheets."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    # O_BINARY: the file's bytes as they are (Windows would translate line ends)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
         size = os.fstat(fd).st_size
         chunks, total = [], 0

@@ -402,17 +402,29 @@ def test_output_to_a_link_or_a_device_is_refused(tmp_path):
 
 
 
+def _counted_fsync(calls: dict):
+    """os.fsync that counts its calls and, as Windows does, refuses a file not open for writing."""
+    real = os.fsync
+
+    def fsync(fd):
+        os.write(fd, b"")  # EBADF on a file opened only for reading (Windows cannot flush it)
+        calls["fsync"] += 1
+        return real(fd)
+
+    return fsync
+
+
 @pytest.mark.parametrize("count", [3, 200])
 @pytest.mark.parametrize("has_sync", [True, False], ids=["os.sync", "no os.sync"])
 def test_many_files_are_flushed_once_few_each(tmp_path, monkeypatch, count, has_sync):
     """write_files_atomic: a few files are each fsync'd before their rename; a class's many
     (past files.MANY_FILES) are flushed with one os.sync(), or, where there is none (Windows),
-    an fsync each, still before any rename."""
+    an fsync each while it is open for writing, still before any rename."""
     from nnsolve import files
 
     calls = {"fsync": 0, "sync": 0, "renamed before flush": 0}
-    real_fsync, real_link = os.fsync, os.link
-    monkeypatch.setattr(files.os, "fsync", lambda fd: (calls.__setitem__("fsync", calls["fsync"] + 1), real_fsync(fd))[1])
+    real_link = os.link
+    monkeypatch.setattr(files.os, "fsync", _counted_fsync(calls))
     if has_sync:
         monkeypatch.setattr(files.os, "sync", lambda: calls.__setitem__("sync", calls["sync"] + 1))
     else:
@@ -435,12 +447,12 @@ def test_many_files_are_flushed_once_few_each(tmp_path, monkeypatch, count, has_
 
 
 def test_new_flushes_a_class_with_or_without_os_sync(tmp_path, monkeypatch):
-    """new --out with many files: one os.sync(); where there is none, an fsync each; the same files."""
+    """new --out with many files: one os.sync(); where there is none, an fsync each (while it is
+    open for writing); the same files."""
     from nnsolve import files
 
     calls = {"fsync": 0, "sync": 0}
-    real_fsync = os.fsync
-    monkeypatch.setattr(files.os, "fsync", lambda fd: (calls.__setitem__("fsync", calls["fsync"] + 1), real_fsync(fd))[1])
+    monkeypatch.setattr(files.os, "fsync", _counted_fsync(calls))
     monkeypatch.setattr(files.os, "sync", lambda: calls.__setitem__("sync", calls["sync"] + 1))
     assert invoke("new", "--seed", "5", "--count", "40", "--out", str(tmp_path / "synced")).exit_code == 0
     assert calls == {"fsync": 0, "sync": 1}

@@ -178,20 +178,17 @@ class NewFolder:
         """Write every (name, text) of files (count of them; a generator's each as it is made)
         and flush them to disk, not yet in place."""
         from ..errors import NnsolveError
-        from ..files import MANY_FILES, create_file, flush_files, stage_files
+        from ..files import create_file, fsync_each, stage_files
 
         if self.shared:  # into a folder the user asked to share: every file staged beside its target
             self.staged = stage_files([(os.path.join(self.out, name), text.encode("utf-8")) for name, text in files], force=True)
             return
-        each = count <= MANY_FILES  # on disk one by one, or all with one flush at the end
-        made = []
+        each = fsync_each(count)  # on disk one by one, or all with one os.sync() at the end
         try:
             for name, text in files:
-                path = os.path.join(self.staging, name)
-                create_file(path, text.encode("utf-8"), sync=each)
-                made.append(path)
+                create_file(os.path.join(self.staging, name), text.encode("utf-8"), sync=each)
             if not each:
-                flush_files(made)
+                os.sync()
         except OSError as e:
             self.discard()
             raise NnsolveError(f"cannot write: {e.strerror or e}", file=self.out) from None
@@ -199,15 +196,22 @@ class NewFolder:
     def commit(self) -> None:
         """Put the filled folder (or files) in place."""
         from ..errors import NnsolveError
-        from ..files import commit_files
+        from ..files import commit_files, umask
 
         if self.shared:
             staged, self.staged = self.staged, []
             commit_files(staged, force=True)
             return
         try:
-            os.chmod(self.staging, 0o777 & ~_umask())
-            os.replace(self.staging, self.out)  # onto a missing or empty folder
+            os.chmod(self.staging, 0o777 & ~umask())
+            try:
+                os.replace(self.staging, self.out)  # onto a missing or empty folder
+            except OSError:
+                # Windows renames no folder onto another, even an empty one: it goes first
+                if not (os.path.isdir(self.out) and not os.listdir(self.out)):
+                    raise
+                os.rmdir(self.out)
+                os.replace(self.staging, self.out)
             self.staging = None
         except OSError as e:
             self.discard()
@@ -280,12 +284,6 @@ def clash_judge(questions, rtol: float, atol: float):
         return slip_clash(solution, masks, tolerance)
 
     return judge
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def exports(problems, solutions, names, moodle, moodle_form, prairielearn, rtol, atol, force, seed, title) -> list:
