@@ -211,7 +211,11 @@ class NewFolder:
                 if not (os.path.isdir(self.out) and not os.listdir(self.out)):
                     raise
                 os.rmdir(self.out)
-                os.replace(self.staging, self.out)
+                try:
+                    os.replace(self.staging, self.out)
+                except OSError:
+                    os.mkdir(self.out)  # the empty folder as it was
+                    raise
             self.staging = None
         except OSError as e:
             self.discard()
