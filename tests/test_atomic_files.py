@@ -82,7 +82,8 @@ def test_force_replaces_it_and_keeps_its_mode(tmp_path, name):
     result = invoke(*args, "--force")
     assert result.exit_code in (0, 1), result.stderr
     assert target.read_bytes() != OLD and target.stat().st_size > 0
-    assert target.stat().st_mode & 0o777 == 0o640
+    if os.name == "posix":  # (Windows keeps only a read-only flag: 0o640 reads back as 0o666)
+        assert target.stat().st_mode & 0o777 == 0o640
     assert leftovers(folder) == []
 
 
