@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import PROBLEM_FILES, invoke
+from conftest import PROBLEM_FILES, PROBLEMS, invoke
 from nnsolve.problem import load_problem
-from nnsolve.render.json import check_line, dumps, solution_dict, steps_dict
+from nnsolve.render.json import check_line, dumps, dumps_line, solution_dict, steps_dict
 from nnsolve.rounding import Rounding
 from nnsolve.solution import solve, solve_steps
 
@@ -58,6 +58,21 @@ def test_commands_write_their_json_with_dumps(args):
     result = invoke(*args)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == dumps(json.loads(result.stdout))
+
+
+def test_check_writes_each_sheet_as_a_compact_json_line_in_order(tmp_path):
+    """A graded sheet, one with a slip and one that cannot be read: a line each, as dumps_line writes it."""
+    answers = (PROBLEMS / "worksheet-answers.yaml").read_text().replace("problem: worksheet.yaml\n", "")
+    texts = [answers, answers.replace("beta1: [0.5, 0.999]", "beta1: [0.5, 0.95]"), "alpha1: [0, 24\n"]
+    sheets = []
+    for n, text in enumerate(texts):
+        (tmp_path / f"s{n}.yaml").write_text(text)
+        sheets.append(str(tmp_path / f"s{n}.yaml"))
+    result = invoke("check", *sheets, "--problem", str(PROBLEMS / "worksheet.yaml"), "--json")
+    lines = result.stdout.splitlines(keepends=True)
+    assert [json.loads(line)["sheet"] for line in lines] == sheets
+    assert [json.loads(line)["error"] is None for line in lines] == [True, True, False]
+    assert all(line == dumps_line(json.loads(line)) for line in lines)
 
 
 def test_a_vector_is_one_line_and_a_matrix_a_line_a_row():
