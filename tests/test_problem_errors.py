@@ -362,7 +362,7 @@ def test_non_finite_anywhere_names_the_entry(write, key, old, new, where):
 
 
 def test_weight_entry_named_by_row_and_column(write):
-    """Row 0 is the bias row, columns count from 1: the DESIGN's W1[i,j]."""
+    """Row 0 is the bias row, columns count from 1: the W1[i,j] of docs/design.md."""
     assert_error(write(edit("[1, 4]", "[1, four]")), "3: W1[2,2]", "is 'four', not a number")
 
 
