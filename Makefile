@@ -13,10 +13,12 @@ test: $(VENV)/.installed-test
 
 # The numerical tests again on two other OpenBLAS kernels (AVX2 Haswell, AVX Sandybridge), so a
 # test that holds only for this machine's kernel fails here, not on a user's machine. CI runs it.
-NUMERICAL_TESTS := tests/test_network.py tests/test_train.py tests/test_stacked.py tests/test_check_stacked.py tests/test_docs.py
+# (No -q here: pyproject's addopts has one, and -qq would hide the "N passed in T s" line.)
+NUMERICAL_TESTS := tests/test_network.py tests/test_train.py tests/test_stacked.py tests/test_check_stacked.py tests/test_docs.py \
+                   tests/test_grad.py tests/test_steps.py tests/test_given.py
 test-kernels: $(VENV)/.installed-test
-	OPENBLAS_CORETYPE=Haswell $(BIN)/python -m pytest -q $(NUMERICAL_TESTS)
-	OPENBLAS_CORETYPE=Sandybridge $(BIN)/python -m pytest -q $(NUMERICAL_TESTS)
+	OPENBLAS_CORETYPE=Haswell $(BIN)/python -m pytest $(NUMERICAL_TESTS)
+	OPENBLAS_CORETYPE=Sandybridge $(BIN)/python -m pytest $(NUMERICAL_TESTS)
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)

@@ -17,7 +17,8 @@ warning is one too), and must keep the contract of docs/design.md:
 
 The runs are deterministic (derandomize=True, no example database): CI runs the same cases
 every time. COUNTS counts the cases run per input path; the last test checks that a full run
-of this file ran at least 10,000 of them. NNSOLVE_FUZZ_SCALE=10 runs ten times as many.
+of this file ran CASES (12,700) of them, at least MIN_TOTAL (10,000). NNSOLVE_FUZZ_SCALE=10 runs
+ten times as many.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from conftest import PROBLEMS, ROOT
 
 SCALE = float(os.environ.get("NNSOLVE_FUZZ_SCALE", "1"))
 MIN_TOTAL = 10_000  # generated cases a full run of this file must reach
+CASES = 12_700  # the fuzz(...) budgets below, summed: the cases a full run at SCALE 1 runs
 COUNTS: collections.Counter = collections.Counter()  # input path -> cases run
 RAN: set = set()  # the fuzz tests that ran to the end (the total is checked only after all of them)
 RUNNER = CliRunner()
@@ -873,3 +875,6 @@ def test_the_fuzz_suite_ran_at_least_10000_cases():
     for path in ("problem files", "numerical extremes", "answer sheets", "data files", "weight references", "--given values", "command options"):
         assert COUNTS[path] > 0, path
     assert total >= MIN_TOTAL * min(SCALE, 1), COUNTS
+    assert CASES >= MIN_TOTAL
+    if SCALE == 1:
+        assert total == CASES, f"{total} cases ran: a budget changed, and CASES with it ({COUNTS})"

@@ -156,8 +156,8 @@ def test_grad_json_equals_run_json_on_every_problem_file():
         for w in json.loads(invoke("grad", "--all", str(path), "--json").stdout)["weights"]:
             g = grad_json(w["weight"], str(path))
             validator.validate(g)
-            assert g["gradient"] == run["gradients"][f"W{g['layer']}"][g["row"]][g["column"] - 1]
-            assert g["updated"] == run["updated"][f"W{g['layer']}"][g["row"]][g["column"] - 1]
+            assert g["gradient"] == pytest.approx(run["gradients"][f"W{g['layer']}"][g["row"]][g["column"] - 1], rel=1e-12, abs=0)
+            assert g["updated"] == pytest.approx(run["updated"][f"W{g['layer']}"][g["row"]][g["column"] - 1], rel=1e-12, abs=0)
             assert path_sum(g["paths"]) == pytest.approx(g["gradient"], rel=1e-9, abs=1e-15)
 
 
@@ -187,4 +187,4 @@ def test_grad_usage_errors(write):
     assert_usage_error(invoke("grad", "W2[1,1]", "missing.yaml"), "missing.yaml", "no such file")
     no_bias = write("x: [1, 2]\ny: [1]\nW1: [[1], [2]]\nbias: false\nlearning_rate: 1\n")
     assert_usage_error(invoke("grad", "W1[0,1]", no_bias), "W1 has rows 1..2 and columns 1..1")
-    assert grad_json("W1[2,1]", no_bias)["gradient"] == run_json(no_bias)["gradients"]["W1"][1][0]
+    assert grad_json("W1[2,1]", no_bias)["gradient"] == pytest.approx(run_json(no_bias)["gradients"]["W1"][1][0], rel=1e-12, abs=0)

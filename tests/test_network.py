@@ -433,15 +433,17 @@ def test_update_takes_every_derivative_from_the_old_weights():
 
 def test_update_with_train_bias_off_keeps_row_0():
     _, _, bwd, _ = _solve_worksheet()
+    grads_before = [G.copy() for G in bwd.grads]
     updated = network.update((W1, W2), bwd.grads, LEARNING_RATE, bias=True, train_bias=False)
     for W, G, new in zip((W1, W2), bwd.grads, updated):
         np.testing.assert_array_equal(new[0], W[0])
         np.testing.assert_array_equal(new[1:], W[1:] - LEARNING_RATE * G[1:])
         assert np.all(G[0] != 0)  # the kept row really had a gradient
-    # the gradient itself is untouched
+    # the gradient itself is untouched: the same floats as before update(), and as a new solve
     _, _, again, _ = _solve_worksheet()
-    for G, G_again in zip(bwd.grads, again.grads):
-        np.testing.assert_array_equal(G, G_again)
+    for G, G_before, G_again in zip(bwd.grads, grads_before, again.grads):
+        np.testing.assert_array_equal(G, G_before)
+        np.testing.assert_allclose(G, G_again, rtol=1e-12, atol=0)
 
 
 def test_update_without_bias_has_no_row_to_keep():
@@ -501,13 +503,13 @@ def test_a_stack_of_problems_gives_each_problem_s_result(config):
         b1 = network.backward(one_w, f1, y[b], acts, loss, bias)
         u1 = network.update(one_w, b1.grads, 0.3, bias, train_bias=False)
         where = f"problem {b} of {config}"
-        assert value[b] == pytest.approx(float(v1), rel=1e-14, abs=1e-15), where
+        assert value[b] == pytest.approx(float(v1), rel=1e-12, abs=1e-14), where
         for stacked, single in [
             (fwd.inputs, f1.inputs), (fwd.alphas, f1.alphas), (fwd.betas, f1.betas),
             (bwd.deltas, b1.deltas), (bwd.grads, b1.grads), (updated, u1),
         ]:  # fmt: skip
             for s, one in zip(stacked, single):
-                np.testing.assert_allclose(s[b], one, rtol=1e-14, atol=1e-15, err_msg=where)
+                np.testing.assert_allclose(s[b], one, rtol=1e-12, atol=1e-14, err_msg=where)
     if bias:
         for W, new in zip(weights, updated):
             np.testing.assert_array_equal(new[:, 0, :], W[:, 0, :])
@@ -527,4 +529,4 @@ def test_shared_weights_with_a_stack_of_inputs():
         f1 = network.forward(weights, x[b], acts)
         b1 = network.backward(weights, f1, y[b], acts, loss)
         for s, one in zip(bwd.grads, b1.grads):
-            np.testing.assert_allclose(s[b], one, rtol=1e-14, atol=1e-15)
+            np.testing.assert_allclose(s[b], one, rtol=1e-12, atol=1e-14)

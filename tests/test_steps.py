@@ -18,15 +18,22 @@ def single(write, x, y, W1, W2) -> dict:
     return run_json(write(text, name=f"single-{abs(hash(text))}.yaml"))
 
 
+def same_weights(got: dict, expected: dict) -> None:
+    assert got.keys() == expected.keys()
+    for name in expected:
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-12, atol=0, err_msg=name)
+
+
 def test_two_steps_equal_two_single_runs(write):
     steps = run_json(STEPS)
     assert steps["schema"] == "nnsolve.steps/1" and steps["epochs"] == 1 and len(steps["steps"]) == 2
     first = single(write, [2, 5], [1], [[-1, 2], [-2, 1], [1, 4]], [[1], [2], [-4]])
     second = single(write, [1, -1], [0], first["updated"]["W1"], first["updated"]["W2"])
-    assert steps["steps"][0]["updated"] == first["updated"]  # exactly: the same floats
-    assert steps["steps"][1]["problem"]["W1"] == first["updated"]["W1"]
-    assert steps["steps"][1]["updated"] == second["updated"]
-    assert steps["final"] == second["updated"]
+    # two code paths: the same numbers to a relative 1e-12, not necessarily the same bits
+    same_weights(steps["steps"][0]["updated"], first["updated"])
+    np.testing.assert_allclose(steps["steps"][1]["problem"]["W1"], first["updated"]["W1"], rtol=1e-12, atol=0)
+    same_weights(steps["steps"][1]["updated"], second["updated"])
+    same_weights(steps["final"], second["updated"])
     assert [(s["epoch"], s["example"]) for s in steps["steps"]] == [(1, 1), (1, 2)]
 
 
