@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from nnsolve import chain, network, problem, solution
+from nnsolve.cli.trained import TrainedRun
 from nnsolve.problem import load_problem
 from nnsolve.render import document
 from nnsolve.render.document import Heading, Math, Table
@@ -17,7 +18,7 @@ from nnsolve.solution import solve
 RECORDS = [
     network.Activation, network.Loss, network.Forward, network.Backward, problem.Problem, solution.LayerSolution,
     solution.Solution, solution.Step, chain.Factor, chain.WeightGradient, document.Math, document.Heading, document.Para,
-    document.Equations, document.Matrix, document.Table, document.Document,
+    document.Equations, document.Matrix, document.Table, document.Document, TrainedRun,
 ]
 
 
