@@ -151,11 +151,11 @@ def _epoch_printer(as_json: bool, progress):
     """What happens as each epoch ends: a JSON line, a step of the progress bar."""
     if not as_json and progress is None:
         return None
-    import json
+    from ..render.json import dumps_line
 
     def on_epoch(record) -> None:
         if as_json:
-            click.echo(json.dumps({"schema": TRAIN_SCHEMA_ID, **record.as_dict()}, allow_nan=False))
+            click.echo(dumps_line({"schema": TRAIN_SCHEMA_ID, **record.as_dict()}), nl=False)
         if progress is not None:
             progress.update(0, advance=1, status=f"loss {record.loss:.4g}  accuracy {100 * record.accuracy:.1f}%")
 
