@@ -9,7 +9,7 @@ answer can be recomputed from the answers before it, exactly as a grader does by
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
@@ -19,7 +19,7 @@ from .problem import Problem
 from .quantities import Catalog, Quantity, base_shape, base_value, network_name
 from .sheet import Answer, Sheet
 from .slips import Slip, scale_of, slips_of
-from .solution import Solution, Work, solve, solve_stack
+from .solution import Solution, Work, same_shape, solve, solve_stack, stack_problems
 
 CORRECT, CARRIED, WRONG = "correct", "carried forward", "wrong"
 VERDICTS = (CORRECT, CARRIED, WRONG)
@@ -147,20 +147,84 @@ def grade_many(
     key solved once, every student's state in one stacked computation (the problem solved with
     each student's answers in place of the computed values), and each answer graded for every
     sheet that answers the same quantities at once."""
-    catalog, key = Catalog(problem), solve(problem)
+    solve(problem)  # an overflowing key raises SolveError, naming the problem file
+    return _grade_stack(problem, problem, sheets, tolerance, carry_forward, points, partial)
+
+
+def grade_each(
+    problems: Sequence[Problem],
+    sheets: Sequence[Sheet],
+    tolerance: Tolerance = Tolerance(),
+    carry_forward: bool = True,
+    partial: float = 1.0,
+) -> list[Report]:
+    """grade() of each sheet against its own problem (problems[n] for sheets[n]), with that
+    problem's points: a class whose every student answers their own variant. The sheets of
+    problems of one shape (solution.same_shape) and the same points are graded as one stack,
+    each member with its own key, slips and tolerances: as fast as a class of one problem. A
+    problem whose key overflows raises SolveError (overflowing() finds them first)."""
+    bad = overflowing(problems)
+    if bad:
+        solve(problems[bad[0]])  # raises, naming the file
+    reports: list = [None] * len(sheets)
+    for rows in _by_shape(problems, with_points=True):
+        members = [problems[n] for n in rows]
+        one = all(p is members[0] for p in members)
+        solved = members[0] if one else stack_problems(members)
+        graded = _grade_stack(members[0], solved, [sheets[n] for n in rows], tolerance, carry_forward, dict(members[0].points), partial)
+        for n, report in zip(rows, graded):
+            reports[n] = report
+    return reports
+
+
+def overflowing(problems: Sequence[Problem]) -> list[int]:
+    """The positions of the problems whose key overflows float64 (solve() would raise), found
+    with one stacked solve per shape."""
+    bad = []
+    for rows in _by_shape(problems, with_points=False):
+        members = [problems[n] for n in rows]
+        with np.errstate(all="ignore"):
+            key = Work(stack_problems(members), None, None).members(np.arange(len(rows)))
+        finite = np.isfinite(np.asarray(key.loss))
+        for s in key.layers:
+            for values in (s.alpha, s.beta, s.delta, s.grad_W, s.updated_W):
+                finite &= np.all(np.isfinite(values), axis=tuple(range(values.ndim - 1)))
+        bad += [n for n, ok in zip(rows, finite) if not ok]
+    return sorted(bad)
+
+
+def _by_shape(problems: Sequence[Problem], with_points: bool) -> list[list[int]]:
+    """The positions of the problems, grouped by what stacking needs them to share."""
+    groups: dict = {}
+    for n, p in enumerate(problems):
+        groups.setdefault((same_shape(p), p.points if with_points else ()), []).append(n)
+    return list(groups.values())
+
+
+def _grade_stack(problem, solved, sheets, tolerance, carry_forward, points, partial) -> list[Report]:
+    """grade_many() of the sheets against solved: problem itself, or the stack of each sheet's
+    own problem (solution.stack_problems, member n for sheet n), problem then being one of them
+    (its names and shapes are the stack's)."""
+    catalog = Catalog(problem)
+    count = len(sheets)
+    with np.errstate(all="ignore"):
+        keys = Work(solved, None, None)
     groups, answers = _groups(problem, sheets)
     work = None
     if carry_forward:
-        given = _given(problem, groups, answers, len(sheets))
+        given = _given(problem, groups, answers, count)
         with np.errstate(all="ignore"):  # a student's numbers may overflow; such a value is simply not matched
-            work = Work(problem, None, given)
-    reports: list = [None] * len(sheets)
+            work = Work(solved, None, given)
+    reports: list = [None] * count
     for signature, rows in groups.items():
         members = [sheets[n] for n in rows]
+        rows = np.asarray(rows)
         state = gave = None
         if work is not None:
-            state = work.members(np.asarray(rows))
+            state = work.members(rows)
             gave = {name: ~np.all(np.isnan(np.moveaxis(values[rows], 0, -1)), axis=tuple(range(values.ndim - 1))) for name, values in work.given.items()}
+        # the key of each member (members on the last axis; one problem's key is shared, not copied)
+        key = keys.members(rows if solved is not problem else np.zeros(len(rows), dtype=int))
         graded = _grade_members(problem, catalog, key, members, answers[signature], state, gave, tolerance, carry_forward, points, partial)
         for n, report in zip(rows, graded):
             reports[n] = report
@@ -174,7 +238,9 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
     departed = np.full(count, -1)  # each sheet's first answer off the key (its position), -1: none yet
     columns = []
     for position, (q, answer) in enumerate(values):
-        expected = catalog.value(key, q)
+        expected = catalog.value(key, q)  # each member's key, on the last axis
+        if expected.shape != q.shape + (count,):  # (a weight's shape: the same for every member)
+            expected = np.broadcast_to(expected[..., None], q.shape + (count,))
         close = lambda a, b: tolerance.close(a, b, scale_of(key, q.base, q.index, b))  # noqa: E731 (the quantity's tolerance)
         fits = answer.shape[:-1] == q.shape  # an answer of another size is never close
         recomputed, found, own = None, np.zeros(count, dtype=bool), None
@@ -184,7 +250,7 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
                 candidates = []
                 for c in recomputations(catalog, state, gave, q, answered, problem):
                     c = np.broadcast_to(np.asarray(c, dtype=np.float64), q.shape + (count,))
-                    usable = np.all(np.isfinite(c), axis=tuple(range(c.ndim - 1))) & ~close(c, expected[..., None])
+                    usable = np.all(np.isfinite(c), axis=tuple(range(c.ndim - 1))) & ~close(c, expected)
                     candidates.append((c, usable))
                 own = candidates[0][0] if candidates else None  # from their own answers, as the key's were
                 # the way of working the student's answer follows, else the first
@@ -195,7 +261,7 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
                         take = take & ~found
                         recomputed[..., take] = c[..., take]
                         found |= take
-        correct = close(answer, expected[..., None]) if fits else np.zeros(count, dtype=bool)
+        correct = close(answer, expected) if fits else np.zeros(count, dtype=bool)
         carried = found & close(answer, recomputed) if fits and recomputed is not None else np.zeros(count, dtype=bool)
         slips = slips_of(key, q.base)
         slip = _slips_hit(slips, q, answer, expected, own, correct, carried, close) if fits and slips else np.full(count, -1)
@@ -213,9 +279,9 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
             v = VERDICTS[verdict[m]]
             score = worth[position] if v == CORRECT else (worth[position] * partial if v == CARRIED else 0.0)
             graded.append(Graded(
-                names[position], values[position][1][..., m], expected, recomputed[..., m] if found[m] else None, v,
+                names[position], values[position][1][..., m], expected[..., m], recomputed[..., m] if found[m] else None, v,
                 names[first[m]] if first[m] >= 0 else None, worth[position], score, a.line, carry_forward,
-                slips[slip[m]] if slip[m] >= 0 else None,
+                replace(slips[slip[m]], value=slips[slip[m]].value[..., m]) if slip[m] >= 0 else None,  # this member's
             ))
         reports.append(Report(sheet.source, sheet.student, tuple(graded)))
     return reports
@@ -232,19 +298,18 @@ def _slips_hit(slips, q: Quantity, answer: np.ndarray, expected: np.ndarray, own
     count = answer.shape[-1]
     hit = np.full(count, -1)
     axes = tuple(range(answer.ndim - 1))
-    size = np.max(np.abs(expected), initial=0.0)
     with np.errstate(all="ignore"):
         distance = lambda a, b: np.max(np.abs(a - b), axis=axes) if axes else np.abs(a - b)  # noqa: E731
-        best = distance(answer, expected[..., None])
+        best = distance(answer, expected)
+        size = distance(expected, 0.0)  # each member's largest key element
         if own is not None:
             to_own = distance(answer, own)
             best = np.where(to_own < best, to_own, best)
         for k, slip in enumerate(slips):
-            value = np.asarray(slip.value, dtype=np.float64)[q.index]
-            if np.max(np.abs(value - expected), initial=0.0) <= 1e-12 * size:
-                continue  # the slip gives the key itself
-            to_slip = distance(answer, value[..., None])
-            taken = (to_slip < best) & ~carried & (close(answer, value[..., None]) | correct)
+            value = np.asarray(slip.value, dtype=np.float64)[q.index]  # each member's, on the last axis
+            informative = distance(value, expected) > 1e-12 * size  # a slip that gives the key tells nothing
+            to_slip = distance(answer, value)
+            taken = informative & (to_slip < best) & ~carried & (close(answer, value) | correct)
             hit = np.where(taken, k, hit)
             best = np.where(taken, to_slip, best)
     return hit
@@ -410,7 +475,7 @@ def _new_weights(catalog: Catalog, state: Solution, gave: Mapping[str, np.ndarra
     if q.index == ():
         return [state.layers[int(q.base.rsplit("W", 1)[1]) - 1].updated_W]
     layer, i, j = _weight_position(problem, q)
-    W = problem.weights[layer - 1][q.index]
+    W = state.layers[layer - 1].W[q.index]  # each member's own weight and learning rate (Work.members)
     if problem.bias and i == 0 and not problem.train_bias:
         return [np.asarray(W)]
     grad_name = f"dl/dW{layer}[{i},{j}]"
@@ -420,4 +485,4 @@ def _new_weights(catalog: Catalog, state: Solution, gave: Mapping[str, np.ndarra
         gradients = [answered[f"dl/dW{layer}"][q.index]]
     else:
         gradients = _gradients(state, gave, catalog.by_name[grad_name], answered, problem)
-    return [W - problem.learning_rate * g for g in gradients]
+    return [W - state.problem.learning_rate * g for g in gradients]

@@ -152,7 +152,7 @@ def base_value(solution: Solution, base: str) -> np.ndarray:
     if base == "dl/dy_hat":
         return solution.dl_dy_hat
     if base.startswith("shape W"):
-        return np.asarray(p.weights[layer - 1].shape, dtype=np.float64)
+        return np.asarray(p.weights[layer - 1].shape[:2], dtype=np.float64)  # (members may follow)
     return getattr(layers[layer - 1], _LAYER_FIELDS[kind])
 
 

@@ -7,7 +7,8 @@ at 0, delta without the activation's derivative, a hidden delta taken through th
 weights of the next layer, alpha where beta was asked and the reverse, alpha without the bias
 weight. check.py marks an answer that lands on a slip wrong, and names it (docs/check.md).
 
-Pure: a Solution in, arrays out.
+Pure: a Solution in, arrays out. The Solution may be one member's or several members' at once
+(solution.Work.members: every array, the problem's too, with the members on its last axis).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
             Slip("old weight", "this is the old weight: the update was not applied", "w", s.W),
             Slip("added the step", "the step was added instead of subtracted", "w + lambda dl/dw", s.W + step),
         ]
-        if p.learning_rate != 1:
+        if np.any(np.asarray(p.learning_rate) != 1):  # (where it is 1, the slip is the key: passed over)
             found += [
                 Slip("lambda missing", "the learning rate was left out of the update", "w - dl/dw", s.W - step / p.learning_rate),
                 Slip("lambda twice", "the learning rate was applied twice", "w - lambda^2 dl/dw", s.W - step * p.learning_rate),
@@ -66,7 +67,7 @@ def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
             found.append(Slip(
                 "no activation derivative", "delta was taken without the activation's derivative f'(alpha)",
                 "input * dl/dbeta, without f'(alpha)" if gradient else "dl/dbeta",
-                np.multiply.outer(s.input, plain) if gradient else plain,
+                s.input[:, None] * plain[None, :] if gradient else plain,  # input delta^T without f'
             ))
         if gradient:
             return tuple(found)
@@ -75,7 +76,7 @@ def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
             rows = slice(1, None) if p.bias else slice(None)
             found.append(Slip(
                 "updated weights", f"delta was taken through the updated W{l + 1}: every derivative comes before any weight changes",
-                f"f'(alpha) * (new W{l + 1}) delta{l + 1}", s.derivative * (after.updated_W[rows] @ after.delta),
+                f"f'(alpha) * (new W{l + 1}) delta{l + 1}", s.derivative * np.einsum("jk...,k...->j...", after.updated_W[rows], after.delta),
             ))
         return tuple(found)
     if kind == "alpha":

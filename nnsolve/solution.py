@@ -123,18 +123,29 @@ def solve_stack(problem: Problem, given: Mapping[str, np.ndarray], count: int) -
 
 
 def solve_many(problems) -> list[Solution]:
-    """solve() for many problems of one shape (a class's variants) as one stacked computation:
-    their x, y, weights and learning rates stacked on a leading axis. Values may overflow."""
+    """solve() for many problems of one shape (a class's variants) as one stacked computation
+    (stack_problems). Values may overflow."""
+    work = Work(stack_problems(problems), None, None)
+    return [replace(work.solution((k,), False), problem=p) for k, p in enumerate(problems)]
+
+
+def stack_problems(problems) -> Problem:
+    """Problems of one shape (same_shape) as one problem for Work: their x, y, weights and
+    learning rates stacked on a leading axis; the rest is the first one's."""
     first = problems[0]
-    stacked = replace(
+    return replace(
         first,
         x=np.stack([p.x for p in problems]),
         y=np.stack([p.y for p in problems]),
         weights=tuple(np.stack([p.weights[i] for p in problems]) for i in range(first.n_layers)),
-        learning_rate=np.array([p.learning_rate for p in problems])[:, None, None],
+        learning_rate=np.array([p.learning_rate for p in problems], dtype=np.float64)[:, None, None],
     )
-    work = Work(stacked, None, None)
-    return [replace(work.solution((k,), False), problem=p) for k, p in enumerate(problems)]
+
+
+def same_shape(problem: Problem) -> tuple:
+    """What problems must share to be stacked (stack_problems) and graded as one: everything but
+    x, y, the weights' values and the learning rate."""
+    return (problem.sizes, problem.activations, problem.loss, problem.threshold, problem.bias, problem.train_bias)
 
 
 class Work:
@@ -203,20 +214,28 @@ class Work:
                 return np.moveaxis(values[rows], 0, -1)
             return np.broadcast_to(values[..., None], values.shape + (count,))
 
-        return self._record(pick, False, None, None, lambda name: True, members=True)
+        # its problem too has the members on the last axis: x (n0, members), W1 (rows, columns,
+        # members), the learning rate (members,), so that each member is read with its own
+        p = self.problem
+        rate = np.asarray(p.learning_rate, dtype=np.float64)
+        problem = replace(
+            p, x=pick(p.x, 1), y=pick(p.y, 1), weights=tuple(pick(W, 2) for W in p.weights),
+            learning_rate=rate.reshape(-1)[rows] if rate.ndim else np.broadcast_to(rate, (count,)),
+        )
+        return self._record(pick, False, None, None, lambda name: True, members=True, problem=problem)
 
-    def _record(self, pick, finite: bool, rounding, exact, gave, members: bool) -> Solution:
+    def _record(self, pick, finite: bool, rounding, exact, gave, members: bool, problem: Optional[Problem] = None) -> Solution:
         """The Solution read from the stacked arrays through pick(values, ndim): ndim is the
         number of dimensions of one member's array; gave(name) whether a given quantity is in
-        the record's computed."""
-        problem = self.problem
+        the record's computed; problem the record's (the solved one if None)."""
+        problem = problem or self.problem
         layers = []
         for l, act in enumerate(problem.activations, start=1):
             i = l - 1
             layer = LayerSolution(
                 layer=l,
                 activation=act,
-                W=pick(problem.weights[i], 2),
+                W=pick(self.problem.weights[i], 2),
                 input=pick(self.fwd.inputs[i], 1),
                 alpha=pick(self.fwd.alphas[i], 1),
                 beta=pick(self.fwd.betas[i], 1),

@@ -782,6 +782,27 @@ def test_a_sheet_whose_numbers_overflow_is_graded_not_refused(folder):
     assert verdicts(record) == {"alpha1": "correct", "y_hat": "wrong", "loss": "wrong"}
 
 
+def test_a_class_of_variants_each_sheet_graded_against_its_own_problem(tmp_path):
+    """`new` keys, each naming its own variant, graded in one run (stacked): each key is all
+    correct against its own problem and the same key names the other variant's numbers wrong;
+    a variant whose key overflows is that sheet's error, the others are graded."""
+    assert invoke("new", "--seed", "5", "--count", "3", "--out", str(tmp_path / "v")).exit_code == 0
+    keys = sorted(str(p) for p in (tmp_path / "v").glob("*.key.yaml"))
+    records = check_json(*keys, exit_code=0)
+    assert [r["counts"]["wrong"] for r in records] == [0, 0, 0] and all(r["counts"]["correct"] > 20 for r in records)
+    # variant 2's answers on a sheet that names variant 1: graded against variant 1, so off
+    text = (tmp_path / "v" / "variant-002.key.yaml").read_text().replace("variant-002.yaml", "variant-001.yaml")
+    (tmp_path / "v" / "swapped.yaml").write_text(text)
+    huge = yaml.safe_load((tmp_path / "v" / "variant-003.yaml").read_text())
+    huge["W1"] = [[v * 1e200 for v in row] for row in huge["W1"]]
+    huge["x"] = [v * 1e200 + 1e200 for v in huge["x"]]
+    (tmp_path / "v" / "variant-003.yaml").write_text(yaml.safe_dump(huge))
+    records = check_json(*keys, str(tmp_path / "v" / "swapped.yaml"), exit_code=2)
+    assert [r["error"] is None for r in records] == [True, True, False, True]
+    assert "variant-003.yaml" in records[2]["error"] and "overflows" in records[2]["error"]
+    assert records[0]["counts"]["wrong"] == 0 and records[3]["counts"]["wrong"] > 10
+
+
 # -- 7. the blank sheet, filled in from the key, is all correct ------------------------------------
 
 

@@ -5,14 +5,15 @@ departure, score and recomputed value."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
 import pytest
 import yaml
 
-from nnsolve.check import Tolerance, grade, grade_many
-from nnsolve.errors import ProblemError
+from nnsolve.check import Tolerance, grade, grade_each, grade_many, overflowing
+from nnsolve.errors import ProblemError, SolveError
 from nnsolve.problem import load_problem
 from nnsolve.quantities import Catalog, network_name
 from nnsolve.sheet import bind, parse_raw_sheet
@@ -127,3 +128,61 @@ def test_grade_is_grade_many_of_one():
     sheets = random_sheets(problem, 5, np.random.default_rng(7))
     for sheet, report in zip(sheets, grade_many(problem, sheets)):
         _same(report, grade(problem, sheet))
+
+
+def _variants(problem, count: int, rng) -> list:
+    """count problems of problem's shape with other numbers: x and weights moved a little (so
+    that no sigmoid saturates), learning rates among 0.1, 0.5 and 1, every other one with points."""
+    made = []
+    for n in range(count):
+        made.append(dataclasses.replace(
+            problem,
+            x=problem.x + rng.normal(0, 0.3, problem.x.shape),
+            weights=tuple(W + rng.normal(0, 0.2, W.shape) for W in problem.weights),
+            learning_rate=float(rng.choice([0.1, 0.5, 1.0])),
+            points=((Catalog(problem).names()[-1], 2.0),) if n % 2 else problem.points,
+            source=f"{problem.source}#{n}",
+        ))
+    return made
+
+
+def test_a_class_of_variants_graded_stacked_agrees_with_one_sheet_at_a_time():
+    """check.grade_each: each sheet against its own problem, the problems of every shape mixed in
+    one class (and in no order), with points on some: each member's own key, slips, tolerances and
+    carried-forward values, as grading each sheet alone gives them."""
+    rng = np.random.default_rng(2026)
+    problems, sheets = [], []
+    for problem_file in PROBLEM_FILES:
+        for variant in _variants(load_problem(str(problem_file)), 6, rng):
+            key, L = solve(variant), variant.n_layers
+            slipped = {f"new W{L}": variant.weights[-1].tolist(), "dl/dW1": (-key.layers[0].grad_W).tolist()}  # old weight, sign flipped
+            planted = bind(parse_raw_sheet(yaml.safe_dump(slipped), "slipped"), Catalog(variant))
+            for sheet in random_sheets(variant, 3, rng) + [planted]:
+                problems.append(variant)
+                sheets.append(sheet)
+    order = rng.permutation(len(sheets))
+    problems, sheets = [problems[n] for n in order], [sheets[n] for n in order]
+    for tolerance in TOLERANCES[:2]:
+        for carry_forward, partial in ((True, 0.5), (False, 1.0)):
+            reports = grade_each(problems, sheets, tolerance, carry_forward, partial)
+            for problem, sheet, report in zip(problems, sheets, reports):
+                _same(report, reference_grade(problem, sheet, tolerance, carry_forward, dict(problem.points), partial))
+    graded = [g for r in grade_each(problems, sheets) for g in r.graded]
+    assert {g.verdict for g in graded} == {"correct", "carried forward", "wrong"}
+    named = {g.slip.name for g in graded if g.slip is not None}
+    assert {"old weight", "sign flipped"} <= named and len(named) >= 4, named
+
+
+def test_grade_each_of_one_problem_is_grade_many():
+    problem, sheets = _sheets(PROBLEM_FILES[0])
+    for one, many in zip(grade_each([problem] * len(sheets), sheets), grade_many(problem, sheets)):
+        _same(one, many)
+
+
+def test_grade_each_raises_for_a_problem_whose_key_overflows():
+    problem = load_problem(str(PROBLEM_FILES[0]))
+    huge = dataclasses.replace(problem, x=problem.x * 1e200, weights=tuple(W * 1e200 for W in problem.weights), source="huge.yaml")
+    sheet = random_sheets(problem, 1, np.random.default_rng(1))[0]
+    assert overflowing([problem, huge, problem]) == [1]
+    with pytest.raises(SolveError, match="huge.yaml"):
+        grade_each([problem, huge], [sheet, sheet])

@@ -167,50 +167,63 @@ def read_all(paths, problem_file, found=frozenset()) -> list:
 
 def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float):
     """(sheet, report, error) for every sheet read (a sheet that cannot be read or graded gets its
-    error); and the worksheet's order of the quantities (name -> place), for a gradebook's columns."""
-    from ..check import grade_many
+    error); and the worksheet's order of the quantities (name -> place), for a gradebook's columns.
+    Each sheet is graded against its own problem; the sheets of problems of one shape are graded
+    as one stack (check.grade_each)."""
+    from ..check import grade_each, overflowing
     from ..errors import NnsolveError
     from ..problem import load_problem
     from ..quantities import Catalog
     from ..sheet import bind, problem_path
-    from ..solution import solve
+    from ..solution import same_shape, solve
 
-    problems: dict = {}  # path -> (problem, catalog, key, points), each read and solved once
+    problems: dict = {}  # path -> (problem, catalog), each read once
+    catalogs: dict = {}  # a problem's shape -> its names: the same for every problem of the shape
 
     def problem_for(path):
         if path not in problems:
             problem = load_problem(path)
-            catalog = Catalog(problem)
+            shape = same_shape(problem)
+            catalog = catalogs.get(shape) or catalogs.setdefault(shape, Catalog(problem))
             for name, _ in problem.points:
                 if catalog.find(name) is None:
                     raise NnsolveError("is not a quantity of this problem", file=problem.source, key=f"points: {name}", fix=suggest_name(name, catalog))
-            problems[path] = (problem, catalog, solve(problem), dict(problem.points))
+            problems[path] = (problem, catalog)
         return problems[path]
 
     if problem_file:
-        problem_for(problem_file)  # the instructor's problem: an error in it stops everything, at once
+        problem, _ = problem_for(problem_file)  # the instructor's problem: an error in it stops everything, at once
+        solve(problem)
     rows: list = [None] * len(read)
-    groups: dict = {}  # problem path -> [(row number, sheet)]: graded together, as one stack
+    graded: list = []  # (row number, sheet, problem path)
     for n, (path, raw) in enumerate(read):
         if isinstance(raw, str):
             rows[n] = (path, None, raw)
             continue
         try:
             source = problem_file or problem_path(raw)
-            _, catalog, _, _ = problem_for(source)
+            _, catalog = problem_for(source)
             sheet = bind(raw, catalog)
             if not sheet.answers:
                 raise NnsolveError("answers nothing: every quantity is blank", file=path, fix="fill in at least one answer (nnsolve check --template lists the names)")
-            groups.setdefault(source, []).append((n, sheet))
+            graded.append((n, sheet, source))
         except NnsolveError as e:
             rows[n] = (path, None, str(e))
-    for source, members in groups.items():
-        problem, _, _, points = problem_for(source)
-        reports = grade_many(problem, [sheet for _, sheet in members], tolerance, carry_forward, points, partial)
-        for (n, _), report in zip(members, reports):
-            rows[n] = (read[n][0], report, None)
+    # a problem whose key overflows is an error of each sheet that answers it (found stacked)
+    sources = list(dict.fromkeys(source for _, _, source in graded))
+    for k in overflowing([problems[source][0] for source in sources]):
+        try:
+            solve(problems[sources[k]][0])
+        except NnsolveError as e:
+            for n, _, source in graded:
+                if source == sources[k]:
+                    rows[n] = (read[n][0], None, str(e))
+    graded = [(n, sheet, source) for n, sheet, source in graded if rows[n] is None]
+    reports = grade_each([problems[source][0] for _, _, source in graded], [sheet for _, sheet, _ in graded], tolerance, carry_forward, partial)
+    for (n, _, _), report in zip(graded, reports):
+        rows[n] = (read[n][0], report, None)
     order: dict = {}
-    for _, catalog, _, _ in problems.values():
+    for catalog in catalogs.values():
         for q in catalog.quantities:
             order.setdefault(q.name, q.order)
     return rows, order
