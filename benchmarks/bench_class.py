@@ -4,7 +4,6 @@ autograd over the same problems."""
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import subprocess
 import sys
@@ -40,18 +39,6 @@ def wall(argv: list[str], repeats: int) -> Timing:
     return Timing(samples)
 
 
-def stack(problems):
-    """Problems of one shape as one problem whose arrays have a leading axis (as solve_many)."""
-    first = problems[0]
-    return dataclasses.replace(
-        first,
-        x=np.stack([p.x for p in problems]),
-        y=np.stack([p.y for p in problems]),
-        weights=tuple(np.stack([p.weights[i] for p in problems]) for i in range(first.n_layers)),
-        learning_rate=np.array([p.learning_rate for p in problems])[:, None, None],
-    )
-
-
 def torch_states(torch, problem, sheets_given):
     """What nnsolve's stacked student states compute, one problem at a time with autograd:
     each student's forward pass from their given values, the loss and every gradient."""
@@ -76,7 +63,7 @@ def main(quick: bool = False) -> None:
     from nnsolve.problem import load_problem
     from nnsolve.quantities import Catalog
     from nnsolve.sheet import bind, read_raw_sheet
-    from nnsolve.solution import Work, solve_many
+    from nnsolve.solution import Work, solve_many, stack_problems
     from nnsolve.variants import Shape, draw
 
     count = 2000 if quick else 10_000
@@ -151,7 +138,7 @@ def main(quick: bool = False) -> None:
         shape = Shape((2, 2, 1), ("sigmoid", "sigmoid"), "squared_error")
         rng = np.random.default_rng(0)
         variants = [draw(rng, shape, 1) for _ in range(count)]
-        stacked_problem = stack(variants)
+        stacked_problem = stack_problems(variants)
         many = time_call(lambda: Work(stacked_problem, None, None), repeats=5)
         records = time_call(lambda: solve_many(variants), repeats=3)
         print(f"  nnsolve, one stacked computation: {many.median * 1e3:.2f} ms ({many.median / count * 1e6:.2f} us a variant)")

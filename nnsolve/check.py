@@ -331,19 +331,22 @@ def asked_elements(problem: Problem, asked: Sequence[Quantity]) -> dict[str, np.
     return masks
 
 
-def slip_clash(key: Solution, masks: Mapping[str, np.ndarray], tolerance: Tolerance) -> Optional[str]:
-    """Why answers to the asked elements (asked_elements) could not be told from a known slip at
-    this tolerance (a slip within the tolerance of the key), or None: `new` draws such a
+def slip_clashes(keys: Solution, masks: Mapping[str, np.ndarray], tolerance: Tolerance) -> list[Optional[str]]:
+    """For each member of keys (solution.Work.members: many variants' keys, the members on the
+    last axis), why answers to the asked elements (asked_elements) could not be told from a known
+    slip at this tolerance (a slip within the tolerance of the key), or None: `new` draws such a
     variant again."""
+    reasons: list[Optional[str]] = [None] * np.shape(keys.loss)[-1]
     for base, mask in masks.items():
-        value = np.asarray(base_value(key, base))
-        width = tolerance.width(value, scale_of(key, base, (), value))
-        for slip in slips_of(key, base):
+        value = np.asarray(base_value(keys, base))
+        width = tolerance.width(value, scale_of(keys, base, (), value))
+        axes = tuple(range(value.ndim - 1))
+        for slip in slips_of(keys, base):
             apart = np.abs(np.asarray(slip.value, dtype=np.float64) - value)
             differs = apart > 1e-12 * np.abs(value)  # (a slip that gives the key is passed over in grading)
-            if np.any(mask & differs & (apart <= width)):
-                return f"an answer within tolerance of a slip ({slip.name})"
-    return None
+            for k in np.flatnonzero(np.any(mask[..., None] & differs & (apart <= width), axis=axes)):
+                reasons[k] = reasons[k] or f"an answer within tolerance of a slip ({slip.name})"
+    return reasons
 
 
 def _groups(problem: Problem, sheets: Sequence[Sheet]) -> tuple[dict, dict]:

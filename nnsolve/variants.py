@@ -15,7 +15,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .problem import Problem
-from .solution import Solution, solve_many
+from .solution import Solution, Work, stack_problems
 
 LEARNING_RATES = (0.1, 0.5, 1.0, 2.0)
 MIN_GRADIENT = 1e-6  # below this a gradient asked for is lost to rounding by hand
@@ -122,12 +122,13 @@ def generate(shape: Shape, count: int, seed: int) -> tuple[list[Problem], Counte
 
 
 def generate_solved(
-    shape: Shape, count: int, seed: int, judge: Optional[Callable[[Solution], Optional[str]]] = None
+    shape: Shape, count: int, seed: int, judge: Optional[Callable[[Problem, Solution], list[Optional[str]]]] = None
 ) -> tuple[list[Problem], list[Solution], Counter]:
     """generate(), with each variant's solution. Draws are solved a batch at a time, as one
     stacked computation, and judged in the order drawn: the same variants as one at a time.
-    judge gives one more reason to draw again (check.slip_clash: answers a tolerance could not
-    tell from a slip), or None."""
+    judge(first draw, the batch's keys as solution.Work.members) gives each draw of a batch one
+    more reason to draw again (check.slip_clashes: answers a tolerance could not tell from a
+    slip), or None."""
     rng = np.random.default_rng(seed)
     solutions: list[Solution] = []
     made: list[Problem] = []
@@ -138,12 +139,14 @@ def generate_solved(
             raise TooManyRejections(len(made), rejected)
         batch = [draw(rng, shape, 0) for _ in range(min(4096, max(16, int((count - len(made)) * 1.2))))]
         with np.errstate(all="ignore"):
-            solved = solve_many(batch)
-        for problem, solution in zip(batch, solved):
+            work = Work(stack_problems(batch), None, None)
+            solved = [work.solution((k,), False) for k in range(len(batch))]
+            clashes = judge(batch[0], work.members(np.arange(len(batch)))) if judge else [None] * len(batch)
+        for problem, solution, clash in zip(batch, solved, clashes):
             if len(made) == count:
                 break  # the rest of the batch is never judged: as if never drawn
             key = _fingerprint(problem)
-            reason = "a repeat of an earlier variant" if key in seen else degeneracy(solution) or (judge and judge(solution))
+            reason = "a repeat of an earlier variant" if key in seen else degeneracy(solution) or clash
             if reason:
                 rejected[reason] += 1
                 continue

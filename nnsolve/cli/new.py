@@ -271,21 +271,22 @@ def preflight(out, moodle, prairielearn, force: bool) -> None:
 
 def clash_judge(questions, rtol: float, atol: float):
     """A variant is drawn again when an answer it asks (--questions, or the worksheet's) could
-    not be told from a known slip at the quizzes' and check's tolerance (check.slip_clash)."""
-    from ..check import Tolerance, asked_elements, slip_clash
+    not be told from a known slip at the quizzes' and check's tolerance (check.slip_clashes),
+    judged for a batch of variants' keys at once."""
+    from ..check import Tolerance, asked_elements, slip_clashes
     from ..quantities import Catalog
     from ..variants import default_questions
 
     tolerance = Tolerance(rtol, atol)
     masks: dict = {}  # what is asked, found once: every variant has the first one's shape
 
-    def judge(solution):
+    def judge(first, keys):
         if not masks:
-            catalog = Catalog(solution.problem)
-            names = [n.strip() for n in questions.split(",")] if questions else default_questions(solution.problem)
+            catalog = Catalog(first)
+            names = [n.strip() for n in questions.split(",")] if questions else default_questions(first)
             asked = [q for q in map(catalog.find, names) if q is not None]  # (unknown names are refused later)
-            masks.update(asked_elements(solution.problem, asked))
-        return slip_clash(solution, masks, tolerance)
+            masks.update(asked_elements(first, asked))
+        return slip_clashes(keys, masks, tolerance)
 
     return judge
 
