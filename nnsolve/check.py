@@ -18,7 +18,7 @@ from . import chain
 from .problem import Problem
 from .quantities import Catalog, Quantity, base_shape, base_value, network_name
 from .sheet import Answer, Sheet
-from .slips import Slip, scale_of, slips_of
+from .slips import HAND_ROUNDINGS, Slip, rounding_slips, scale_of, slips_of
 from .solution import Solution, Work, same_shape, solve, solve_stack, stack_problems
 
 CORRECT, CARRIED, WRONG = "correct", "carried forward", "wrong"
@@ -171,7 +171,7 @@ def grade_each(
         members = [problems[n] for n in rows]
         one = all(p is members[0] for p in members)
         solved = members[0] if one else stack_problems(members)
-        graded = _grade_stack(members[0], solved, [sheets[n] for n in rows], tolerance, carry_forward, dict(members[0].points), partial)
+        graded = _grade_stack(members[0], solved, [sheets[n] for n in rows], tolerance, carry_forward, dict(members[0].points), partial, members)
         for n, report in zip(rows, graded):
             reports[n] = report
     return reports
@@ -201,10 +201,10 @@ def _by_shape(problems: Sequence[Problem], with_points: bool) -> list[list[int]]
     return list(groups.values())
 
 
-def _grade_stack(problem, solved, sheets, tolerance, carry_forward, points, partial) -> list[Report]:
+def _grade_stack(problem, solved, sheets, tolerance, carry_forward, points, partial, members=None) -> list[Report]:
     """grade_many() of the sheets against solved: problem itself, or the stack of each sheet's
-    own problem (solution.stack_problems, member n for sheet n), problem then being one of them
-    (its names and shapes are the stack's)."""
+    own problem (solution.stack_problems of members, member n for sheet n), problem then being
+    one of them (its names and shapes are the stack's)."""
     catalog = Catalog(problem)
     count = len(sheets)
     with np.errstate(all="ignore"):
@@ -216,8 +216,9 @@ def _grade_stack(problem, solved, sheets, tolerance, carry_forward, points, part
         with np.errstate(all="ignore"):  # a student's numbers may overflow; such a value is simply not matched
             work = Work(solved, None, given)
     reports: list = [None] * count
+    problems, chains = members, []
     for signature, rows in groups.items():
-        members = [sheets[n] for n in rows]
+        group = [sheets[n] for n in rows]
         rows = np.asarray(rows)
         state = gave = None
         if work is not None:
@@ -225,14 +226,37 @@ def _grade_stack(problem, solved, sheets, tolerance, carry_forward, points, part
             gave = {name: ~np.all(np.isnan(np.moveaxis(values[rows], 0, -1)), axis=tuple(range(values.ndim - 1))) for name, values in work.given.items()}
         # the key of each member (members on the last axis; one problem's key is shared, not copied)
         key = keys.members(rows if solved is not problem else np.zeros(len(rows), dtype=int))
-        graded = _grade_members(problem, catalog, key, members, answers[signature], state, gave, tolerance, carry_forward, points, partial)
+
+        def rounded(positions, rows=rows):
+            """The hand-rounded chains (slips.HAND_ROUNDINGS) of the group's members at positions:
+            one problem's solved once for every group, a stack's for those members only."""
+            if solved is not problem:
+                return [(r, work.members(np.arange(len(positions)))) for r, work in _rounded_chains(stack_problems([problems[n] for n in rows[positions]]))]
+            if not chains:
+                chains.extend(_rounded_chains(problem))
+            return [(r, work.members(np.zeros(len(positions), dtype=int))) for r, work in chains]
+
+        graded = _grade_members(problem, catalog, key, group, answers[signature], state, gave, tolerance, carry_forward, points, partial, rounded)
         for n, report in zip(rows, graded):
             reports[n] = report
     return reports
 
 
-def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance, carry_forward, points, partial) -> list[Report]:
-    """The sheets of one group (the same answers): each answer graded for all of them at once."""
+def _rounded_chains(problem: Problem) -> list:
+    """(Rounding, the Work of problem solved with it) for each hand rounding (slips.HAND_ROUNDINGS)."""
+    from .rounding import Rounding
+
+    chains = []
+    for digits, mode in HAND_ROUNDINGS:
+        rounding = Rounding(digits, mode)
+        with np.errstate(all="ignore"):
+            chains.append((rounding, Work(problem, rounding, None)))
+    return chains
+
+
+def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance, carry_forward, points, partial, rounded=None) -> list[Report]:
+    """The sheets of one group (the same answers): each answer graded for all of them at once.
+    rounded(positions) gives the hand-rounded chains of the members at positions (_rounded_chains)."""
     count = len(sheets)
     answered = {q.name: v for q, v in values}
     departed = np.full(count, -1)  # each sheet's first answer off the key (its position), -1: none yet
@@ -268,23 +292,59 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
         correct &= slip < 0
         # right from earlier answers that were all accepted as correct (rounded): correct too
         verdict = np.where(correct, 0, np.where(carried, np.where(departed < 0, 0, 1), 2))
-        columns.append((verdict.tolist(), departed.tolist(), recomputed, found.tolist(), expected, slip.tolist(), slips))
+        # each member's slip, its value that member's
+        named = [None if k < 0 else replace(slips[k], value=slips[k].value[..., m]) for m, k in enumerate(slip.tolist())]
+        columns.append((verdict.tolist(), departed.tolist(), recomputed, found.tolist(), expected, named))
         departed = np.where((verdict != 0) & (departed < 0), position, departed)
+    if rounded is not None:
+        _rounding_carried(values, columns, rounded, tolerance)
     names = [q.name for q, _ in values]
     worth = [float((points or {}).get(name, 1.0)) for name in names]
     reports = []
     for m, sheet in enumerate(sheets):
         graded = []
-        for position, (a, (verdict, first, recomputed, found, expected, slip, slips)) in enumerate(zip(sheet.answers, columns)):
+        for position, (a, (verdict, first, recomputed, found, expected, slip)) in enumerate(zip(sheet.answers, columns)):
             v = VERDICTS[verdict[m]]
             score = worth[position] if v == CORRECT else (worth[position] * partial if v == CARRIED else 0.0)
             graded.append(Graded(
                 names[position], values[position][1][..., m], expected[..., m], recomputed[..., m] if found[m] else None, v,
                 names[first[m]] if first[m] >= 0 else None, worth[position], score, a.line, carry_forward,
-                replace(slips[slip[m]], value=slips[slip[m]].value[..., m]) if slip[m] >= 0 else None,  # this member's
+                slip[m],
             ))
         reports.append(Report(sheet.source, sheet.student, tuple(graded)))
     return reports
+
+
+def _rounding_carried(values, columns, rounded, tolerance: Tolerance) -> None:
+    """Name "rounding carried" on each wrong answer that no other slip explains and that a
+    hand-rounded chain gives (within tolerance of it): every intermediate rounded, as by hand, and
+    carried on. The verdict stays wrong (the rounding took the answer outside the tolerance); an
+    answer within the tolerance of the key is never named so: rounding that stays within the
+    tolerance is no mistake. The chains are solved only for the members that need them."""
+    unexplained = {}
+    for position, ((q, answer), (verdict, _, _, _, _, slip)) in enumerate(zip(values, columns)):
+        if answer.shape[:-1] == q.shape:
+            members = [m for m, (v, s) in enumerate(zip(verdict, slip)) if v == 2 and s is None]
+            if members:
+                unexplained[position] = members
+    if not unexplained:
+        return
+    positions = sorted(set().union(*unexplained.values()))
+    chains = rounded(np.asarray(positions))
+    at = {m: k for k, m in enumerate(positions)}
+    for position, members in unexplained.items():
+        q, answer = values[position]
+        slip = columns[position][5]
+        for found, (_, chain) in zip(rounding_slips(chains, q.base), chains):
+            value = np.asarray(found.value, dtype=np.float64)[q.index]
+            if value.shape != q.shape + (len(positions),):  # (a weight's shape: no member axis)
+                continue
+            take = [at[m] for m in members]
+            scale = scale_of(chain, q.base, q.index, value)  # (the chain's own step or size, as the key's)
+            close = tolerance.close(answer[..., members], value[..., take], None if scale is None else scale[..., take])
+            for m, k, hit in zip(members, take, close):
+                if hit and slip[m] is None:
+                    slip[m] = replace(found, value=found.value[..., k])
 
 
 def _slips_hit(slips, q: Quantity, answer: np.ndarray, expected: np.ndarray, own, correct, carried, close) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from .quantities import split_base
+from .quantities import base_value, split_base
 from .solution import Solution
 
 
@@ -90,6 +90,26 @@ def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
         name = "y_hat" if l == L else f"beta{l}"
         return (Slip("alpha for beta", f"this is alpha{l}, the sum before the activation; {name} is f(alpha{l})", f"alpha{l}", s.alpha),)
     return ()
+
+
+# what people round every intermediate to, by hand: a wrong answer that one of these chains gives
+# is named "rounding carried" (check.py). The worksheet itself wrote 0.999 for sigmoid(24).
+HAND_ROUNDINGS = tuple((digits, mode) for digits in (4, 3, 2) for mode in ("half-up", "truncate"))
+
+
+def rounding_slips(chains, base: str) -> tuple[Slip, ...]:
+    """The "rounding carried" slip of a base quantity for each hand-rounded chain: (Rounding, the
+    key solved with every intermediate rounded so, solution.Work) pairs."""
+    found = []
+    for r, chain in chains:
+        verb, done = ("cutting", "cut") if r.mode == "truncate" else ("rounding", "rounded")
+        found.append(Slip(
+            "rounding carried",
+            f"this is what {verb} every value to {r.digits} decimals and carrying it on gives: keep more digits until the end",
+            f"the working, every value {done} to {r.digits} decimals",
+            np.asarray(base_value(chain, base)),
+        ))
+    return tuple(found)
 
 
 def _delta_without_derivative(key: Solution, l: int):

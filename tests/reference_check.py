@@ -12,7 +12,9 @@ import numpy as np
 
 from nnsolve import chain
 from nnsolve.check import CARRIED, CORRECT, WRONG, Graded, Report, Tolerance, _as_answer, student_state
-from nnsolve.slips import slips_of
+from nnsolve.errors import SolveError
+from nnsolve.rounding import Rounding
+from nnsolve.slips import HAND_ROUNDINGS, rounding_slips, slips_of
 from nnsolve.problem import Problem
 from nnsolve.quantities import Catalog, Quantity, network_name
 from nnsolve.sheet import Answer, Sheet
@@ -70,6 +72,34 @@ def slip_of(key: Solution, q: Quantity, answer, expected, own, correct: bool, ca
     return found
 
 
+_CHAINS: dict = {}  # id(problem) -> (problem, its chains): kept, so that the id is not reused
+
+
+def _chains(problem: Problem) -> list:
+    """(Rounding, the problem solved with it) for each hand rounding, solved once a problem."""
+    if id(problem) not in _CHAINS:
+        chains = []
+        for digits, mode in HAND_ROUNDINGS:
+            rounding = Rounding(digits, mode)
+            with np.errstate(all="ignore"):
+                try:
+                    chains.append((rounding, solve(problem, rounding)))
+                except SolveError:
+                    continue
+        _CHAINS[id(problem)] = (problem, chains, Catalog(problem))
+    return _CHAINS[id(problem)][1]
+
+
+def rounding_carried(problem: Problem, q: Quantity, answer, tolerance: Tolerance):
+    """A wrong answer no other slip explains: the "rounding carried" slip of the first hand
+    rounding whose chain (the problem solved with every value rounded so) gives it, or None."""
+    for rounding, chain in _chains(problem):
+        value = np.asarray(_CHAINS[id(problem)][2].value(chain, q), dtype=np.float64)
+        if close(tolerance, answer, value, scale(chain, q, value)):
+            return rounding_slips([(rounding, chain)], q.base)[0]
+    return None
+
+
 def reference_grade(
     problem: Problem,
     sheet: Sheet,
@@ -118,6 +148,8 @@ def reference_grade(
                 verdict, score = CARRIED, worth * partial
         else:
             verdict, score = WRONG, 0.0
+            if slip is None and np.shape(answer) == np.shape(expected):
+                slip = rounding_carried(problem, q, answer, tolerance)
         graded.append(Graded(q.name, answer, expected, recomputed, verdict, departed, worth, score, a.line, carry_forward, slip))
         if verdict != CORRECT and departed is None:
             departed = q.name

@@ -171,7 +171,7 @@ def test_a_tight_tolerance_marks_beta1_wrong_and_carries_everything_after_it():
     out = result.stdout
     assert re.search(r"β¹ +\[0\.5, 0\.999\] +\[0\.5, 0\.99999999996\] +wrong", out)
     assert re.search(r"α² +-1\.996 +-1\.9999999998 +-1\.996 +carried forward", out)
-    assert "β¹ is wrong: your working first leaves the key here." in out
+    assert "β¹ is wrong: this is what cutting every value to 3 decimals and carrying it on gives: keep more digits until the end" in out
     notes = [line for line in out.splitlines() if line.startswith("Carried forward, right from your own earlier answers")]
     assert len(notes) == 1 and "(they first left the key at β¹)" in notes[0]
     assert notes[0].endswith("): α², ŷ, loss, ∂ℓ/∂W2[1,1], new W2[1,1], ∂ℓ/∂W1[2,1], new W1[2,1].")
@@ -307,7 +307,9 @@ def test_no_ecf_makes_carried_forward_wrong():
     out = check(str(ANSWERS), "--rtol", "5e-4", "--atol", "0", "--no-ecf").stdout
     assert "Carried forward" not in out
     assert "not right from your own earlier answers" not in out  # they were not checked against them
-    assert "α² is wrong (your working first left the key at β¹; errors are not carried forward)." in out
+    assert "ŷ is wrong (your working first left the key at β¹; errors are not carried forward)." in out
+    # alpha2 = -1.996 is the worksheet's own chain, sigmoid(24) cut to 0.999: named so (issue 14)
+    assert "α² is wrong: this is what cutting every value to 3 decimals and carrying it on gives" in out
 
 
 @pytest.mark.parametrize("partial, score", [("0.5", 10.5), ("0", 7.0), ("1", 14.0), ("0.25", 8.75)])
@@ -1086,6 +1088,54 @@ def test_every_slip_on_random_networks_is_wrong_and_named(folder):
         quantity, name = expected[record["sheet"]]
         [answer] = record["answers"]
         assert (answer["verdict"], (answer["slip"] or {}).get("name")) == ("wrong", name), (record["sheet"], quantity)
+
+
+def test_rounding_carried_is_named_on_a_wrong_answer_and_never_demotes_a_right_one(folder):
+    """The worksheet cut sigmoid(24) to 0.999 and carried it: alpha2 = 1 + 2(0.5) - 4(0.999) =
+    -1.996. Alone on a sheet, at rtol 5e-4, that is wrong, and named "rounding carried" (cut to 3
+    decimals). At the default tolerance it is within the key's: correct, no slip (rounding that
+    stays within the tolerance is no mistake). A made-up number is wrong with no slip."""
+    chain = 1 + 2 * 0.5 - 4 * 0.999
+    [record] = check_json(write_sheet(folder, "s.yaml", {"alpha2": chain}), "--rtol", "5e-4", "--atol", "0", exit_code=1)
+    [answer] = record["answers"]
+    assert answer["verdict"] == "wrong" and answer["slip"]["name"] == "rounding carried"
+    assert "cutting every value to 3 decimals" in answer["slip"]["explanation"]
+    [record] = check_json(write_sheet(folder, "s.yaml", {"alpha2": chain}), exit_code=0)
+    assert record["answers"][0]["verdict"] == "correct" and record["answers"][0]["slip"] is None
+    [record] = check_json(write_sheet(folder, "s.yaml", {"alpha2": -1.9}), "--rtol", "5e-4", "--atol", "0", exit_code=1)
+    assert record["answers"][0]["verdict"] == "wrong" and record["answers"][0]["slip"] is None
+
+
+def _half_up(value: float, digits: int) -> float:
+    import decimal
+
+    return float(decimal.Decimal(repr(float(value))).quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP))
+
+
+def test_rounding_carried_on_random_networks(folder):
+    """The test's own 2-decimal chain (each value rounded half up before the next uses it) of
+    alpha2 and y_hat, answered alone at a tolerance it falls outside: wrong, rounding carried."""
+    rng = np.random.default_rng(15)
+    named = 0
+    for n in range(12):
+        net = _random_network(folder, n, rng)
+        r = np.vectorize(lambda v: _half_up(v, 2))
+        a1 = r(net.W1.T @ np.r_[1.0, net.x])
+        b1 = r(_sigmoid(a1))
+        a2 = r(net.W2.T @ np.r_[1.0, b1])
+        y_hat = r(_sigmoid(a2))
+        key = net.work()
+        for name, chain in (("alpha2", a2), ("y_hat", y_hat)):
+            exact = np.atleast_1d(np.asarray(key[name], dtype=float))
+            apart = np.max(np.abs(chain - exact) / np.abs(exact))
+            if apart < 1e-3:
+                continue  # the rounding changed nothing that a tolerance can see
+            value = float(chain[0]) if chain.size == 1 else chain.tolist()
+            [record] = check_json(write_sheet(folder, "s.yaml", {name: value}, problem=net.file), "--rtol", "1e-4", "--atol", "0", exit_code=1)
+            [answer] = record["answers"]
+            assert answer["verdict"] == "wrong" and (answer["slip"] or {}).get("name") == "rounding carried", (n, name)
+            named += 1
+    assert named >= 8
 
 
 # -- 6. the small things of issue 14 ----------------------------------------------------------
