@@ -22,6 +22,14 @@ from .quantities import base_value, split_base
 from .solution import Solution
 
 
+# every slip's name, as check --json writes it (the schema's enum; docs/check.md)
+SLIP_NAMES = (
+    "old weight", "added the step", "lambda missing", "lambda twice", "sign flipped", "zero",
+    "no activation derivative", "updated weights", "beta for alpha", "bias left out", "alpha for beta",
+    "rounding carried",
+)
+
+
 @dataclass(frozen=True)
 class Slip:
     """One known mistake for a quantity: its name, what it means, and the value it gives (the

@@ -19,6 +19,8 @@ from click.testing import CliRunner
 
 from conftest import PROBLEMS, PROBLEM_FILES, ROOT, assert_usage_error, invoke, needs_posix, run_json
 from nnsolve.check import grade
+from nnsolve.problem import load_problem
+from nnsolve.solution import solve
 from nnsolve.cli import cli
 from nnsolve.quantities import Catalog
 
@@ -1088,6 +1090,15 @@ def test_every_slip_on_random_networks_is_wrong_and_named(folder):
         quantity, name = expected[record["sheet"]]
         [answer] = record["answers"]
         assert (answer["verdict"], (answer["slip"] or {}).get("name")) == ("wrong", name), (record["sheet"], quantity)
+
+
+def test_the_schema_lists_every_slip_name_and_each_slip_made_has_one():
+    from nnsolve.slips import SLIP_NAMES, slips_of
+
+    properties = check_schema().schema["definitions"]["graded"]["properties"]["answers"]["items"]["properties"]
+    assert properties["slip"]["oneOf"][0]["properties"]["name"]["enum"] == list(SLIP_NAMES)
+    made = {slip.name for path in PROBLEM_FILES for key in [solve(load_problem(str(path)))] for base in Catalog(key.problem).by_name for slip in slips_of(key, Catalog(key.problem).by_name[base].base)}
+    assert made <= set(SLIP_NAMES) and len(made) >= 10
 
 
 def test_rounding_carried_is_named_on_a_wrong_answer_and_never_demotes_a_right_one(folder):
