@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Optional
 
 from . import network
 from .errors import NnsolveError
-from .notation import first_row, input_name, parse_weight_ref, weight_name
+from .notation import first_row, input_name, parse_weight_in, parse_weight_ref, weight_name
 from .solution import Solution
 
 if TYPE_CHECKING:  # rounding (and decimal) load only for --round
@@ -66,7 +66,7 @@ def resolve_ref(solution: Solution, ref: str) -> tuple[int, int, int]:
     """(layer, i, j) of a weight name, checked against the network; NnsolveError if it has none."""
     p = solution.problem
     try:
-        layer, i, j = parse_weight_ref(ref)
+        layer, i, j = parse_weight_in(p.convention, ref, p.bias)
     except ValueError as e:
         raise NnsolveError(str(e), key=ref) from None
     if not 1 <= layer <= p.n_layers:
@@ -76,9 +76,13 @@ def resolve_ref(solution: Solution, ref: str) -> tuple[int, int, int]:
     rows, cols = p.weights[layer - 1].shape
     r0 = first_row(p.bias)
     if not (r0 <= i < r0 + rows and 1 <= j <= cols):
-        raise NnsolveError(
-            f"out of range", key=ref, fix=f"W{layer} has rows {r0}..{r0 + rows - 1} and columns 1..{cols}"
-        )
+        if p.convention == "bias-row":
+            fix = f"W{layer} has rows {r0}..{r0 + rows - 1} and columns 1..{cols}"
+        else:
+            inputs = rows - (1 if p.bias else 0)
+            shape = f"{cols} x {inputs} (neurons x inputs)" if p.convention == "Wx+b" else f"{inputs} x {cols} (inputs x neurons)"
+            fix = f"W{layer} is {shape}" + (f"; b{layer} has {cols} (b{layer}[1]..b{layer}[{cols}])" if p.bias else "")
+        raise NnsolveError("out of range", key=ref, fix=fix)
     return layer, i, j
 
 

@@ -62,3 +62,168 @@ def parse_weight_ref(text: str) -> tuple[int, int, int]:
 def count(n: int, noun: str) -> str:
     """'1 input', '784 inputs': a number and its noun, in the plural where it needs one."""
     return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+# -- conventions: how a course writes a layer ------------------------------------------------
+#
+# nnsolve works in one form, the worksheet's: W^l is (n_{l-1} + 1) x n_l, row 0 the bias
+# weights, alpha^l = W^l^T [1; beta^{l-1}]. A convention is a way of reading and writing it:
+#   bias-row  that form itself (the worksheet's);
+#   Wx+b      W^l is n_l x n_{l-1}, a bias vector b^l beside it: z^l = W^l a^{l-1} + b^l
+#             (Ng, Nielsen, Goodfellow, PyTorch's nn.Linear);
+#   xW+b      W^l is n_{l-1} x n_l, row-vector inputs: z^l = a^{l-1} W^l + b^l (CS231n, Keras).
+# Weight names follow the convention's own indexing, 1-based as the books write it: in Wx+b,
+# W2[1,2] is the weight into neuron 1 of layer 2 from neuron 2 of layer 1, b2[1] its bias.
+
+CONVENTIONS = ("bias-row", "Wx+b", "xW+b")
+# what people type for a convention, and the one they mean
+CONVENTION_ALIASES = {
+    "bias-row": "bias-row", "bias_row": "bias-row", "biasrow": "bias-row", "worksheet": "bias-row",
+    "wx+b": "Wx+b", "w x + b": "Wx+b", "wx + b": "Wx+b", "w x+b": "Wx+b",
+    "xw+b": "xW+b", "x w + b": "xW+b", "xw + b": "xW+b", "x w+b": "xW+b",
+}
+# the symbols a problem may rename (symbols: in a problem file), and each convention's defaults
+SYMBOL_NAMES = ("alpha", "beta", "y_hat", "loss", "learning_rate")
+DEFAULT_SYMBOLS = {
+    "bias-row": {"alpha": "alpha", "beta": "beta", "y_hat": "y_hat", "loss": "l", "learning_rate": "lambda"},
+    "Wx+b": {"alpha": "z", "beta": "a", "y_hat": "y_hat", "loss": "L", "learning_rate": "eta"},
+    "xW+b": {"alpha": "z", "beta": "a", "y_hat": "y_hat", "loss": "L", "learning_rate": "eta"},
+}
+# names a symbol may take: one letter, or a Greek letter's name (written as the letter)
+GREEK = (
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "kappa", "lambda", "mu", "nu",
+    "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
+)
+
+
+def symbol_error(what: str, name: str) -> str | None:
+    """Why name cannot be the symbol of what (alpha, beta, ...), or None."""
+    if what == "y_hat" and name == "y_hat":
+        return None
+    if not (re.fullmatch(r"[A-Za-z]", name) or name in GREEK):
+        return "is not one letter or a Greek letter's name"
+    if name in ("x", "y", "W", "b", "e", "d", "i", "j", "k", "w") or (name == "delta" and what != "learning_rate"):
+        return f"'{name}' already means something in the working"
+    return None
+
+
+def weight_in(convention: str, layer: int, i: int, j: int) -> str:
+    """The name, in a convention, of the internal weight (layer, row i with 0 the bias row,
+    column j from 1): bias-row W2[0,1]; Wx+b and xW+b b2[1]; W2[1,2] in Wx+b is W2[2,1]'s."""
+    if convention == "bias-row":
+        return weight_name(layer, i, j)
+    if i == 0:
+        return f"b{layer}[{j}]"
+    return f"W{layer}[{j},{i}]" if convention == "Wx+b" else f"W{layer}[{i},{j}]"
+
+
+_BIAS_REF = r"(?ix)(?:d\s*[lLE]\s*/\s*d\s*)?b\s*\^?\s*\{?\s*(?P<layer>\d+)\s*\}?\s*(?:\[\s*(?P<j1>\d+)\s*\]|_\s*\{?\s*(?P<j2>\d+)\s*\}?|\(\s*(?P<j3>\d+)\s*\))\s*"
+
+
+def parse_weight_in(convention: str, text: str, bias: bool = True) -> tuple[int, int, int]:
+    """(layer, row i, column j) internal, from a weight's name as the convention writes it
+    (any spelling parse_weight_ref takes, and b2[1] for a bias); ValueError if it is none."""
+    if convention == "bias-row":
+        return parse_weight_ref(text)
+    m = re.fullmatch(_BIAS_REF, text.strip())
+    if m:
+        if not bias:
+            raise ValueError(f"{text!r} names a bias, but the problem has none (bias: false)")
+        return int(m.group("layer")), 0, int(m.group("j1") or m.group("j2") or m.group("j3"))
+    try:
+        layer, r, c = parse_weight_ref(text.replace("dL/d", "dl/d").replace("dE/d", "dl/d"))
+    except ValueError:
+        example = "W2[1,2] (into neuron 1 from neuron 2) or b2[1]" if convention == "Wx+b" else "W2[2,1] (from neuron 2 into neuron 1) or b2[1]"
+        raise ValueError(f"{text!r} is not a weight name; write it as {example}") from None
+    if r == 0 or c == 0:
+        raise ValueError(f"{text!r}: in {convention} weights count from 1 (W{layer}[1,1]); the biases are b{layer}[1], b{layer}[2], ...")
+    return (layer, c, r) if convention == "Wx+b" else (layer, r, c)
+
+
+def to_convention(W, convention: str, bias: bool):
+    """The internal weights of a layer as the convention writes them: (W, b), b None without
+    biases (and in bias-row, where the bias is W's row 0)."""
+    import numpy as np
+
+    W = np.asarray(W)
+    if convention == "bias-row":
+        return W, None
+    b, rest = (W[0], W[1:]) if bias else (None, W)
+    return (rest.T if convention == "Wx+b" else rest), b
+
+
+def from_convention(W, b, convention: str):
+    """The internal weights of a layer from the convention's W and b (None: no biases)."""
+    import numpy as np
+
+    W = np.asarray(W, dtype=np.float64)
+    if convention == "bias-row":
+        return W
+    rest = W.T if convention == "Wx+b" else W
+    return rest if b is None else np.vstack([np.asarray(b, dtype=np.float64)[None, :], rest])
+
+
+class Notation:
+    """A problem's way of writing names (its convention and symbols): write() turns nnsolve's
+    own ASCII math (alpha2_1, dl/dW2[0,1], lambda, as in the JSON of bias-row problems) into
+    the problem's (z2_1, dL/db2[1], eta). Presentation reads it; the math never does."""
+
+    def __init__(self, convention: str = "bias-row", symbols=(), bias: bool = True):
+        self.convention = convention
+        self.bias = bias
+        self.symbols = {**DEFAULT_SYMBOLS[convention], **dict(symbols)}
+        self.plain = self.symbols == DEFAULT_SYMBOLS["bias-row"] and convention == "bias-row"
+
+    @classmethod
+    def of(cls, problem) -> "Notation":
+        return cls(getattr(problem, "convention", "bias-row"), getattr(problem, "symbols", ()), problem.bias)
+
+    def symbol(self, what: str) -> str:
+        """alpha, beta, y_hat, loss or learning_rate, as this problem writes it."""
+        return self.symbols[what]
+
+    def weight(self, layer: int, i: int, j: int) -> str:
+        return weight_in(self.convention, layer, i, j)
+
+    def write(self, text: str) -> str:
+        """nnsolve's ASCII math in this notation (unchanged for the worksheet's)."""
+        if self.plain or not text:
+            return text
+        return _canonical().sub(self._token, text)
+
+    def _token(self, m: re.Match) -> str:
+        g = m.groupdict()
+        if g["wl"] is not None:
+            layer, i, j = g["wl"], g["wi"], g["wj"]
+            if self.convention == "bias-row":
+                return m.group(0)
+            if i == "0" and self.bias:
+                return f"b{layer}[{j}]"
+            if self.bias and i.isdigit():  # a numbered row counts from 0 (the bias row) only in bias-row
+                i = str(int(i))
+            return f"W{layer}[{j},{i}]" if self.convention == "Wx+b" else f"W{layer}[{i},{j}]"
+        if g["greek"]:
+            return g["d"] + self.symbols[g["greek"]]
+        if g["loss"]:
+            return g["ld"] + self.symbols["loss"]
+        if g["rate"]:
+            return self.symbols["learning_rate"]
+        if g["yhat"]:
+            return self.symbols["y_hat"]
+        return m.group(0)
+
+
+# nnsolve's own names, as write() finds them: a weight W2[1,1], alpha/beta (after a derivative's
+# d too: dbeta1/dalpha1), the loss l (dl/dw, l = ...), lambda, y_hat
+_CANONICAL = r"""(?x)
+    W(?P<wl>\d+)\[(?P<wi>\w+),(?P<wj>\w+)\]
+  | (?<![A-Za-z_])(?P<d>d?)(?P<greek>alpha|beta)(?![A-Za-z])
+  | (?<![A-Za-z_])(?P<ld>d?)(?P<loss>l)(?![A-Za-z_\[(\d])
+  | (?<![A-Za-z_])(?P<rate>lambda)(?![A-Za-z])
+  | (?<![A-Za-z])(?P<yhat>y_hat)
+"""
+
+
+@functools.cache
+def _canonical() -> re.Pattern:
+    return re.compile(_CANONICAL)

@@ -17,18 +17,19 @@ import yaml
 
 from .errors import ProblemError
 from .network import ACTIVATIONS, LOSSES
-from .notation import count
+from .notation import CONVENTION_ALIASES, DEFAULT_SYMBOLS, SYMBOL_NAMES, count, from_convention, symbol_error, to_convention
 from .yaml_nodes import MAX_NODES, TAG, NodeReader, compose_yaml, cut, show, suggest
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: a worksheet is a few hundred bytes
 BUILTIN_NAME = "worksheet.yaml"  # shipped in nnsolve/data; the same as problems/worksheet.yaml
 
 REQUIRED_KEYS = ("x", "y", "W1", "learning_rate")
-OPTIONAL_KEYS = ("title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples")
+OPTIONAL_KEYS = ("title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples", "convention", "symbols")
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "squared_error"
 DEFAULT_THRESHOLD = 0.5
 WEIGHT_KEY = re.compile(r"W([1-9][0-9]*)")
+BIAS_KEY = re.compile(r"b([1-9][0-9]*)")  # a layer's bias vector, in the Wx+b and xW+b conventions
 
 
 # names people type for a key, and the key they mean (near misses are found by difflib)
@@ -67,6 +68,10 @@ class Problem:
     points: tuple[tuple[str, float], ...] = ()
     # examples: several (x, y) for SGD step by step; x and y above are the first of them
     examples: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    # how the file writes the weights (notation.CONVENTIONS); the weights above are always in
+    # the bias-row form, whatever the file's convention: it is a reading and a writing of them
+    convention: str = "bias-row"
+    symbols: tuple[tuple[str, str], ...] = ()  # (alpha, "h"), ...: renamed from the convention's defaults
 
     @property
     def n_layers(self) -> int:
@@ -85,7 +90,10 @@ class Problem:
         else:
             d.update(x=self.x.tolist(), y=self.y.tolist())
         for l, W in enumerate(self.weights, start=1):
+            W, b = to_convention(W, self.convention, self.bias)  # as the file's convention writes it
             d[f"W{l}"] = W.tolist()
+            if b is not None:
+                d[f"b{l}"] = b.tolist()
         d.update(
             activation=list(self.activations),
             loss=self.loss,
@@ -94,6 +102,8 @@ class Problem:
             bias=self.bias,
             train_bias=self.train_bias,
         )
+        if self.convention != "bias-row" or self.symbols:  # (the worksheet's notation: as it always was, nnsolve.solution/1)
+            d.update(convention=self.convention, symbols={**DEFAULT_SYMBOLS[self.convention], **dict(self.symbols)})
         return d
 
 
@@ -164,10 +174,14 @@ class ProblemReader(NodeReader):
     def problem(self, root: Optional[yaml.Node]) -> Problem:
         entries = self.mapping(root)
         weight_layers: dict[int, str] = {}
+        bias_layers: dict[int, str] = {}
         for name, (key_node, _) in entries.items():
             m = WEIGHT_KEY.fullmatch(name)
+            b = BIAS_KEY.fullmatch(name)
             if m:
                 weight_layers[int(m.group(1))] = name
+            elif b:
+                bias_layers[int(b.group(1))] = name
             elif name not in REQUIRED_KEYS + OPTIONAL_KEYS:
                 raise self.error(key_node, cut(name), "unknown key", self.key_fix(name))
         if "examples" in entries:
@@ -203,6 +217,9 @@ class ProblemReader(NodeReader):
         train_bias = self.boolean(entries, "train_bias", True)
         if not bias and "train_bias" in entries:
             raise self.error(entries["train_bias"][0], "train_bias", "has no effect with 'bias: false'", "remove one of them")
+        convention = self.convention(entries)
+        self.check_bias_keys(entries, convention, bias, L, bias_layers)
+        symbols = self.symbols(entries, convention) if "symbols" in entries else ()
         examples = self.examples(entries) if "examples" in entries else ()
         if examples:
             (x, y, x_node, y_node), rest = examples[0], examples[1:]
@@ -211,7 +228,10 @@ class ProblemReader(NodeReader):
             x = self.vector(entries, "x", "inputs", "[2, 5]")
             y = self.vector(entries, "y", "labels", "[1]")
             rest = ()
-        weights = tuple(self.weights(entries, l, bias) for l in range(1, L + 1))
+        if convention == "bias-row":
+            weights = tuple(self.weights(entries, l, bias) for l in range(1, L + 1))
+        else:
+            weights = self.convention_weights(entries, convention, bias, L, x, y)
         self.check_shapes(entries, x, y, weights, bias)
         activations = self.activations(entries, L, len(y))
         loss = self.loss(entries, activations[-1], y)
@@ -254,7 +274,88 @@ class ProblemReader(NodeReader):
             source=self.source,
             points=points,
             examples=tuple((_frozen(x_n), _frozen(y_n)) for x_n, y_n, _, _ in examples),
+            convention=convention,
+            symbols=symbols,
         )
+
+    # -- conventions (notation.py): the weights as a course writes them ----------------------
+
+    def convention(self, entries) -> str:
+        if "convention" not in entries:
+            return "bias-row"
+        node = entries["convention"][1]
+        name = node.value if isinstance(node, yaml.ScalarNode) else None
+        found = CONVENTION_ALIASES.get(" ".join(str(name).lower().split())) if name else None
+        if found is None:
+            raise self.error(node, "convention", f"unknown convention {show(name)}" if name else "is not a name",
+                             "use bias-row (the bias as row 0 of W), Wx+b (W is neurons x inputs, with b) or xW+b (W is inputs x neurons, with b)")
+        return found
+
+    def check_bias_keys(self, entries, convention: str, bias: bool, L: int, bias_layers: dict) -> None:
+        """b1, b2, ...: one per layer in Wx+b and xW+b (unless bias: false), none in bias-row."""
+        for l, name in sorted(bias_layers.items()):
+            node = entries[name][0]
+            if convention == "bias-row":
+                raise self.error(node, name, f"is a bias vector, but in the bias-row convention the biases are row 0 of W{l}",
+                                 "add 'convention: Wx+b' (or xW+b), or move the biases into row 0 of W" + str(l))
+            if not bias:
+                raise self.error(node, name, "is given, but 'bias: false' says the network has no biases", f"remove {name} or 'bias: false'")
+            if l > L:
+                raise self.error(node, name, f"is for layer {l}, but the weights stop at W{L}", f"remove {name} or add W{l}")
+        if convention != "bias-row" and bias:
+            for l in range(1, L + 1):
+                if l not in bias_layers:
+                    raise self.error(None, f"b{l}", f"missing: in {convention} each layer's biases are a vector b{l}",
+                                     f"add 'b{l}: [...]' with one bias per neuron of layer {l}, or 'bias: false'")
+
+    def convention_weights(self, entries, convention: str, bias: bool, L: int, x, y) -> tuple:
+        """Each layer's W (and b) as the convention writes them, checked, in the bias-row form."""
+        layout = "neurons x inputs" if convention == "Wx+b" else "inputs x neurons"
+        result = []
+        n_in, source = len(x), count(len(x), "input")
+        for l in range(1, L + 1):
+            key = f"W{l}"
+            W = self.weights(entries, l, False)
+            neurons, inputs = W.shape if convention == "Wx+b" else W.shape[::-1]
+            if inputs != n_in:
+                need = f"{neurons} x {n_in}" if convention == "Wx+b" else f"{n_in} x {neurons}"
+                raise self.error(entries[key][1], key, f"is {W.shape[0]} x {W.shape[1]}, but {source} come into layer {l}; in {convention} W{l} is {layout}",
+                                 f"make {key} {need}")
+            b = None
+            if bias:
+                b = np.array(self.numbers(entries[f"b{l}"][1], f"b{l}"), dtype=np.float64)
+                if len(b) != neurons:
+                    raise self.error(entries[f"b{l}"][1], f"b{l}", f"has {len(b)} bias{'' if len(b) == 1 else 'es'}, but W{l} has {count(neurons, 'neuron')}",
+                                     f"give b{l} one bias per neuron of layer {l}")
+            result.append(from_convention(W, b, convention))
+            n_in, source = neurons, f"{count(neurons, 'neuron')} of layer {l}"
+        if n_in != len(y):
+            raise self.error(entries[f"W{L}"][1], f"W{L}", f"has {count(n_in, 'output neuron')} but y has {count(len(y), 'label')}",
+                             "give the output layer one neuron per label")
+        return tuple(result)
+
+    def symbols(self, entries, convention: str) -> tuple[tuple[str, str], ...]:
+        """symbols: {alpha: h, beta: o, loss: E, learning_rate: eta}: the convention's names, renamed."""
+        node = entries["symbols"][1]
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, "symbols", "is not a mapping", "write 'symbols:' then one 'name: symbol' per line, such as 'loss: E'")
+        result = []
+        taken: dict[str, str] = {}
+        for name, (key_node, value_node) in self.mapping(node).items():
+            key = f"symbols: {cut(name)}"
+            if name not in SYMBOL_NAMES:
+                raise self.error(key_node, key, "is not a symbol nnsolve writes", suggest(name, SYMBOL_NAMES))
+            value = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
+            why = symbol_error(name, value) if value else "is not a name"
+            if why:
+                raise self.error(value_node, key, f"{show(value)} {why}" if value else why, "use one letter (h, o, E) or a Greek letter's name (eta, theta)")
+            result.append((name, value))
+        final = {**DEFAULT_SYMBOLS[convention], **dict(result)}
+        for name, value in final.items():
+            if value in taken and value != "y_hat":
+                raise self.error(node, "symbols", f"gives {taken[value]} and {name} the same symbol {value}", "give each its own symbol")
+            taken[value] = name
+        return tuple(result)
 
     def examples(self, entries) -> list:
         """examples: a list of {x: [...], y: [...]}, each read as x and y are."""

@@ -59,7 +59,7 @@ def grad(ref, file, all_weights, output_format, as_json, digits, fragment, outpu
     def data():
         from ..render import json as render_json
 
-        return render_json.grad_all_dict(grads) if all_weights else render_json.grad_dict(grads[0])
+        return render_json.grad_all_dict(grads, problem) if all_weights else render_json.grad_dict(grads[0], problem)
 
     emit(chosen, digits, fragment, output, force, document, data)
 

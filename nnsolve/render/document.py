@@ -9,14 +9,15 @@ each write the same Document in their own symbols (see mathtext), so the three n
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Optional, Union
 
 import numpy as np
 
 from ..chain import derivative_formula, output_factors, substitute
 from ..network import ACTIVATIONS, LOSSES
-from ..notation import count, first_row, weight_name
+from ..notation import Notation, count, first_row, to_convention, weight_name
 from ..solution import LayerSolution, Solution, element_name
 from .numbers import fmt, paren
 
@@ -66,6 +67,7 @@ class Matrix:
     row_labels: tuple[str, ...]  # ASCII math: "1" (the bias), "x_1", "beta1_2"
     rows: tuple[tuple[str, ...], ...]  # numbers, already written
     first_row: int = 0  # the notation's index of the first row: 1 without biases
+    axes: tuple[str, str] = ("i", "j")  # what rows and columns count: inputs i, neurons j (Wx+b: j, i)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,29 @@ def M(text: str) -> Math:
     return Math(text)
 
 
+def in_notation(document: Document, notation) -> Document:
+    """The document with every piece of math written in the problem's notation
+    (notation.Notation: z and a for alpha and beta, b2[1] for W2[0,1], ...). The builders write
+    nnsolve's own names; this is the one place they are turned into a course's."""
+    if notation.plain:
+        return document
+    w = notation.write
+
+    def parts(ps):
+        return tuple(Math(w(p.text)) if isinstance(p, Math) else p for p in ps)
+
+    def block(b):
+        if isinstance(b, (Heading, Para)):
+            return replace(b, parts=parts(b.parts))
+        if isinstance(b, Equations):
+            return replace(b, lines=tuple(tuple(w(t) for t in line) for line in b.lines))
+        if isinstance(b, Matrix):
+            return replace(b, name=w(b.name), row_labels=tuple(w(t) for t in b.row_labels))
+        return replace(b, header=parts(b.header), rows=tuple(parts(r) for r in b.rows), title=b.title and parts(b.title))
+
+    return replace(document, blocks=tuple(block(b) for b in document.blocks))
+
+
 def each_block(document: Document, *, heading, para, equations, matrix, table) -> list:
     """Every block of a document written by the function for its kind, in order: the one
     walk that Markdown and LaTeX share."""
@@ -110,6 +135,8 @@ class _Names:
         self.s = solution
         self.p = solution.problem
         self.widths = self.p.sizes
+        self.notation = Notation.of(self.p)
+        self.convention = self.notation.convention  # bias-row, Wx+b or xW+b (notation.py)
 
     def neuron(self, kind: str, layer: int, k: int) -> str:
         if kind == "beta" and layer == self.p.n_layers:
@@ -209,6 +236,23 @@ class SolutionDocument(_Names):
         labels = tuple(self.input(s.layer, r + r0) for r in range(values.shape[0]))
         return Matrix(name, labels, tuple(tuple(self.f(v) for v in row) for row in values), r0)
 
+    def weights(self, new: str, s: LayerSolution, values) -> list:
+        """A layer's weights (values: the bias-row form) as the convention writes them: W^l with
+        its bias row (bias-row), or W^l and the vector b^l (Wx+b, xW+b)."""
+        l = s.layer
+        if self.convention == "bias-row":
+            return [self.matrix(f"{new}W{l}", s, values)]
+        W, b = to_convention(values, self.convention, self.p.bias)
+        if self.convention == "Wx+b":  # rows: the layer's neurons j; columns: its inputs i
+            labels = tuple(self.neuron("alpha", l, j + 1) if l < self.p.n_layers or self.widths[-1] > 1 else f"alpha{l}" for j in range(W.shape[0]))
+            blocks = [Matrix(f"{new}W{l}", labels, tuple(tuple(self.f(v) for v in row) for row in W), 1, ("j", "i"))]
+        else:
+            labels = tuple(self.input(l, i + 1) for i in range(W.shape[0]))
+            blocks = [Matrix(f"{new}W{l}", labels, tuple(tuple(self.f(v) for v in row) for row in W), 1)]
+        if b is not None:
+            blocks.append(Equations(((f"{new}b{l}", "[" + ", ".join(self.f(v) for v in b) + "]"),)))
+        return blocks
+
     def network(self):
         p = self.p
         yield self.heading(2, "The network and the shapes of the weights")
@@ -228,15 +272,33 @@ class SolutionDocument(_Names):
                 )
             )
             prev = f"from layer {s.layer}"
+        if self.convention != "bias-row":  # the shapes as the convention writes them
+            rows = [rows[0]] + [self.convention_shape(s, row) for s, row in zip(self.s.layers, rows[1:])]
         yield Table(("layer", "neurons", "activation", "weights", "shape"), tuple(rows))
         loss = LOSSES[p.loss]
         yield Para((f"Loss {p.loss}: ", M(f"l = {loss.formula}"), "; learning rate ", M(f"lambda = {self.f(p.learning_rate)}"), "."))
-        if p.bias:
+        if self.convention == "Wx+b":
+            yield Para(("Convention Wx+b: ", M("alpha = W beta + b"), ", each W has a row per neuron j and a column per input i: W[j,i] is the weight into neuron j from input i"
+                        + (", b[j] the bias of neuron j." if p.bias else "."),))
+        elif self.convention == "xW+b":
+            yield Para(("Convention xW+b: ", M("alpha = beta W + b"), " with row-vector inputs, each W has a row per input i and a column per neuron j: W[i,j] is the weight from input i into neuron j"
+                        + (", b[j] the bias of neuron j." if p.bias else "."),))
+        elif p.bias:
             yield Para(("Row 0 of each weight matrix holds the bias weights, row i the weights from input i, column j the weights into neuron j.",))
-            if not p.train_bias:
-                yield Para(("train_bias is false: the bias weights (row 0) are used but not updated.",))
+        if p.bias and not p.train_bias:
+            yield Para(("train_bias is false: the bias weights (row 0) are used but not updated." if self.convention == "bias-row"
+                        else "train_bias is false: the biases are used but not updated.",))
         for s in self.s.layers:
-            yield self.matrix(f"W{s.layer}", s, s.W)
+            yield from self.weights("", s, s.W)
+
+    def convention_shape(self, s: LayerSolution, row: tuple) -> tuple:
+        """A row of the network table with the shapes of W^l and b^l as the convention writes them."""
+        n_rows, cols = s.W.shape
+        inputs = n_rows - (1 if self.p.bias else 0)
+        shape = f"{cols} × {inputs} (neurons × inputs)" if self.convention == "Wx+b" else f"{inputs} × {cols} (inputs × neurons)"
+        if self.p.bias:
+            shape += f", b{s.layer}: {cols}"
+        return (*row[:4], shape)
 
     def forward(self):
         p = self.p
@@ -244,14 +306,16 @@ class SolutionDocument(_Names):
             l = s.layer
             q = 3 + 2 * (l - 1)
             last = l == p.n_layers
-            yield self.heading(q, f"Into layer {l}: ", M(f"alpha{l} = W{l}^T {self.input_vector(l)}"))
-            shown = ", ".join(self.f(v) for v in s.input)
-            yield Equations(((self.input_vector(l), f"[{shown}]"),))
+            yield self.heading(q, f"Into layer {l}: ", M(f"alpha{l} = {self.layer_formula(l)}"))
+            vector, values = self.input_vector(l), s.input
+            if self.convention != "bias-row" and p.bias:
+                vector, values = self.input_vector(l)[4:-1], s.input[1:]  # [1; x] -> x: the bias is b's
+            yield Equations(((vector, f"[{', '.join(self.f(v) for v in values)}]"),))
             lines = []
             for j in range(s.W.shape[1]):
                 name = self.neuron("alpha", l, j + 1)
                 if len(s.input) <= MAX_WRITTEN_TERMS:
-                    terms = " + ".join(f"{self.pf(s.W[r, j])}{self.pf(s.input[r])}" for r in range(len(s.input)))
+                    terms = self.terms(s, j)
                 else:
                     terms = f"sum_i W{l}[i,{j + 1}] input_i ({len(s.input)} terms)"
                 lines.append(self.worked(name, f"alpha{l}", j, terms, s.alpha[j]))
@@ -259,7 +323,10 @@ class SolutionDocument(_Names):
             act = ACTIVATIONS[s.activation]
             out = "y_hat = " if last else ""
             yield self.heading(q + 1, f"Out of layer {l}: ", M(f"{out}beta{l} = {s.activation}(alpha{l})"))
-            yield Equations(((f"{s.activation}(a)", act.formula),))
+            variable, formula = "a", act.formula
+            if "a" in (self.notation.symbol("alpha"), self.notation.symbol("beta")):  # a is a layer's output here: t
+                variable, formula = "t", re.sub(r"\ba(?=\b|_)", "t", formula)
+            yield Equations(((f"{s.activation}({variable})", formula),))
             lines = []
             denominator = " + ".join(f"e^({self.f(a)})" for a in s.alpha)
             for j in range(len(s.beta)):
@@ -270,6 +337,30 @@ class SolutionDocument(_Names):
                     working = f"{s.activation}({self.f(s.alpha[j])})"
                 lines.append(self.worked(name, f"beta{l}", j, working, s.beta[j]))
             yield self.equations(*lines)
+
+    def layer_formula(self, l: int) -> str:
+        """alpha^l from its input, as the convention writes it."""
+        before = "x" if l == 1 else f"beta{l - 1}"
+        b = f" + b{l}" if self.p.bias else ""
+        if self.convention == "Wx+b":
+            return f"W{l} {before}{b}"
+        if self.convention == "xW+b":
+            return f"{before} W{l}{b}"
+        return f"W{l}^T {self.input_vector(l)}"
+
+    def terms(self, s: LayerSolution, j: int) -> str:
+        """The sum that makes alpha^l_j, term by term with the numbers, in the convention's order:
+        weight times input (bias-row, Wx+b; the bias row's input 1 first in bias-row, b last in
+        the others), input times weight (xW+b)."""
+        pf, W, inputs = self.pf, s.W, s.input
+        if self.convention == "bias-row":
+            return " + ".join(f"{pf(W[r, j])}{pf(inputs[r])}" for r in range(len(inputs)))
+        r0 = 1 if self.p.bias else 0
+        if self.convention == "Wx+b":
+            terms = [f"{pf(W[r, j])}{pf(inputs[r])}" for r in range(r0, len(inputs))]
+        else:
+            terms = [f"{pf(inputs[r])}{pf(W[r, j])}" for r in range(r0, len(inputs))]
+        return " + ".join(terms + ([pf(W[0, j])] if self.p.bias else []))
 
     def output(self):
         p, s = self.p, self.s
@@ -304,9 +395,16 @@ class SolutionDocument(_Names):
     def backprop(self):
         yield self.heading(9, "Backpropagation: every derivative, before any weight changes")
         yield from self.deltas()
-        yield Para(("Each weight's derivative is its input times the delta of its neuron, ",
-                    M("dl/dW[i,j] = input_i * delta_j"), ", with input 0 = 1 for the bias; the update is ",
-                    M("w - lambda dl/dw"), "."))
+        if self.convention == "bias-row":
+            yield Para(("Each weight's derivative is its input times the delta of its neuron, ",
+                        M("dl/dW[i,j] = input_i * delta_j"), ", with input 0 = 1 for the bias; the update is ",
+                        M("w - lambda dl/dw"), "."))
+        else:
+            each = "delta_j * input_i" if self.convention == "Wx+b" else "input_i * delta_j"
+            weight = "W[j,i]" if self.convention == "Wx+b" else "W[i,j]"
+            yield Para(("Each weight's derivative is its input times the delta of its neuron, ",
+                        M(f"dl/d{weight} = {each}"), *((", and a bias's is its neuron's delta, ", M("dl/db[j] = delta_j")) if self.p.bias else ()),
+                        "; the update is ", M("w - lambda dl/dw"), "."))
         for layer in reversed(self.s.layers):
             yield self.weight_table(layer)
 
@@ -344,7 +442,8 @@ class SolutionDocument(_Names):
             s_l, s_next = s.layers[l - 1], s.layers[l]
             act = ACTIVATIONS[s_l.activation]
             W_next = f"W{l + 1}" + (" without its bias row" if p.bias else "")
-            yield Para((M(f"delta{l} = {s_l.activation}'(alpha{l}) (.) ({W_next}) delta{l + 1}"), ", with ",
+            back = {"Wx+b": f"(W{l + 1}^T delta{l + 1})", "xW+b": f"(delta{l + 1} W{l + 1}^T)"}.get(self.convention, f"({W_next}) delta{l + 1}")
+            yield Para((M(f"delta{l} = {s_l.activation}'(alpha{l}) (.) {back}"), ", with ",
                         M(f"{s_l.activation}'(alpha{l}) = {derivative_formula(act, f'beta{l}', f'alpha{l}')}"), ":"))
             lines = []
             for j in range(len(s_l.delta)):
@@ -377,9 +476,12 @@ class SolutionDocument(_Names):
         p = self.p
         r0 = first_row(p.bias)
         rows = []
-        for r in range(s.W.shape[0]):
+        cells = [(r, j) for r in range(s.W.shape[0]) for j in range(s.W.shape[1])]
+        if self.convention == "Wx+b":  # the biases, then neuron by neuron, as W is written
+            cells.sort(key=lambda rc: (rc[0] > 0 or not p.bias, rc[1], rc[0]))
+        for r, j in cells:
             i = r + r0
-            for j in range(s.W.shape[1]):
+            if True:
                 kept = i == 0 and not p.train_bias
                 rows.append(
                     (
@@ -404,11 +506,11 @@ class SolutionDocument(_Names):
     def update(self):
         yield Heading(("Updated weights (", M(f"lambda = {self.f(self.p.learning_rate)}"), ")"))
         for s in self.s.layers:
-            yield self.matrix(f"new W{s.layer}", s, s.updated_W)
+            yield from self.weights("new ", s, s.updated_W)
 
 
 def solution_document(solution: Solution, digits: int) -> Document:
-    return SolutionDocument(solution, digits).build()
+    return in_notation(SolutionDocument(solution, digits).build(), Notation.of(solution.problem))
 
 
 def steps_document(problem, steps, digits: int) -> Document:
@@ -528,7 +630,7 @@ class GradDocument(SolutionDocument):
 
 
 def grad_document(solution: Solution, grad, digits: int) -> Document:
-    return GradDocument(solution, grad, digits).build()
+    return in_notation(GradDocument(solution, grad, digits).build(), Notation.of(solution.problem))
 
 
 def grad_table_document(solution: Solution, grads, digits: int) -> Document:
@@ -538,7 +640,7 @@ def grad_table_document(solution: Solution, grads, digits: int) -> Document:
         for g in grads
     )
     table = Table(("weight", M("w"), M("dl/dw"), M("w - lambda dl/dw")), rows, numeric=(False, True, True, True))
-    return Document(solution.problem.title, (table,))
+    return in_notation(Document(solution.problem.title, (table,)), Notation.of(solution.problem))
 
 
 # -- nnsolve check -------------------------------------------------------------------------

@@ -11,18 +11,38 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..notation import Notation, to_convention
 from ..solution import Solution
 
 SOLUTION_SCHEMA_ID = "nnsolve.solution/1"
+
+
+def schema_id(name: str, problem) -> str:
+    """The id a document of a problem carries: version 1 for the worksheet's convention (as it
+    always was), version 2, whose weights are written in the problem's convention (W and b),
+    for Wx+b and xW+b (docs/json.md)."""
+    return f"nnsolve.{name}/{1 if problem.convention == 'bias-row' and not problem.symbols else 2}"
+
+
+def weights_dict(problem, weights, shapes: bool = False) -> dict[str, Any]:
+    """Each layer's weights (the bias-row form) as the problem's convention writes them:
+    W1, W2, ... (and b1, b2, ... in Wx+b and xW+b); with shapes, their shapes instead."""
+    result: dict[str, Any] = {}
+    for l, values in enumerate(weights, start=1):
+        W, b = to_convention(np.asarray(values), problem.convention, problem.bias)
+        result[f"W{l}"] = list(W.shape) if shapes else W.tolist()
+        if b is not None:
+            result[f"b{l}"] = list(b.shape) if shapes else b.tolist()
+    return result
 
 
 def solution_dict(solution: Solution) -> dict[str, Any]:
     problem = solution.problem
     layers = solution.layers
     return {
-        "schema": SOLUTION_SCHEMA_ID,
+        "schema": schema_id("solution", problem),
         "problem": problem.as_dict(),
-        "shapes": {f"W{s.layer}": list(s.W.shape) for s in layers},
+        "shapes": weights_dict(problem, [s.W for s in layers], shapes=True),
         "layers": [
             {
                 "layer": s.layer,
@@ -43,8 +63,8 @@ def solution_dict(solution: Solution) -> dict[str, Any]:
             "dy_hat_dalpha": solution.dy_hat_dalpha.tolist(),
             "delta_rule": solution.simplified_delta,
         },
-        "gradients": {f"W{s.layer}": s.grad_W.tolist() for s in layers},
-        "updated": {f"W{s.layer}": s.updated_W.tolist() for s in layers},
+        "gradients": weights_dict(problem, [s.grad_W for s in layers]),
+        "updated": weights_dict(problem, [s.updated_W for s in layers]),
         "rounding": rounding_dict(solution),
         "given": _given(solution),
     }
@@ -69,11 +89,11 @@ def steps_dict(problem, steps) -> dict[str, Any]:
     """SGD step by step: every step's solution (as `run --json` gives one), then the final weights."""
     per_epoch = len(problem.examples) or 1
     return {
-        "schema": STEPS_SCHEMA_ID,
+        "schema": schema_id("steps", problem),
         "problem": problem.as_dict(),
         "epochs": len(steps) // per_epoch,
         "steps": [{"epoch": step.epoch, "example": step.example, **solution_dict(step.solution)} for step in steps],
-        "final": {f"W{s.layer}": s.updated_W.tolist() for s in steps[-1].solution.layers},
+        "final": weights_dict(problem, [s.updated_W for s in steps[-1].solution.layers]),
     }
 
 
@@ -106,17 +126,27 @@ GRAD_SCHEMA_ID = "nnsolve.grad/1"
 GRAD_ALL_SCHEMA_ID = "nnsolve.grad-all/1"
 
 
-def grad_dict(grad) -> dict[str, Any]:
-    """One weight's chain rule (chain.WeightGradient) as plain data."""
+def grad_dict(grad, problem=None) -> dict[str, Any]:
+    """One weight's chain rule (chain.WeightGradient) as plain data; names and indices in the
+    problem's convention (docs/json.md), the worksheet's without a problem."""
+    notation = Notation.of(problem) if problem is not None else Notation()
+    write = notation.write
+    row, column = grad.row, grad.column
+    position: dict[str, Any] = {"row": row, "column": column}
+    if not notation.plain and problem.convention != "bias-row":
+        if grad.row == 0 and problem.bias:  # b2[j]: a vector's element
+            position = {"parameter": "b", "row": column, "column": None}
+        else:
+            r = grad.row  # the input it comes from (rows count from 1 in these conventions)
+            position = {"parameter": "W", "row": column, "column": r} if problem.convention == "Wx+b" else {"parameter": "W", "row": r, "column": column}
     return {
-        "schema": GRAD_SCHEMA_ID,
-        "weight": grad.weight,
+        "schema": GRAD_SCHEMA_ID if problem is None else schema_id("grad", problem),
+        "weight": write(grad.weight),
         "layer": grad.layer,
-        "row": grad.row,
-        "column": grad.column,
+        **position,
         "value": grad.value,
         "paths": [
-            [{"symbol": f.symbol, "formula": f.formula, "value": f.value} for f in path] for path in grad.paths
+            [{"symbol": write(f.symbol), "formula": write(f.formula), "value": f.value} for f in path] for path in grad.paths
         ],
         "path_count": grad.path_count,
         "gradient": grad.gradient,
@@ -129,14 +159,14 @@ def grad_dict(grad) -> dict[str, Any]:
     }
 
 
-def grad_all_dict(grads) -> dict[str, Any]:
-    """Every weight of the network, in order: layer, row, column."""
+def grad_all_dict(grads, problem=None) -> dict[str, Any]:
+    """Every weight of the network, in order: layer, row, column (of the bias-row form)."""
     rounding = grads[0].rounding
     return {
-        "schema": GRAD_ALL_SCHEMA_ID,
+        "schema": GRAD_ALL_SCHEMA_ID if problem is None else schema_id("grad-all", problem),
         "rounding": None if rounding is None else rounding.as_dict(),
         "weights": [
-            {k: v for k, v in grad_dict(g).items() if k not in ("schema", "paths", "path_count", "rounding")} for g in grads
+            {k: v for k, v in grad_dict(g, problem).items() if k not in ("schema", "paths", "path_count", "rounding")} for g in grads
         ],
     }
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ..notation import GREEK
+
 _SUP = str.maketrans("0123456789-T+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ⁺")
 _SUB = str.maketrans("0123456789ijk", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ")
 
@@ -22,18 +24,21 @@ def sub(n) -> str:
     return str(n).translate(_SUB)
 
 
-_NAME = r"(?:y_hat(?:_\d+)?|(?:alpha|beta|delta)\d*(?:_\d+)?|W\d*\[\w+,\w+\]|[xy]_\d+|l|w)"
+_NAME = r"(?:y_hat(?:_\d+)?|(?:alpha|beta|delta)\d*(?:_\d+)?|W\d*\[\w+,\w+\]|b\d*\[\w+\]|[xy]_\d+|[A-VX-Za-z]\d+(?:_\d+)?|l|w|[A-Z](?![\w\[]))"
 _TOKEN = re.compile(
     rf"d(?P<num>{_NAME})/d(?P<den>{_NAME})"
     r"|W(?P<wl>\d*)\[(?P<wi>\w+),(?P<wj>\w+)\]"
+    r"|b(?P<bl>\d*)\[(?P<bj>\w+)\]"
+    r"|(?P<vb>b)(?P<vbl>\d+)(?![\d\[\w])"
     r"|W(?P<ml>\d+)(?P<mt>\^T)?(?![\d\[])"
     r"|(?P<greek>alpha|beta|delta)(?P<gl>\d+)?(?:_(?P<gk>\d+|jk|j|k))?(?![a-z])"
+    r"|(?<![A-Za-z_])(?P<sym>[a-zA-Z]|" + "|".join(g for g in GREEK if g not in ("alpha", "beta", "delta")) + r")(?P<sl>\d+)(?:_(?P<sk>\d+|jk|j|k))?(?![A-Za-z\[])"
     r"|y_hat(?:_(?P<yk>\d+|k|j))?"
-    r"|\b(?P<xy>[xya])_(?P<xk>\d+|k|j|i)"
+    r"|\b(?P<xy>[xyat])_(?P<xk>\d+|k|j|i)"
     r"|\b(?P<fn>sigmoid|tanh|relu|leaky_relu|linear|softmax|log|max|exp)(?P<prime>')?(?=\()"
     r"|\b(?P<sum>sum)_(?P<sv>[ijk])"
     r"|\b(?P<inp>input)_(?P<iv>[ijk0-9])"
-    r"|\b(?P<lam>lambda)\b"
+    r"|\b(?P<lam>" + "|".join(GREEK) + r")\b"
     r"|(?<![\w.])(?P<loss>l)(?![\w\[(])"
     r"|(?P<half>1/2)(?=\s)"
     r"|\^\((?P<exp>[^()]*(?:\([^()]*\)[^()]*)*)\)"
@@ -43,7 +48,7 @@ _TOKEN = re.compile(
     r"|(?P<word>\b[a-z][a-z]+(?: [a-z][a-z]+)*\b)"  # an English word left in the math: if, else, new, without ...
 )
 
-_GREEK_UNI = {"alpha": "α", "beta": "β", "delta": "δ"}
+_GREEK_UNI = dict(zip(GREEK, "αβγδεζηθκλμνξρστφχψω"))
 _FN_TEX = {
     "sigmoid": r"\sigma",
     "tanh": r"\tanh",
@@ -67,10 +72,16 @@ def _unicode(m: re.Match) -> str:
         return f"∂{unicode(g['num'])}/∂{unicode(g['den'])}"
     if g["wi"]:
         return m.group(0)  # weights keep their canonical name W2[1,1], as typed on the command line
+    if g["bj"]:
+        return m.group(0)  # a bias keeps its name b2[1], as typed on the command line
+    if g["vb"]:
+        return "b" + sup(g["vbl"])
     if g["ml"]:
         return "W" + sup(g["ml"]) + ("ᵀ" if g["mt"] else "")
     if g["greek"]:
         return _GREEK_UNI[g["greek"]] + (sup(g["gl"]) if g["gl"] else "") + (sub(g["gk"]) if g["gk"] else "")
+    if g["sym"]:
+        return _GREEK_UNI.get(g["sym"], g["sym"]) + sup(g["sl"]) + (sub(g["sk"]) if g["sk"] else "")
     if m.group(0).startswith("y_hat"):
         return "ŷ" + (sub(g["yk"]) if g["yk"] else "")
     if g["xy"]:
@@ -82,7 +93,7 @@ def _unicode(m: re.Match) -> str:
     if g["inp"]:
         return "input" + sub(g["iv"])
     if g["lam"]:
-        return "λ"
+        return _GREEK_UNI[g["lam"]]
     if g["loss"]:
         return "ℓ"
     if g["half"]:
@@ -103,6 +114,10 @@ def _tex(m: re.Match) -> str:
     if g["wi"]:
         layer = f"^{{{g['wl']}}}" if g["wl"] else ""
         return f"W{layer}_{{{_indices(g['wi'], g['wj'])}}}"
+    if g["bj"]:
+        return (f"b^{{{g['bl']}}}" if g["bl"] else "b") + f"_{{{g['bj']}}}"
+    if g["vb"]:
+        return f"b^{{{g['vbl']}}}"
     if g["ml"]:
         return f"W^{{{g['ml']}" + (r"\top" if g["mt"] else "") + "}"
     if g["greek"]:
@@ -112,6 +127,9 @@ def _tex(m: re.Match) -> str:
         if g["gk"]:
             text += f"_{{{g['gk']}}}"
         return text + " "
+    if g["sym"]:
+        name = "\\" + g["sym"] + " " if g["sym"] in _GREEK_UNI else g["sym"]
+        return f"{name}^{{{g['sl']}}}" + (f"_{{{g['sk']}}}" if g["sk"] else "")
     if m.group(0).startswith("y_hat"):
         return r"\hat{y}" + (f"_{{{g['yk']}}}" if g["yk"] else "")
     if g["xy"]:
@@ -123,7 +141,7 @@ def _tex(m: re.Match) -> str:
     if g["inp"]:
         return rf"\text{{input}}_{g['iv']}"
     if g["lam"]:
-        return r"\lambda "
+        return "\\" + g["lam"] + " "
     if g["loss"]:
         return r"\ell "
     if g["half"]:

@@ -36,7 +36,8 @@ RULE = 60  # the width of the rule above a part of its own (one SGD step)
 def grid(block) -> tuple[Optional[str], list[str], list[bool], list[list[str]]]:
     """A Matrix or a Table as (title, headers, right-aligned per column, rows of cells)."""
     if isinstance(block, doc.Matrix):
-        headers = ["row i"] + [f"j={j}" for j in range(1, len(block.rows[0]) + 1)]
+        row, column = block.axes
+        headers = [f"row {row}"] + [f"{column}={j}" for j in range(1, len(block.rows[0]) + 1)]
         right = [False] + [True] * len(block.rows[0])
         rows = [
             [f"{i} ({'bias' if label == '1' else unicode(label)})", *row]

@@ -10,6 +10,8 @@ from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
+from ..notation import to_convention
+
 
 def number(value: float) -> str:
     v = float(value)
@@ -58,12 +60,36 @@ def problem_yaml(
     threshold: float = 0.5,
     bias: bool = True,
     train_bias: bool = True,
+    convention: str = "bias-row",
+    symbols: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """The text of a problem file; comments become the '#' lines at its top."""
+    """The text of a problem file, the weights (bias-row form) written in the convention;
+    comments become the '#' lines at its top."""
+    written = [to_convention(W, convention, bias) for W in weights]
     return _layout(
-        comments, title, vector(x), vector(y), [[vector(row) for row in W] for W in weights], [W.shape for W in weights],
-        activations, loss, learning_rate, threshold, bias, train_bias,
+        comments, title, vector(x), vector(y), [[vector(row) for row in W] for W, _ in written], [W.shape for W, _ in written],
+        [None if b is None else vector(b) for _, b in written], activations, loss, learning_rate, threshold, bias, train_bias,
+        convention, symbols,
     )
+
+
+def problem_text(problem, comments: Sequence[str] = ()) -> str:
+    """A Problem as the text of its file, in its convention (nnsolve convert)."""
+    examples = problem.examples
+    text = problem_yaml(
+        comments=comments, title=problem.title, x=problem.x, y=problem.y, weights=problem.weights,
+        activations=problem.activations, loss=problem.loss, learning_rate=problem.learning_rate,
+        threshold=problem.threshold, bias=problem.bias, train_bias=problem.train_bias,
+        convention=problem.convention, symbols=problem.symbols,
+    )
+    if examples:  # x and y are the first example's: the list of examples instead
+        lines = [line for line in text.splitlines() if not line.startswith(("x: ", "y: "))]
+        at = next(k for k, line in enumerate(lines) if line.startswith("W1:"))
+        lines[at:at] = ["examples:"] + [f"  - {{x: {vector(x)}, y: {vector(y)}}}" for x, y in examples]
+        text = "\n".join(lines) + "\n"
+    if problem.points:
+        text += "points:\n" + "".join(f"  {_quoted(name)}: {number(value)}\n" for name, value in problem.points)
+    return text
 
 
 def problem_yamls(problems: Sequence, comments: Sequence[Sequence[str]]) -> Iterator[str]:
@@ -71,6 +97,7 @@ def problem_yamls(problems: Sequence, comments: Sequence[Sequence[str]]) -> Iter
     weights, learning rates and titles differ), one at a time, the numbers made at once."""
     count = len(problems)
     first = problems[0]
+    convention, bias = first.convention, first.bias
 
     def rows(arrays) -> list[list[str]]:
         """Each problem's rows of one matrix (or its one vector) as list texts."""
@@ -82,26 +109,38 @@ def problem_yamls(problems: Sequence, comments: Sequence[Sequence[str]]) -> Iter
         return [lines[k * per:(k + 1) * per] for k in range(count)]
 
     xs, ys = rows([p.x for p in problems]), rows([p.y for p in problems])
-    weights = [rows([p.weights[l] for p in problems]) for l in range(len(first.weights))]
-    shapes = [W.shape for W in first.weights]
+    layers = range(len(first.weights))
+    written = [[to_convention(p.weights[l], convention, bias) for p in problems] for l in layers]
+    weights = [rows([W for W, _ in layer]) for layer in written]
+    biases = [rows([b for _, b in layer]) if layer[0][1] is not None else None for layer in written]
+    shapes = [layer[0][0].shape for layer in written]
     for k, p in enumerate(problems):
         yield _layout(
             comments[k], p.title, xs[k][0], ys[k][0], [W[k] for W in weights], shapes,
-            p.activations, p.loss, p.learning_rate, p.threshold, p.bias, p.train_bias,
+            [None if b is None else b[k][0] for b in biases], p.activations, p.loss, p.learning_rate, p.threshold, p.bias,
+            p.train_bias, convention, p.symbols,
         )
 
 
-def _layout(comments, title, x: str, y: str, weight_rows, shapes, activations, loss, learning_rate, threshold, bias, train_bias) -> str:
+def _layout(comments, title, x: str, y: str, weight_rows, shapes, biases, activations, loss, learning_rate, threshold, bias, train_bias,
+            convention: str = "bias-row", symbols=()) -> str:
     """A problem file's lines, its vectors and weight rows already written as lists."""
     lines = [f"# {c}".rstrip() for c in comments]
     if title:
         lines.append(f"title: {_quoted(title)}")
+    if convention != "bias-row":
+        lines.append(f"convention: {convention}")
     lines.append(f"x: {x}")
     lines.append(f"y: {y}")
-    for l, (rows, shape) in enumerate(zip(weight_rows, shapes), start=1):
-        kind = "(inputs + 1) x neurons; row 0 = bias weights" if bias else "inputs x neurons"
+    for l, (rows, shape, b) in enumerate(zip(weight_rows, shapes, biases), start=1):
+        if convention == "bias-row":
+            kind = "(inputs + 1) x neurons; row 0 = bias weights" if bias else "inputs x neurons"
+        else:
+            kind = "neurons x inputs" if convention == "Wx+b" else "inputs x neurons"
         lines.append(f"W{l}:   # {shape[0]} x {shape[1]}: {kind}")
         lines.extend(f"  - {row}" for row in rows)
+        if b is not None:
+            lines.append(f"b{l}: {b}")
     names = list(activations)
     lines.append(f"activation: {names[0] if len(set(names)) == 1 else '[' + ', '.join(names) + ']'}")
     lines.append(f"loss: {loss}")
@@ -112,6 +151,8 @@ def _layout(comments, title, x: str, y: str, weight_rows, shapes, activations, l
         lines.append("bias: false")
     elif not train_bias:
         lines.append("train_bias: false")
+    if symbols:
+        lines.append("symbols: {" + ", ".join(f"{name}: {value}" for name, value in symbols) + "}")
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,231 @@
+"""Issue 15: a course's notation. Problem files in the Wx+b and xW+b conventions (a weight
+matrix per layer as the course writes it, and a bias vector b beside it) are read into the
+one form nnsolve works in, written back by `nnsolve convert`, and every output names the
+weights in the convention's own indexing."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from nnsolve import chain
+from nnsolve.notation import CONVENTIONS, from_convention, parse_weight_in, weight_in
+from nnsolve.problem import load_problem, parse_problem
+from nnsolve.render.problem_file import problem_text
+from nnsolve.solution import solve
+from conftest import PROBLEM_FILES, PROBLEMS, assert_usage_error, invoke, run_json
+
+
+def convert(path, convention: str) -> str:
+    result = invoke("convert", str(path), "--to", convention)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+# -- every problem, in every convention and back ------------------------------------------------
+
+
+@pytest.mark.parametrize("path", PROBLEM_FILES, ids=lambda p: p.stem)
+def test_every_problem_converts_to_each_convention_and_back_unchanged(path, tmp_path):
+    original = load_problem(str(path))
+    home = convert(path, original.convention)  # the file as nnsolve writes it, in its own convention
+    for convention in CONVENTIONS:
+        there = tmp_path / f"{convention}.yaml"
+        there.write_text(convert(path, convention))
+        converted = load_problem(str(there))
+        assert converted.convention == convention
+        for a, b in zip(original.weights, converted.weights):
+            np.testing.assert_array_equal(a, b)  # the same numbers, moved: nothing is computed
+        back = tmp_path / "back.yaml"
+        back.write_text(convert(there, original.convention))
+        assert back.read_text() == home, convention
+
+
+@pytest.mark.parametrize("path", PROBLEM_FILES, ids=lambda p: p.stem)
+def test_every_problem_solves_to_the_same_numbers_in_every_convention(path, tmp_path):
+    reference = run_json(str(path))
+    for convention in CONVENTIONS:
+        there = tmp_path / f"{convention}.yaml"
+        there.write_text(convert(path, convention))
+        data = run_json(str(there))
+        a, b = (d["steps"][0] if "steps" in d else d for d in (reference, data))
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-12)
+        assert b["y_hat"] == pytest.approx(a["y_hat"], rel=1e-12)
+        for part in ("gradients", "updated"):  # each in its file's convention: read back to one form
+            for l in range(1, len(a["layers"]) + 1):
+                ours, theirs = (from_convention(d[part][f"W{l}"], d[part].get(f"b{l}"), d["problem"].get("convention", "bias-row"))
+                                for d in (a, b))
+                np.testing.assert_allclose(theirs, ours, rtol=1e-12, atol=1e-300)
+
+
+def test_the_worksheet_in_wx_plus_b():
+    text = convert(PROBLEMS / "worksheet.yaml", "Wx+b")
+    data = yaml.safe_load(text)
+    # W^l is neurons x inputs: the worksheet's W1 without its bias row, transposed
+    assert data["W1"] == [[-2, 1], [1, 4]] and data["b1"] == [-1, 2]
+    assert data["W2"] == [[2, -4]] and data["b2"] == [1]
+    xw = yaml.safe_load(convert(PROBLEMS / "worksheet.yaml", "xW+b"))
+    assert xw["W1"] == [[-2, 1], [1, 4]] and xw["W2"] == [[2], [-4]] and xw["b2"] == [1]
+
+
+# -- the convention's own names ---------------------------------------------------------------------
+
+
+def test_weight_names_follow_the_conventions_indexing():
+    # internal (layer, row i with 0 the bias row, column j): from input i into neuron j
+    assert weight_in("bias-row", 2, 1, 2) == "W2[1,2]"
+    assert weight_in("Wx+b", 2, 1, 2) == "W2[2,1]"  # into neuron 2 from input 1
+    assert weight_in("xW+b", 2, 1, 2) == "W2[1,2]"
+    assert weight_in("Wx+b", 2, 0, 2) == weight_in("xW+b", 2, 0, 2) == "b2[2]"
+    for convention in CONVENTIONS:
+        for layer, i, j in ((1, 0, 1), (2, 1, 2), (3, 3, 1)):
+            assert parse_weight_in(convention, weight_in(convention, layer, i, j)) == (layer, i, j)
+    assert parse_weight_in("Wx+b", "dL/dW^2_{1,2}") == (2, 2, 1)
+    assert parse_weight_in("Wx+b", "b_2[1]".replace("_", "")) == (2, 0, 1)
+    with pytest.raises(ValueError, match="count from 1"):
+        parse_weight_in("Wx+b", "W2[0,1]")
+    with pytest.raises(ValueError, match="bias: false"):
+        parse_weight_in("Wx+b", "b2[1]", bias=False)
+
+
+def test_run_writes_z_and_a_and_the_layer_as_the_course_does():
+    out = invoke("run", str(PROBLEMS / "wxb_relu_softmax.yaml")).stdout
+    assert "Into layer 1: z¹ = W¹ x + b¹" in out
+    assert "z¹₁ = (0.5)(1) + (-0.2)(2) + (0.1)(-1) + (0.1) = 0.1" in out
+    assert "Out of layer 1: a¹ = relu(z¹)" in out
+    assert "δ¹ = relu'(z¹) ⊙ (W²ᵀ δ²)" in out
+    for name in ("b1[1]", "W1[1,3]", "W2[2,1]", "b2[2]"):
+        assert f"\n {name} " in out, name
+    assert "α" not in out and "β" not in out and "λ" not in out
+    assert "learning rate η = 0.5" in out and "L = −" in out
+    # the updated weights in the convention's shapes
+    assert "new W²\n row j " in out and "new b² = [" in out
+
+
+def test_xw_plus_b_writes_inputs_times_weights(tmp_path):
+    path = tmp_path / "xw.yaml"
+    path.write_text(convert(PROBLEMS / "worksheet.yaml", "xW+b"))
+    out = invoke("run", str(path)).stdout
+    assert "Into layer 2: z² = a¹ W² + b²" in out
+    assert "z² = (0.5)(2) + (0.99999999996)(-4) + (1) = -1.9999999998" in out
+
+
+def test_symbols_rename_the_working(tmp_path):
+    path = tmp_path / "h.yaml"
+    text = convert(PROBLEMS / "worksheet.yaml", "Wx+b") + "symbols: {alpha: h, beta: o, loss: E, learning_rate: alpha}\n"
+    path.write_text(text)
+    out = invoke("run", str(path)).stdout
+    assert "Into layer 1: h¹ = W¹ x + b¹" in out and "Out of layer 1: o¹ = sigmoid(h¹)" in out
+    assert "E = ½ (1 − 0.11920292)² = 0.38790175" in out and "learning rate α = 2" in out
+    # and back: the file as written keeps them
+    assert "symbols: {alpha: h, beta: o, loss: E, learning_rate: alpha}" in convert(path, "Wx+b")
+
+
+def test_grad_takes_the_conventions_names(tmp_path):
+    path = tmp_path / "wxb.yaml"
+    path.write_text(convert(PROBLEMS / "worksheet.yaml", "Wx+b"))
+    # the worksheet's W1[2,1] (from x_2 into neuron 1) is W1[1,2] in Wx+b
+    out = invoke("grad", "W1[1,2]", str(path)).stdout
+    assert "∂L/∂W1[1,2] = -0.23119511" in out and "new W1[1,2] = W1[1,2] − η ∂L/∂W1[1,2] = 1 − (2)(-0.23119511) = 1.46239022" in out
+    out = invoke("grad", "b2[1]", str(path)).stdout
+    assert "∂L/∂b2[1] = -0.09247804" in out
+    assert_usage_error(invoke("grad", "W1[3,1]", str(path)), "W1[3,1]: out of range", "W1 is 2 x 2 (neurons x inputs)")
+    assert_usage_error(invoke("grad", "W1[0,1]", str(path)), "count from 1", "b1[1]")
+
+
+# -- random networks: the test's own forward pass, as the convention writes it -------------------
+
+
+def _own_loss(convention: str, x, y, Ws, bs) -> float:
+    """Squared error of a sigmoid network, computed the way the convention writes it."""
+    a = np.asarray(x, dtype=float)
+    for W, b in zip(Ws, bs):
+        z = (W @ a if convention == "Wx+b" else a @ W) + b
+        a = 1 / (1 + np.exp(-z))
+    return 0.5 * float(np.sum((np.asarray(y) - a) ** 2))
+
+
+@pytest.mark.parametrize("convention", ["Wx+b", "xW+b"])
+def test_random_networks_agree_with_finite_differences_in_the_convention(convention):
+    rng = np.random.default_rng(15 if convention == "Wx+b" else 16)
+    for _ in range(12):
+        sizes = [int(v) for v in rng.integers(1, 4, size=int(rng.integers(2, 4)))]
+        x, y = rng.uniform(-1, 1, sizes[0]).round(2), rng.integers(0, 2, sizes[-1]).astype(float)
+        Ws, bs = [], []
+        for n_in, n_out in zip(sizes, sizes[1:]):
+            W = rng.uniform(-1, 1, (n_out, n_in)).round(2)
+            Ws.append(W if convention == "Wx+b" else W.T.copy())
+            bs.append(rng.uniform(-1, 1, n_out).round(2))
+        text = yaml.safe_dump({"convention": convention, "x": x.tolist(), "y": y.tolist(), "learning_rate": 0.5,
+                               **{f"W{l}": W.tolist() for l, W in enumerate(Ws, 1)}, **{f"b{l}": b.tolist() for l, b in enumerate(bs, 1)}})
+        problem = parse_problem(text)
+        solution = solve(problem)
+        assert solution.loss == pytest.approx(_own_loss(convention, x, y, Ws, bs), rel=1e-12)
+        h = 1e-6
+        for l, (W, b) in enumerate(zip(Ws, bs), start=1):
+            named = [(f"W{l}[{r + 1},{c + 1}]", W, (r, c)) for r in range(W.shape[0]) for c in range(W.shape[1])]
+            named += [(f"b{l}[{k + 1}]", b, (k,)) for k in range(len(b))]
+            for name, array, index in named:
+                up, down = array.copy(), array.copy()
+                up[index] += h
+                down[index] -= h
+                swap = lambda v: [v if m is array else m for m in (Ws if array.ndim == 2 else bs)]  # noqa: E731
+                if array.ndim == 2:
+                    numeric = (_own_loss(convention, x, y, swap(up), bs) - _own_loss(convention, x, y, swap(down), bs)) / (2 * h)
+                else:
+                    numeric = (_own_loss(convention, x, y, Ws, swap(up)) - _own_loss(convention, x, y, Ws, swap(down))) / (2 * h)
+                g = chain.weight_gradient(solution, name)
+                assert g.gradient == pytest.approx(numeric, rel=1e-5, abs=1e-9), (convention, name)
+                assert g.value == array[index]
+                assert g.updated == pytest.approx(array[index] - 0.5 * g.gradient, rel=1e-12)
+
+
+# -- what a user gets wrong ---------------------------------------------------------------------------
+
+
+WXB = """convention: Wx+b
+x: [2, 5]
+y: [1]
+W1: [[-2, 1], [1, 4]]
+b1: [-1, 2]
+W2: [[2, -4]]
+b2: [1]
+learning_rate: 2
+"""
+
+
+@pytest.mark.parametrize("change, fragments", [
+    (("convention: Wx+b", "convention: Wxb"), ["p.yaml:1:", "convention", "unknown convention 'Wxb'", "Wx+b (W is neurons x inputs"]),
+    (("b2: [1]\n", ""), ["b2", "missing: in Wx+b each layer's biases are a vector b2", "or 'bias: false'"]),
+    (("b1: [-1, 2]", "b1: [-1, 2, 3]"), ["p.yaml:5:", "b1", "has 3 biases, but W1 has 2 neurons", "one bias per neuron of layer 1"]),
+    (("W2: [[2, -4]]", "W2: [[2], [-4]]"), ["p.yaml:6:", "W2", "is 2 x 1, but 2 neurons of layer 1 come into layer 2; in Wx+b W2 is neurons x inputs", "make W2 2 x 2"]),
+    (("W1: [[-2, 1], [1, 4]]", "W1: [[-2, 1, 0], [1, 4, 0]]"), ["p.yaml:4:", "W1", "but 2 inputs come into layer 1", "make W1 2 x 2"]),
+    (("convention: Wx+b\n", ""), ["p.yaml:4:", "b1", "in the bias-row convention the biases are row 0 of W1", "convention: Wx+b"]),
+    (("learning_rate: 2", "learning_rate: 2\nbias: false"), ["p.yaml:5:", "b1", "'bias: false' says the network has no biases"]),
+    (("learning_rate: 2", "learning_rate: 2\nb3: [1]"), ["b3", "is for layer 3, but the weights stop at W2"]),
+    (("learning_rate: 2", "learning_rate: 2\nsymbols: {alpha: zz}"), ["symbols: alpha", "'zz' is not one letter or a Greek letter's name"]),
+    (("learning_rate: 2", "learning_rate: 2\nsymbols: {alpha: x}"), ["symbols: alpha", "'x' already means something"]),
+    (("learning_rate: 2", "learning_rate: 2\nsymbols: {alpha: a}"), ["symbols", "gives", "the same symbol a"]),
+    (("learning_rate: 2", "learning_rate: 2\nsymbols: {weights: V}"), ["symbols: weights", "is not a symbol nnsolve writes"]),
+])
+def test_a_wrong_convention_file_is_one_line_naming_the_line_key_and_fix(tmp_path, change, fragments):
+    path = tmp_path / "p.yaml"
+    old, new = change
+    assert old in WXB
+    path.write_text(WXB.replace(old, new, 1))
+    line = assert_usage_error(invoke("run", str(path)), str(path), *fragments)
+    assert line.count(";") >= 1, line  # the fix follows the message
+
+
+def test_convert_writes_a_file_and_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "wxb.yaml"
+    result = invoke("convert", str(PROBLEMS / "worksheet.yaml"), "--to", "Wx+b", "-o", str(out))
+    assert result.exit_code == 0 and result.stdout == "" and out.exists()
+    assert load_problem(str(out)).convention == "Wx+b"
+    assert_usage_error(invoke("convert", str(PROBLEMS / "worksheet.yaml"), "--to", "Wx+b", "-o", str(out)), str(out), "--force")
+    assert_usage_error(invoke("convert", str(PROBLEMS / "worksheet.yaml"), "--to", "Wxb"), "Wxb")
+    assert_usage_error(invoke("convert", str(tmp_path / "missing.yaml"), "--to", "Wx+b"), "missing.yaml", "no such file")
