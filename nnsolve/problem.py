@@ -53,7 +53,7 @@ class Problem:
     """One network and one example, as the worksheet gives them."""
 
     x: np.ndarray  # (n_0,) the input, without the bias
-    y: np.ndarray  # (n_L,) the labels
+    y: np.ndarray  # (n_L,) the labels (one-hot where given as a class number)
     weights: tuple[np.ndarray, ...]  # W^l: (n_{l-1} + 1, n_l) with bias row 0; (n_{l-1}, n_l) without
     activations: tuple[str, ...]  # one name per layer
     loss: str
@@ -67,6 +67,10 @@ class Problem:
     points: tuple[tuple[str, float], ...] = ()
     # examples: several (x, y) for SGD step by step; x and y above are the first of them
     examples: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    # y given as a class number (`y: 2`, from 1, as the output neurons) for softmax outputs: that
+    # number (y is its one-hot vector); None where y was given as labels
+    label_class: Optional[int] = None
+    example_classes: tuple[Optional[int], ...] = ()  # label_class of each example, with examples
 
     @property
     def n_layers(self) -> int:
@@ -81,9 +85,15 @@ class Problem:
         """The normalised problem, as plain data (every default filled in)."""
         d: dict[str, Any] = {"title": self.title}
         if self.examples:
-            d["examples"] = [{"x": x.tolist(), "y": y.tolist()} for x, y in self.examples]
+            classes = self.example_classes or (None,) * len(self.examples)
+            d["examples"] = [
+                {"x": x.tolist(), "y": y.tolist(), **({} if k is None else {"label_class": k})}
+                for (x, y), k in zip(self.examples, classes)
+            ]
         else:
             d.update(x=self.x.tolist(), y=self.y.tolist())
+            if self.label_class is not None:  # y given as a class number: y above is its one-hot vector
+                d["label_class"] = self.label_class
         for l, W in enumerate(self.weights, start=1):
             d[f"W{l}"] = W.tolist()
         d.update(
@@ -207,20 +217,37 @@ class ProblemReader(NodeReader):
         if examples:
             (x, y, x_node, y_node), rest = examples[0], examples[1:]
             entries = {**entries, "x": (x_node, x_node), "y": (y_node, y_node)}  # the first, for the checks below
+            y_key = "examples 1: y"
         else:
             x = self.vector(entries, "x", "inputs", "[2, 5]")
             y = self.vector(entries, "y", "labels", "[1]")
+            y_node, y_key = entries["y"][1], "y"
             rest = ()
         weights = tuple(self.weights(entries, l, bias) for l in range(1, L + 1))
-        self.check_shapes(entries, x, y, weights, bias)
-        activations = self.activations(entries, L, len(y))
+        n_out = weights[-1].shape[1]
+        label_class = None
+        if _class_number(y_node, n_out):  # y: 2 for several outputs: a class number, if softmax
+            activations = self.activations(entries, L, n_out)
+            y, label_class = self.class_label(y_node, y_key, n_out, activations[-1])
+            self.check_shapes(entries, x, y, weights, bias)
+        else:
+            self.check_shapes(entries, x, y, weights, bias)
+            activations = self.activations(entries, L, len(y))
         loss = self.loss(entries, activations[-1], y)
+        classes = [label_class]
         for n, (x_n, y_n, x_node, y_node) in enumerate(rest, start=2):
             if len(x_n) != len(x):
                 raise self.error(x_node, f"examples {n}: x", f"has {count(len(x_n), 'input')}; example 1 has {len(x)}", "give every example the same inputs")
+            k = None
+            if _class_number(y_node, n_out):
+                y_n, k = self.class_label(y_node, f"examples {n}: y", n_out, activations[-1])
+            classes.append(k)
+            examples[n - 1] = (x_n, y_n, x_node, y_node)
             if len(y_n) != len(y):
                 raise self.error(y_node, f"examples {n}: y", f"has {count(len(y_n), 'label')}; example 1 has {len(y)}", "give every example one label per output")
             self.check_labels(loss, activations[-1], y_n, y_node, f"examples {n}: y")
+        if examples:
+            examples[0] = (x, y) + examples[0][2:]
         learning_rate = self.number(entries["learning_rate"][1], "learning_rate")
         if learning_rate <= 0:
             raise self.error(entries["learning_rate"][1], "learning_rate", f"is {learning_rate:g}; it must be positive", "use a step size such as 0.1 or 2")
@@ -254,6 +281,8 @@ class ProblemReader(NodeReader):
             source=self.source,
             points=points,
             examples=tuple((_frozen(x_n), _frozen(y_n)) for x_n, y_n, _, _ in examples),
+            label_class=label_class,
+            example_classes=tuple(classes) if examples and any(k is not None for k in classes) else (),
         )
 
     def examples(self, entries) -> list:
@@ -281,6 +310,24 @@ class ProblemReader(NodeReader):
                 values.append(np.array(self.numbers(value_node, f"{key}: {name}"), dtype=np.float64))
             result.append((values[0], values[1], fields["x"][1], fields["y"][1]))
         return result
+
+    def class_label(self, node, key: str, n_out: int, output_activation: str) -> tuple[np.ndarray, int]:
+        """y given as one number for several outputs: a class number 1..n_out (as the output
+        neurons are numbered) of softmax outputs, as its one-hot vector and the number."""
+        from .data import not_classes, one_hot  # train's class numbers, counted from 1 here
+
+        value = self.number(node, key)
+        if output_activation != "softmax":
+            raise self.error(
+                node, key, f"is one number, but the network has {n_out} {output_activation} outputs (a class number is for softmax outputs)",
+                f"give one label per output, such as [{', '.join(['0'] * (n_out - 1) + ['1'])}], or use softmax on the output layer",
+            )
+        if len(not_classes(np.array([value]), n_out, first=1)):
+            shown = f"{value:g}"
+            why = "classes count from 1, as the output neurons do" if value == 0 else f"the {n_out} softmax outputs are classes 1 to {n_out}"
+            example = ", ".join(["0", "1"] + ["0"] * (n_out - 2))
+            raise self.error(node, key, f"{shown} is not a class number: {why}", f"give a whole number from 1 to {n_out}, or a one-hot list such as [{example}]")
+        return one_hot(np.array([value]), n_out, first=1)[0], int(value)
 
     def points(self, entries) -> tuple[tuple[str, float], ...]:
         """points: {quantity name: points}; the names are checked when a sheet is graded."""
@@ -409,6 +456,11 @@ class ProblemReader(NodeReader):
             raise self.error(y_node, key, f"labels must lie in [0, 1] for {name}", "use 0/1 labels (one-hot for several classes)")
         if name == "cross_entropy" and output_activation == "softmax" and abs(np.sum(y) - 1.0) > 1e-9:
             raise self.error(y_node, key, f"labels sum to {np.sum(y):g}; softmax outputs sum to 1", "give a one-hot label such as [0, 1, 0]")
+
+
+def _class_number(node, n_out: int) -> bool:
+    """Whether y is written as one number (not a list) for a network of several outputs: a class number."""
+    return n_out > 1 and isinstance(node, yaml.ScalarNode)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

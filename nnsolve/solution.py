@@ -293,11 +293,12 @@ def solve_steps(problem: Problem, epochs: int = 1, rounding: Optional[Rounding] 
     """Stochastic gradient descent step by step: one update per example, in order, each step
     starting from the weights the step before it left; the pass repeated for each epoch."""
     examples = problem.examples or ((problem.x, problem.y),)
+    classes = problem.example_classes or ((None,) * len(problem.examples) if problem.examples else (problem.label_class,))
     weights = problem.weights
     steps = []
     for epoch in range(1, epochs + 1):
-        for n, (x, y) in enumerate(examples, start=1):
-            one = replace(problem, x=x, y=y, weights=weights, examples=())
+        for n, ((x, y), label_class) in enumerate(zip(examples, classes), start=1):
+            one = replace(problem, x=x, y=y, weights=weights, examples=(), label_class=label_class, example_classes=())
             solution = solve(one, rounding)
             steps.append(Step(epoch, n, solution))
             weights = tuple(_frozen(s.updated_W) for s in solution.layers)

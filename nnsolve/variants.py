@@ -35,6 +35,7 @@ class Shape:
     decimals: int = 0  # 0: integers; 1: numbers with one decimal
     learning_rate: Optional[float] = None  # None: drawn from LEARNING_RATES
     title: str = "Neural network"
+    class_label: bool = False  # softmax labels written as a class number (y: 2), as the problem gave its own
 
     @classmethod
     def of(cls, problem: Problem) -> "Shape":
@@ -44,6 +45,7 @@ class Shape:
         return cls(
             problem.sizes, problem.activations, problem.loss, problem.bias, problem.train_bias,
             problem.threshold, decimals, problem.learning_rate, problem.title or "Neural network",
+            class_label=problem.label_class is not None,
         )
 
 
@@ -83,8 +85,9 @@ def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
     x = _numbers(rng, sizes[0], 3, d)
     weights = tuple(_numbers(rng, (sizes[l] + (1 if shape.bias else 0), sizes[l + 1]), 2, d) for l in range(len(sizes) - 1))
     rate = shape.learning_rate if shape.learning_rate is not None else float(rng.choice(LEARNING_RATES))
+    y = _labels(rng, shape)
     return Problem(
-        x=x, y=_labels(rng, shape), weights=weights, activations=shape.activations, loss=shape.loss,
+        x=x, y=y, label_class=int(np.argmax(y)) + 1 if shape.class_label else None, weights=weights, activations=shape.activations, loss=shape.loss,
         learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias,
         title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml",
     )

@@ -519,6 +519,50 @@ def test_cross_entropy_labels_outside_0_1(write, y, loss):
     assert_error(write(text), "2: y", f"labels must lie in [0, 1] for {loss}", "use 0/1 labels")
 
 
+# Three softmax outputs, for the class labels (y: 2 is the one-hot [0, 1, 0]).
+THREE_SOFTMAX = edit("W2: [[1], [2], [-4]]", "W2: [[1, 0, 2], [2, 1, -1], [-4, 3, 0]]", edit("activation: sigmoid", "activation: [sigmoid, softmax]"))
+
+CLASS_LABELS = [
+    ("zero", "0", "y: 0 is not a class number: classes count from 1, as the output neurons do"),
+    ("past-the-last", "4", "y: 4 is not a class number: the 3 softmax outputs are classes 1 to 3"),
+    ("fraction", "1.5", "y: 1.5 is not a class number: the 3 softmax outputs are classes 1 to 3"),
+    ("negative", "-1", "y: -1 is not a class number: the 3 softmax outputs are classes 1 to 3"),
+    ("huge", "1e300", "y: 1e+300 is not a class number"),
+]
+
+
+@pytest.mark.parametrize("value,message", [c[1:] for c in CLASS_LABELS], ids=[c[0] for c in CLASS_LABELS])
+def test_bad_class_label(write, value, message):
+    line = assert_error(write(edit("y: [1]", f"y: {value}", THREE_SOFTMAX)), "2: y", message)
+    assert line.endswith("; give a whole number from 1 to 3, or a one-hot list such as [0, 1, 0]"), line
+
+
+def test_class_label_that_is_not_a_number(write):
+    assert_error(write(edit("y: [1]", "y: two", THREE_SOFTMAX)), "2: y", "is 'two', not a number")
+
+
+def test_class_label_for_outputs_that_are_not_softmax(write):
+    """A class number needs softmax outputs: two sigmoid outputs take one label each."""
+    text = edit("y: [0, 1]", "y: 2", TWO_OUT)
+    line = assert_error(write(text), "2: y", "is one number, but the network has 2 sigmoid outputs (a class number is for softmax outputs)")
+    assert line.endswith("; give one label per output, such as [0, 1], or use softmax on the output layer"), line
+
+
+def test_class_label_in_examples_names_the_example(write):
+    text = THREE_SOFTMAX.replace("x: [2, 5]\ny: [1]\n", "examples:\n  - {x: [2, 5], y: 1}\n  - {x: [1, 1], y: 0}\n")
+    assert_error(write(text), "3: examples 2: y", "0 is not a class number: classes count from 1", "from 1 to 3")
+    first = THREE_SOFTMAX.replace("x: [2, 5]\ny: [1]\n", "examples:\n  - {x: [2, 5], y: 7}\n  - {x: [1, 1], y: 1}\n")
+    assert_error(write(first), "2: examples 1: y", "7 is not a class number")
+
+
+def test_class_labels_are_read_as_one_hot():
+    p = parse_problem(edit("y: [1]", "y: 3", THREE_SOFTMAX))
+    assert p.y.tolist() == [0.0, 0.0, 1.0]
+    assert p.label_class == 3
+    assert parse_problem(edit("y: [1]", "y: [0, 0, 1]", THREE_SOFTMAX)).label_class is None
+    assert parse_problem(GOOD.replace("y: [1]", "y: 1")).label_class is None  # one sigmoid output: the label 1
+
+
 @pytest.mark.parametrize("y,total", [("[1, 1]", "2"), ("[0, 0]", "0"), ("[0.5, 0.25]", "0.75")])
 def test_softmax_cross_entropy_labels_must_sum_to_1(write, y, total):
     text = edit("y: [0, 1]", f"y: {y}", edit("activation: sigmoid", "activation: [sigmoid, softmax]", TWO_OUT))

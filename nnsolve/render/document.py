@@ -231,6 +231,9 @@ class SolutionDocument(_Names):
         yield Table(("layer", "neurons", "activation", "weights", "shape"), tuple(rows))
         loss = LOSSES[p.loss]
         yield Para((f"Loss {p.loss}: ", M(f"l = {loss.formula}"), "; learning rate ", M(f"lambda = {self.f(p.learning_rate)}"), "."))
+        if p.label_class is not None:
+            yield Para(("The label ", M("y"), f" is given as class {p.label_class} of {len(p.y)}, one-hot: ",
+                        M(f"y = [{', '.join(self.f(v) for v in p.y)}]"), "."))
         if p.bias:
             yield Para(("Row 0 of each weight matrix holds the bias weights, row i the weights from input i, column j the weights into neuron j.",))
             if not p.train_bias:
@@ -420,9 +423,10 @@ def steps_document(problem, steps, digits: int) -> Document:
                                  "the step before it left.",))]
     for n, step in enumerate(steps, start=1):
         p = step.solution.problem
+        label = () if p.label_class is None else (f" (class {p.label_class})",)
         blocks.append(Heading((f"Step {n} of {len(steps)}: epoch {step.epoch}, example {step.example}: ",
                                M(f"x = [{', '.join(fmt(v, digits) for v in p.x)}]"), ", ",
-                               M(f"y = [{', '.join(fmt(v, digits) for v in p.y)}]")), level=0))
+                               M(f"y = [{', '.join(fmt(v, digits) for v in p.y)}]"), *label), level=0))
         blocks.extend(solution_document(step.solution, digits).blocks)
     return Document(problem.title, tuple(blocks))
 

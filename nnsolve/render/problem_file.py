@@ -85,8 +85,9 @@ def problem_yamls(problems: Sequence, comments: Sequence[Sequence[str]]) -> Iter
     weights = [rows([p.weights[l] for p in problems]) for l in range(len(first.weights))]
     shapes = [W.shape for W in first.weights]
     for k, p in enumerate(problems):
+        y = ys[k][0] if p.label_class is None else f"{p.label_class}   # class {p.label_class} of {len(p.y)}: one-hot {ys[k][0]}"
         yield _layout(
-            comments[k], p.title, xs[k][0], ys[k][0], [W[k] for W in weights], shapes,
+            comments[k], p.title, xs[k][0], y, [W[k] for W in weights], shapes,
             p.activations, p.loss, p.learning_rate, p.threshold, p.bias, p.train_bias,
         )
 
