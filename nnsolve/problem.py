@@ -23,8 +23,8 @@ from .yaml_nodes import MAX_NODES, TAG, NodeReader, compose_yaml, cut, show, sug
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: a worksheet is a few hundred bytes
 BUILTIN_NAME = "worksheet.yaml"  # shipped in nnsolve/data; the same as problems/worksheet.yaml
 
-REQUIRED_KEYS = ("x", "y", "W1", "learning_rate")
-OPTIONAL_KEYS = ("title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples")
+REQUIRED_KEYS = ("x", "y", "W1")
+OPTIONAL_KEYS = ("learning_rate", "title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples")
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "squared_error"
 DEFAULT_THRESHOLD = 0.5
@@ -57,7 +57,7 @@ class Problem:
     weights: tuple[np.ndarray, ...]  # W^l: (n_{l-1} + 1, n_l) with bias row 0; (n_{l-1}, n_l) without
     activations: tuple[str, ...]  # one name per layer
     loss: str
-    learning_rate: float
+    learning_rate: Optional[float]  # None: no learning rate given, so no update (the derivatives only)
     threshold: float = DEFAULT_THRESHOLD  # class of a sigmoid-like output; softmax takes the argmax
     bias: bool = True  # every layer's input gets a leading 1
     train_bias: bool = True  # False: bias weights are used but not updated
@@ -71,6 +71,11 @@ class Problem:
     # number (y is its one-hot vector); None where y was given as labels
     label_class: Optional[int] = None
     example_classes: tuple[Optional[int], ...] = ()  # label_class of each example, with examples
+
+    @property
+    def updates(self) -> bool:
+        """Whether the problem has a learning rate, and so an update after the derivatives."""
+        return self.learning_rate is not None
 
     @property
     def n_layers(self) -> int:
@@ -192,7 +197,6 @@ class ProblemReader(NodeReader):
                     "x": "add the input, such as 'x: [2, 5]'",
                     "y": "add the label(s), such as 'y: [1]'",
                     "W1": "add the first layer's weights, such as 'W1: [[-1, 2], [-2, 1], [1, 4]]' (row 0 = bias weights)",
-                    "learning_rate": "add the step size, such as 'learning_rate: 2'",
                 }
                 # no line: a key that is not there has none, and line 1 would send the reader to the wrong place
                 raise self.error(None, name, "missing", fixes[name])
@@ -248,9 +252,16 @@ class ProblemReader(NodeReader):
             self.check_labels(loss, activations[-1], y_n, y_node, f"examples {n}: y")
         if examples:
             examples[0] = (x, y) + examples[0][2:]
-        learning_rate = self.number(entries["learning_rate"][1], "learning_rate")
-        if learning_rate <= 0:
-            raise self.error(entries["learning_rate"][1], "learning_rate", f"is {learning_rate:g}; it must be positive", "use a step size such as 0.1 or 2")
+        learning_rate = None
+        if "learning_rate" in entries:
+            learning_rate = self.number(entries["learning_rate"][1], "learning_rate")
+            if learning_rate <= 0:
+                raise self.error(entries["learning_rate"][1], "learning_rate", f"is {learning_rate:g}; it must be positive", "use a step size such as 0.1 or 2")
+        elif examples:
+            raise self.error(
+                entries["examples"][0], "examples", "SGD step by step (one update per example) needs a learning rate",
+                "add learning_rate to the problem, such as 'learning_rate: 0.5'",
+            )
         threshold = DEFAULT_THRESHOLD
         if "threshold" in entries:
             threshold = self.number(entries["threshold"][1], "threshold")

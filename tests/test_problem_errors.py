@@ -225,7 +225,6 @@ def test_not_a_mapping(write, text, fragment):
         ("x", "add the input, such as 'x: [2, 5]'"),
         ("y", "add the label(s), such as 'y: [1]'"),
         ("W1", "add the first layer's weights, such as 'W1: [[-1, 2], [-2, 1], [1, 4]]' (row 0 = bias weights)"),
-        ("learning_rate", "add the step size, such as 'learning_rate: 2'"),
     ],
     ids=lambda v: v if len(v) < 15 else "",
 )
@@ -586,6 +585,19 @@ LEARNING_RATES = [
 ]
 
 
+def test_learning_rate_may_be_left_out():
+    """Without a learning rate the problem asks the derivatives only: no update."""
+    p = parse_problem(drop("learning_rate"))
+    assert p.learning_rate is None and not p.updates
+    assert p.as_dict()["learning_rate"] is None
+
+
+def test_examples_need_a_learning_rate(write):
+    text = drop("learning_rate").replace("x: [2, 5]\ny: [1]\n", "examples:\n  - {x: [2, 5], y: [1]}\n  - {x: [1, 1], y: [0]}\n")
+    line = assert_error(write(text), "1: examples", "SGD step by step (one update per example) needs a learning rate")
+    assert line.endswith("; add learning_rate to the problem, such as 'learning_rate: 0.5'"), line
+
+
 @pytest.mark.parametrize("value,message,fix", [c[1:] for c in LEARNING_RATES], ids=[c[0] for c in LEARNING_RATES])
 def test_learning_rate_not_a_positive_number(write, value, message, fix):
     text = edit("learning_rate: 2", f"learning_rate: {value}".rstrip())
@@ -807,9 +819,9 @@ def test_parse_problem_shape_error_attributes():
 
 
 def test_parse_problem_missing_key_has_no_line():
-    e = error_of(drop("learning_rate"))
-    assert (e.line, e.key) == (None, "learning_rate")
-    assert str(e).startswith("w.yaml: learning_rate: missing; ")
+    e = error_of(drop("x"))
+    assert (e.line, e.key) == (None, "x")
+    assert str(e).startswith("w.yaml: x: missing; ")
 
 
 def test_parse_problem_yaml_error_has_line_and_column():

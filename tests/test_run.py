@@ -200,6 +200,47 @@ def test_one_number_for_one_sigmoid_output_is_still_the_label(write):
     assert "label_class" not in data["problem"]
 
 
+# -- no learning rate: the derivatives only, no update ------------------------------------------
+
+
+def no_rate(write, name: str = "no_rate.yaml") -> str:
+    """The worksheet without its learning rate."""
+    text = (PROBLEMS / "worksheet.yaml").read_text()
+    assert text.count("learning_rate: 2") == 1
+    return write(text.replace("learning_rate: 2", ""), name)
+
+
+def test_without_a_learning_rate_json_has_no_update(write, worksheet):
+    data = run_json(no_rate(write))
+    jsonschema.Draft7Validator(schema("solution")).validate(data)
+    assert data["problem"]["learning_rate"] is None
+    assert data["updated"] is None  # null, not absent: the key is always there
+    # every derivative is the worksheet's, to the bit
+    for key in ("layers", "y_hat", "prediction", "loss", "output", "gradients"):
+        assert data[key] == worksheet[key], key
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
+def test_without_a_learning_rate_no_update_in_any_format(write, fmt):
+    out = invoke("run", no_rate(write), "--format", fmt).stdout
+    assert "-0.23119511" in out  # dl/dW1[2,1] is there
+    for shown in ("new W", "new W^", "Updated weights", "1.46239022", "2.09247804", "lambda", "λ", "update is"):
+        assert shown not in out, shown
+    assert "no learning rate, so the derivatives only, no update" in out
+
+
+def test_without_a_learning_rate_rounded_working_has_no_update(write):
+    data = run_json(no_rate(write), "--round", "3")
+    assert data["updated"] is None
+    assert not data["rounding"]["max_difference"]["quantity"].startswith("new")
+
+
+def test_without_a_learning_rate_epochs_are_refused(write):
+    path = no_rate(write)
+    assert_usage_error(invoke("run", path, "--epochs", "2"), f"{path}: learning_rate: missing: --epochs above 1 asks for SGD step by step",
+                       "add learning_rate to the problem")
+
+
 def test_json_is_deterministic():
     first = invoke("run", str(PROBLEMS / "deep_tanh_relu.yaml"), "--json").stdout
     second = invoke("run", str(PROBLEMS / "deep_tanh_relu.yaml"), "--json").stdout

@@ -44,7 +44,7 @@ def solution_dict(solution: Solution) -> dict[str, Any]:
             "delta_rule": solution.simplified_delta,
         },
         "gradients": {f"W{s.layer}": s.grad_W.tolist() for s in layers},
-        "updated": {f"W{s.layer}": s.updated_W.tolist() for s in layers},
+        "updated": {f"W{s.layer}": s.updated_W.tolist() for s in layers} if problem.updates else None,
         "rounding": rounding_dict(solution),
         "given": _given(solution),
     }

@@ -54,7 +54,7 @@ def problem_yaml(
     weights: Sequence[np.ndarray],
     activations: Sequence[str],
     loss: str,
-    learning_rate: float,
+    learning_rate: Optional[float],
     threshold: float = 0.5,
     bias: bool = True,
     train_bias: bool = True,
@@ -106,7 +106,8 @@ def _layout(comments, title, x: str, y: str, weight_rows, shapes, activations, l
     names = list(activations)
     lines.append(f"activation: {names[0] if len(set(names)) == 1 else '[' + ', '.join(names) + ']'}")
     lines.append(f"loss: {loss}")
-    lines.append(f"learning_rate: {number(learning_rate)}")
+    if learning_rate is not None:  # none: the problem asks the derivatives only
+        lines.append(f"learning_rate: {number(learning_rate)}")
     if threshold != 0.5:
         lines.append(f"threshold: {number(threshold)}")
     if not bias:
