@@ -50,12 +50,12 @@ class WeightGradient:
     paths: tuple[tuple[Factor, ...], ...]  # each from the loss back to the weight
     path_count: int  # the number of paths; more than len(paths) when they are summarised by delta
     gradient: float  # dl/dw: as backpropagation computed it; with rounding, the rounded chain rule
-    learning_rate: float
-    updated: float  # w - learning_rate dl/dw (rounded with rounding); w when not trained
+    learning_rate: Optional[float]  # None: the problem has none, and so no update
+    updated: Optional[float]  # w - learning_rate dl/dw (rounded with rounding); w when not trained; None without a learning rate
     trained: bool  # False for a bias weight with train_bias: false
     rounding: Optional[Rounding] = None  # the solution's: None for exact working
     exact_gradient: Optional[float] = None  # dl/dw without rounding (gradient itself when exact)
-    exact_updated: Optional[float] = None  # the update without rounding (updated itself when exact)
+    exact_updated: Optional[float] = None  # the update without rounding (updated itself when exact); None without a learning rate
 
     def path_products(self) -> tuple[float, ...]:
         """The product of each path's factors, rounded as the gradient's working rounds it."""
@@ -250,16 +250,19 @@ def gradient_of(solution: Solution, layer: int, i: int, j: int) -> WeightGradien
     paths = tuple(tuple(path) for path in paths)
     trained = not (p.bias and i == 0 and not p.train_bias)
     value = float(s.W[r, j - 1])
-    gradient, updated = float(s.grad_W[r, j - 1]), float(s.updated_W[r, j - 1])
+    updates = p.learning_rate is not None  # without a learning rate, the derivative only
+    gradient, updated = float(s.grad_W[r, j - 1]), float(s.updated_W[r, j - 1]) if updates else None
     exact_gradient, exact_updated = gradient, updated
     rounding = solution.rounding
     if rounding is not None:
         exact = solution.exact.layers[layer - 1]
-        exact_gradient, exact_updated = float(exact.grad_W[r, j - 1]), float(exact.updated_W[r, j - 1])
+        exact_gradient = float(exact.grad_W[r, j - 1])
+        exact_updated = float(exact.updated_W[r, j - 1]) if updates else None
         # by hand the chain rule is its own working, not a copy of backpropagation's rounded
         # dl/dW: the two can differ in the last digit
         gradient = rounding.apply(sum(_path_product(path, rounding) for path in paths))
-        updated = rounding.apply(value - p.learning_rate * gradient) if trained else value
+        if updates:
+            updated = rounding.apply(value - p.learning_rate * gradient) if trained else value
     return WeightGradient(
         weight=weight_name(layer, i, j),
         layer=layer,

@@ -187,7 +187,7 @@ def overflowing(problems: Sequence[Problem]) -> list[int]:
             key = Work(stack_problems(members), None, None).members(np.arange(len(rows)))
         finite = np.isfinite(np.asarray(key.loss))
         for s in key.layers:
-            for values in (s.alpha, s.beta, s.delta, s.grad_W, s.updated_W):
+            for values in (s.alpha, s.beta, s.delta, s.grad_W) + (() if s.updated_W is None else (s.updated_W,)):
                 finite &= np.all(np.isfinite(values), axis=tuple(range(values.ndim - 1)))
         bad += [n for n, ok in zip(rows, finite) if not ok]
     return sorted(bad)

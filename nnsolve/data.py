@@ -551,8 +551,20 @@ def _check_labels(table: _Table, Y: np.ndarray, label_columns: list[int], loss: 
             )
 
 
+def not_classes(classes: np.ndarray, n_outputs: int, first: int = 0) -> np.ndarray:
+    """The positions of the values that are not class numbers first..first + n_outputs - 1 (a
+    data file's count from 0, a problem file's `y: 2` from 1, as the output neurons)."""
+    classes = np.asarray(classes, dtype=np.float64)
+    return np.flatnonzero((classes != np.round(classes)) | (classes < first) | (classes >= first + n_outputs))
+
+
+def one_hot(classes: np.ndarray, n_outputs: int, first: int = 0) -> np.ndarray:
+    """Class numbers (every one good: not_classes finds none) as one-hot rows of n_outputs."""
+    return np.eye(n_outputs)[np.asarray(classes, dtype=np.float64).astype(np.intp) - first]
+
+
 def _one_hot(table: _Table, classes: np.ndarray, column: int, n_outputs: int) -> np.ndarray:
-    bad = np.flatnonzero((classes != np.round(classes)) | (classes < 0) | (classes >= n_outputs))
+    bad = not_classes(classes, n_outputs)
     if len(bad):
         r = int(bad[0])
         line, key = table.where(r, column)
@@ -560,7 +572,7 @@ def _one_hot(table: _Table, classes: np.ndarray, column: int, n_outputs: int) ->
             f"{_number(classes[r])} is not a class number 0..{n_outputs - 1} for the network's {n_outputs} outputs",
             file=table.source, line=line, key=key, fix=f"use class numbers 0 to {n_outputs - 1}, or one label column per output",
         )
-    return np.eye(n_outputs)[classes.astype(np.intp)]
+    return one_hot(classes, n_outputs)
 
 
 def _names(names: Sequence[str]) -> str:

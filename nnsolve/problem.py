@@ -23,8 +23,8 @@ from .yaml_nodes import MAX_NODES, TAG, NodeReader, compose_yaml, cut, show, sug
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: a worksheet is a few hundred bytes
 BUILTIN_NAME = "worksheet.yaml"  # shipped in nnsolve/data; the same as problems/worksheet.yaml
 
-REQUIRED_KEYS = ("x", "y", "W1", "learning_rate")
-OPTIONAL_KEYS = ("title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples", "convention", "symbols")
+REQUIRED_KEYS = ("x", "y", "W1")
+OPTIONAL_KEYS = ("learning_rate", "title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples", "convention", "symbols")
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "squared_error"
 DEFAULT_THRESHOLD = 0.5
@@ -54,11 +54,11 @@ class Problem:
     """One network and one example, as the worksheet gives them."""
 
     x: np.ndarray  # (n_0,) the input, without the bias
-    y: np.ndarray  # (n_L,) the labels
+    y: np.ndarray  # (n_L,) the labels (one-hot where given as a class number)
     weights: tuple[np.ndarray, ...]  # W^l: (n_{l-1} + 1, n_l) with bias row 0; (n_{l-1}, n_l) without
     activations: tuple[str, ...]  # one name per layer
     loss: str
-    learning_rate: float
+    learning_rate: Optional[float]  # None: no learning rate given, so no update (the derivatives only)
     threshold: float = DEFAULT_THRESHOLD  # class of a sigmoid-like output; softmax takes the argmax
     bias: bool = True  # every layer's input gets a leading 1
     train_bias: bool = True  # False: bias weights are used but not updated
@@ -72,6 +72,15 @@ class Problem:
     # the bias-row form, whatever the file's convention: it is a reading and a writing of them
     convention: str = "bias-row"
     symbols: tuple[tuple[str, str], ...] = ()  # (alpha, "h"), ...: renamed from the convention's defaults
+    # y given as a class number (`y: 2`, from 1, as the output neurons) for softmax outputs: that
+    # number (y is its one-hot vector); None where y was given as labels
+    label_class: Optional[int] = None
+    example_classes: tuple[Optional[int], ...] = ()  # label_class of each example, with examples
+
+    @property
+    def updates(self) -> bool:
+        """Whether the problem has a learning rate, and so an update after the derivatives."""
+        return self.learning_rate is not None
 
     @property
     def n_layers(self) -> int:
@@ -86,9 +95,15 @@ class Problem:
         """The normalised problem, as plain data (every default filled in)."""
         d: dict[str, Any] = {"title": self.title}
         if self.examples:
-            d["examples"] = [{"x": x.tolist(), "y": y.tolist()} for x, y in self.examples]
+            classes = self.example_classes or (None,) * len(self.examples)
+            d["examples"] = [
+                {"x": x.tolist(), "y": y.tolist(), **({} if k is None else {"label_class": k})}
+                for (x, y), k in zip(self.examples, classes)
+            ]
         else:
             d.update(x=self.x.tolist(), y=self.y.tolist())
+            if self.label_class is not None:  # y given as a class number: y above is its one-hot vector
+                d["label_class"] = self.label_class
         for l, W in enumerate(self.weights, start=1):
             W, b = to_convention(W, self.convention, self.bias)  # as the file's convention writes it
             d[f"W{l}"] = W.tolist()
@@ -196,7 +211,6 @@ class ProblemReader(NodeReader):
                     "x": "add the input, such as 'x: [2, 5]'",
                     "y": "add the label(s), such as 'y: [1]'",
                     "W1": "add the first layer's weights, such as 'W1: [[-1, 2], [-2, 1], [1, 4]]' (row 0 = bias weights)",
-                    "learning_rate": "add the step size, such as 'learning_rate: 2'",
                 }
                 # no line: a key that is not there has none, and line 1 would send the reader to the wrong place
                 raise self.error(None, name, "missing", fixes[name])
@@ -224,26 +238,53 @@ class ProblemReader(NodeReader):
         if examples:
             (x, y, x_node, y_node), rest = examples[0], examples[1:]
             entries = {**entries, "x": (x_node, x_node), "y": (y_node, y_node)}  # the first, for the checks below
+            y_key = "examples 1: y"
         else:
             x = self.vector(entries, "x", "inputs", "[2, 5]")
             y = self.vector(entries, "y", "labels", "[1]")
+            y_node, y_key = entries["y"][1], "y"
             rest = ()
         if convention == "bias-row":
             weights = tuple(self.weights(entries, l, bias) for l in range(1, L + 1))
         else:
-            weights = self.convention_weights(entries, convention, bias, L, x, y)
-        self.check_shapes(entries, x, y, weights, bias)
-        activations = self.activations(entries, L, len(y))
+            weights = self.convention_weights(entries, convention, bias, L, x)
+        n_out = weights[-1].shape[1]
+        label_class = None
+        if _class_number(y_node, n_out):  # y: 2 for several outputs: a class number, if softmax
+            activations = self.activations(entries, L, n_out)
+            y, label_class = self.class_label(y_node, y_key, n_out, activations[-1])
+            self.check_shapes(entries, x, y, weights, bias)
+        else:
+            if convention != "bias-row" and n_out != len(y):
+                raise self.error(entries[f"W{L}"][1], f"W{L}", f"has {count(n_out, 'output neuron')} but y has {count(len(y), 'label')}",
+                                 "give the output layer one neuron per label")
+            self.check_shapes(entries, x, y, weights, bias)
+            activations = self.activations(entries, L, len(y))
         loss = self.loss(entries, activations[-1], y)
+        classes = [label_class]
         for n, (x_n, y_n, x_node, y_node) in enumerate(rest, start=2):
             if len(x_n) != len(x):
                 raise self.error(x_node, f"examples {n}: x", f"has {count(len(x_n), 'input')}; example 1 has {len(x)}", "give every example the same inputs")
+            k = None
+            if _class_number(y_node, n_out):
+                y_n, k = self.class_label(y_node, f"examples {n}: y", n_out, activations[-1])
+            classes.append(k)
+            examples[n - 1] = (x_n, y_n, x_node, y_node)
             if len(y_n) != len(y):
                 raise self.error(y_node, f"examples {n}: y", f"has {count(len(y_n), 'label')}; example 1 has {len(y)}", "give every example one label per output")
             self.check_labels(loss, activations[-1], y_n, y_node, f"examples {n}: y")
-        learning_rate = self.number(entries["learning_rate"][1], "learning_rate")
-        if learning_rate <= 0:
-            raise self.error(entries["learning_rate"][1], "learning_rate", f"is {learning_rate:g}; it must be positive", "use a step size such as 0.1 or 2")
+        if examples:
+            examples[0] = (x, y) + examples[0][2:]
+        learning_rate = None
+        if "learning_rate" in entries:
+            learning_rate = self.number(entries["learning_rate"][1], "learning_rate")
+            if learning_rate <= 0:
+                raise self.error(entries["learning_rate"][1], "learning_rate", f"is {learning_rate:g}; it must be positive", "use a step size such as 0.1 or 2")
+        elif examples:
+            raise self.error(
+                entries["examples"][0], "examples", "SGD step by step (one update per example) needs a learning rate",
+                "add learning_rate to the problem, such as 'learning_rate: 0.5'",
+            )
         threshold = DEFAULT_THRESHOLD
         if "threshold" in entries:
             threshold = self.number(entries["threshold"][1], "threshold")
@@ -276,6 +317,8 @@ class ProblemReader(NodeReader):
             examples=tuple((_frozen(x_n), _frozen(y_n)) for x_n, y_n, _, _ in examples),
             convention=convention,
             symbols=symbols,
+            label_class=label_class,
+            example_classes=tuple(classes) if examples and any(k is not None for k in classes) else (),
         )
 
     # -- conventions (notation.py): the weights as a course writes them ----------------------
@@ -308,7 +351,7 @@ class ProblemReader(NodeReader):
                     raise self.error(None, f"b{l}", f"missing: in {convention} each layer's biases are a vector b{l}",
                                      f"add 'b{l}: [...]' with one bias per neuron of layer {l}, or 'bias: false'")
 
-    def convention_weights(self, entries, convention: str, bias: bool, L: int, x, y) -> tuple:
+    def convention_weights(self, entries, convention: str, bias: bool, L: int, x) -> tuple:
         """Each layer's W (and b) as the convention writes them, checked, in the bias-row form."""
         layout = "neurons x inputs" if convention == "Wx+b" else "inputs x neurons"
         result = []
@@ -329,9 +372,6 @@ class ProblemReader(NodeReader):
                                      f"give b{l} one bias per neuron of layer {l}")
             result.append(from_convention(W, b, convention))
             n_in, source = neurons, f"{count(neurons, 'neuron')} of layer {l}"
-        if n_in != len(y):
-            raise self.error(entries[f"W{L}"][1], f"W{L}", f"has {count(n_in, 'output neuron')} but y has {count(len(y), 'label')}",
-                             "give the output layer one neuron per label")
         return tuple(result)
 
     def symbols(self, entries, convention: str) -> tuple[tuple[str, str], ...]:
@@ -382,6 +422,24 @@ class ProblemReader(NodeReader):
                 values.append(np.array(self.numbers(value_node, f"{key}: {name}"), dtype=np.float64))
             result.append((values[0], values[1], fields["x"][1], fields["y"][1]))
         return result
+
+    def class_label(self, node, key: str, n_out: int, output_activation: str) -> tuple[np.ndarray, int]:
+        """y given as one number for several outputs: a class number 1..n_out (as the output
+        neurons are numbered) of softmax outputs, as its one-hot vector and the number."""
+        from .data import not_classes, one_hot  # train's class numbers, counted from 1 here
+
+        value = self.number(node, key)
+        if output_activation != "softmax":
+            raise self.error(
+                node, key, f"is one number, but the network has {n_out} {output_activation} outputs (a class number is for softmax outputs)",
+                f"give one label per output, such as [{', '.join(['0'] * (n_out - 1) + ['1'])}], or use softmax on the output layer",
+            )
+        if len(not_classes(np.array([value]), n_out, first=1)):
+            shown = f"{value:g}"
+            why = "classes count from 1, as the output neurons do" if value == 0 else f"the {n_out} softmax outputs are classes 1 to {n_out}"
+            example = ", ".join(["0", "1"] + ["0"] * (n_out - 2))
+            raise self.error(node, key, f"{shown} is not a class number: {why}", f"give a whole number from 1 to {n_out}, or a one-hot list such as [{example}]")
+        return one_hot(np.array([value]), n_out, first=1)[0], int(value)
 
     def points(self, entries) -> tuple[tuple[str, float], ...]:
         """points: {quantity name: points}; the names are checked when a sheet is graded."""
@@ -510,6 +568,11 @@ class ProblemReader(NodeReader):
             raise self.error(y_node, key, f"labels must lie in [0, 1] for {name}", "use 0/1 labels (one-hot for several classes)")
         if name == "cross_entropy" and output_activation == "softmax" and abs(np.sum(y) - 1.0) > 1e-9:
             raise self.error(y_node, key, f"labels sum to {np.sum(y):g}; softmax outputs sum to 1", "give a one-hot label such as [0, 1, 0]")
+
+
+def _class_number(node, n_out: int) -> bool:
+    """Whether y is written as one number (not a list) for a network of several outputs: a class number."""
+    return n_out > 1 and isinstance(node, yaml.ScalarNode)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

@@ -117,8 +117,10 @@ class Catalog:
                     alpha = _neuron("alpha", l, c + 1, n[l])
                     self._add(f"d{alpha}/d{w}", f"input{l}", (r,), ())
                     self._add(f"dl/d{w}", f"dl/dW{l}", (r, c), ())
-                    self._add(f"new {w}", f"new W{l}", (r, c), ())
-            self._add(f"new W{l}", f"new W{l}", (), W.shape, listed=False)
+                    if p.updates:  # without a learning rate there is no update: no new weights
+                        self._add(f"new {w}", f"new W{l}", (r, c), ())
+            if p.updates:
+                self._add(f"new W{l}", f"new W{l}", (), W.shape, listed=False)
             if l > 1:  # dalpha^l_k / dbeta^(l-1)_j is the weight W^l[j,k]
                 for j in range(1, n[l - 1] + 1):
                     for k in range(1, n[l] + 1):
@@ -133,6 +135,11 @@ class Catalog:
 
     def find(self, name: str) -> Optional[Quantity]:
         return self.by_name.get(" ".join(name.split()).replace(" /", "/").replace("/ ", "/"))
+
+    def missing_update(self, name: str) -> bool:
+        """Whether name asks for a new weight of a problem that has no learning rate (and so no
+        update): what a sheet's or a points: name that is not a quantity may mean."""
+        return not self.problem.updates and " ".join(name.split()).lower().startswith("new ")
 
     def value(self, solution: Solution, q: Quantity) -> np.ndarray:
         """The quantity's value in a solution (the key, or a student's carried-forward state)."""

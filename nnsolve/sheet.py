@@ -132,6 +132,11 @@ def bind(raw: RawSheet, catalog: Catalog) -> Sheet:
             hint = f"did you mean '{close[0]}'? " if close else ""
             if {"x", "W1"} <= set(raw.entries):
                 raise raw.reader.error(None, "", "is a problem file, not an answer sheet", "give the answer sheet, or name this file with --problem")
+            if catalog.missing_update(name):
+                raise raw.reader.error(
+                    key_node, cut(name), "is not a quantity of this problem: it has no learning rate, so no update and no new weights",
+                    "add learning_rate to the problem, or leave out the new weights",
+                )
             raise raw.reader.error(key_node, cut(name), "is not a quantity of this problem", f"{hint}nnsolve check --template lists them all")
         # two names of one value (y_hat and beta2; beta1 and beta1_2): a chain-rule factor that
         # is an input or a weight shares its value with other factors but is its own answer

@@ -79,7 +79,7 @@ def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
             ))
         if gradient:
             return tuple(found)
-        if l < L and s.derivative is not None:
+        if l < L and s.derivative is not None and layers[l].updated_W is not None:  # (no update: no updated weights)
             after = layers[l]
             rows = slice(1, None) if p.bias else slice(None)
             found.append(Slip(

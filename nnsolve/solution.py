@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterator, Mapping, Optional
 import numpy as np
 
 from . import network
-from .errors import SolveError
+from .errors import ProblemError, SolveError
 from .notation import first_row, weight_name
 from .problem import Problem
 
@@ -35,7 +35,9 @@ class LayerSolution:
     derivative: Optional[np.ndarray]  # f'(alpha), elementwise; None for softmax
     delta: np.ndarray  # (n_l,) = dl/dalpha
     grad_W: np.ndarray  # like W: dl/dW = input delta^T
-    updated_W: np.ndarray  # like W: W - learning_rate grad_W (bias rows kept with train_bias: false)
+    # like W: W - learning_rate grad_W (bias rows kept with train_bias: false); None when the
+    # problem has no learning rate, and so no update
+    updated_W: Optional[np.ndarray]
     # (n_l,) = dl/dbeta = sum_k W^(l+1)_jk delta^(l+1)_k, the sum backpropagated into a hidden
     # layer; None for the output layer, whose dl/dy_hat is Solution.dl_dy_hat
     dl_dbeta: Optional[np.ndarray] = None
@@ -61,7 +63,8 @@ class Solution:
 
     def quantities(self) -> Iterator[tuple[str, np.ndarray]]:
         """(name, values) of every computed quantity: per layer alpha, beta, delta, dl/dW and the
-        new W, then y_hat and the loss. The output layer's beta is named y_hat."""
+        new W (where the problem has a learning rate), then y_hat and the loss. The output
+        layer's beta is named y_hat."""
         L = len(self.layers)
         for s in self.layers:
             yield f"alpha{s.layer}", s.alpha
@@ -69,7 +72,8 @@ class Solution:
                 yield f"beta{s.layer}", s.beta
             yield f"delta{s.layer}", s.delta
             yield f"dl/dW{s.layer}", s.grad_W
-            yield f"new W{s.layer}", s.updated_W
+            if s.updated_W is not None:
+                yield f"new W{s.layer}", s.updated_W
         yield "y_hat", self.y_hat
         yield "loss", np.asarray(self.loss)
 
@@ -131,21 +135,22 @@ def solve_many(problems) -> list[Solution]:
 
 def stack_problems(problems) -> Problem:
     """Problems of one shape (same_shape) as one problem for Work: their x, y, weights and
-    learning rates stacked on a leading axis; the rest is the first one's."""
+    learning rates stacked on a leading axis (None: none of them has one); the rest is the first one's."""
     first = problems[0]
+    rates = None if first.learning_rate is None else np.array([p.learning_rate for p in problems], dtype=np.float64)[:, None, None]
     return replace(
         first,
         x=np.stack([p.x for p in problems]),
         y=np.stack([p.y for p in problems]),
         weights=tuple(np.stack([p.weights[i] for p in problems]) for i in range(first.n_layers)),
-        learning_rate=np.array([p.learning_rate for p in problems], dtype=np.float64)[:, None, None],
+        learning_rate=rates,
     )
 
 
 def same_shape(problem: Problem) -> tuple:
     """What problems must share to be stacked (stack_problems) and graded as one: everything but
-    x, y, the weights' values and the learning rate."""
-    return (problem.sizes, problem.activations, problem.loss, problem.threshold, problem.bias, problem.train_bias)
+    x, y, the weights' values and the learning rate (whether there is one counts: without it, no update)."""
+    return (problem.sizes, problem.activations, problem.loss, problem.threshold, problem.bias, problem.train_bias, problem.updates)
 
 
 class Work:
@@ -166,7 +171,7 @@ class Work:
             y_hat_given = np.any(~np.isnan(given[y_hat]), axis=-1) if given and y_hat in given else False
             self.loss_value = network.loss_value(problem.y, self.fwd, activations, self.loss, rnd, y_hat_given)
             self.bwd = network.backward(problem.weights, self.fwd, problem.y, activations, self.loss, problem.bias, rnd, take)
-            self.updated = network.update(
+            self.updated = (None,) * problem.n_layers if problem.learning_rate is None else network.update(
                 problem.weights, self.bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd
             )
             # the values backward used (rounded, or given, there), kept for the renderers; where
@@ -217,10 +222,10 @@ class Work:
         # its problem too has the members on the last axis: x (n0, members), W1 (rows, columns,
         # members), the learning rate (members,), so that each member is read with its own
         p = self.problem
-        rate = np.asarray(p.learning_rate, dtype=np.float64)
+        rate = None if p.learning_rate is None else np.asarray(p.learning_rate, dtype=np.float64)
         problem = replace(
             p, x=pick(p.x, 1), y=pick(p.y, 1), weights=tuple(pick(W, 2) for W in p.weights),
-            learning_rate=rate.reshape(-1)[rows] if rate.ndim else np.broadcast_to(rate, (count,)),
+            learning_rate=rate if rate is None else (rate.reshape(-1)[rows] if rate.ndim else np.broadcast_to(rate, (count,))),
         )
         return self._record(pick, False, None, None, lambda name: True, members=True, problem=problem)
 
@@ -246,7 +251,7 @@ class Work:
                 dl_dbeta=pick(self.bwd.grad_betas[i], 1),
             )
             for name in ("alpha", "beta", "delta", "grad_W", "updated_W"):
-                if finite:
+                if finite and getattr(layer, name) is not None:
                     _check_finite(getattr(layer, name), name, l, problem)
             layers.append(layer)
         loss_value = pick(self.loss_value, 0)
@@ -291,13 +296,21 @@ class Step:
 
 def solve_steps(problem: Problem, epochs: int = 1, rounding: Optional[Rounding] = None) -> list[Step]:
     """Stochastic gradient descent step by step: one update per example, in order, each step
-    starting from the weights the step before it left; the pass repeated for each epoch."""
+    starting from the weights the step before it left; the pass repeated for each epoch. Each
+    step is an update: a problem without a learning rate is refused (ProblemError)."""
+    if problem.learning_rate is None:
+        what = "examples ask" if problem.examples else "--epochs above 1 asks"
+        raise ProblemError(
+            f"missing: {what} for SGD step by step, one update per example",
+            file=problem.source, key="learning_rate", fix="add learning_rate to the problem, such as 'learning_rate: 0.5'",
+        )
     examples = problem.examples or ((problem.x, problem.y),)
+    classes = problem.example_classes or ((None,) * len(problem.examples) if problem.examples else (problem.label_class,))
     weights = problem.weights
     steps = []
     for epoch in range(1, epochs + 1):
-        for n, (x, y) in enumerate(examples, start=1):
-            one = replace(problem, x=x, y=y, weights=weights, examples=())
+        for n, ((x, y), label_class) in enumerate(zip(examples, classes), start=1):
+            one = replace(problem, x=x, y=y, weights=weights, examples=(), label_class=label_class, example_classes=())
             solution = solve(one, rounding)
             steps.append(Step(epoch, n, solution))
             weights = tuple(_frozen(s.updated_W) for s in solution.layers)

@@ -67,7 +67,13 @@ class Network:
 
     @classmethod
     def of(cls, problem, weights: Optional[Sequence[np.ndarray]] = None) -> "Network":
-        """The network of a Problem, with its own weights or the ones given (same shapes)."""
+        """The network of a Problem, with its own weights or the ones given (same shapes). A
+        problem without a learning rate cannot be trained: NnsolveError."""
+        if problem.learning_rate is None:
+            raise NnsolveError(
+                "missing: training needs a learning rate, the step of every update",
+                file=problem.source, key="learning_rate", fix="add learning_rate to the problem, such as 'learning_rate: 0.5'",
+            )
         return cls(
             weights=tuple(np.array(W, dtype=np.float64) for W in (problem.weights if weights is None else weights)),
             activations=tuple(problem.activations),

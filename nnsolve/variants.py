@@ -35,6 +35,8 @@ class Shape:
     decimals: int = 0  # 0: integers; 1: numbers with one decimal
     learning_rate: Optional[float] = None  # None: drawn from LEARNING_RATES
     title: str = "Neural network"
+    class_label: bool = False  # softmax labels written as a class number (y: 2), as the problem gave its own
+    update: bool = True  # False: no learning rate, so no update (as the problem had none)
 
     @classmethod
     def of(cls, problem: Problem) -> "Shape":
@@ -44,6 +46,7 @@ class Shape:
         return cls(
             problem.sizes, problem.activations, problem.loss, problem.bias, problem.train_bias,
             problem.threshold, decimals, problem.learning_rate, problem.title or "Neural network",
+            class_label=problem.label_class is not None, update=problem.updates,
         )
 
 
@@ -83,8 +86,11 @@ def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
     x = _numbers(rng, sizes[0], 3, d)
     weights = tuple(_numbers(rng, (sizes[l] + (1 if shape.bias else 0), sizes[l + 1]), 2, d) for l in range(len(sizes) - 1))
     rate = shape.learning_rate if shape.learning_rate is not None else float(rng.choice(LEARNING_RATES))
+    if not shape.update:
+        rate = None  # (drawn all the same, so that the other numbers are those of a problem with one)
+    y = _labels(rng, shape)
     return Problem(
-        x=x, y=_labels(rng, shape), weights=weights, activations=shape.activations, loss=shape.loss,
+        x=x, y=y, label_class=int(np.argmax(y)) + 1 if shape.class_label else None, weights=weights, activations=shape.activations, loss=shape.loss,
         learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias,
         title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml",
     )
@@ -173,5 +179,5 @@ def default_questions(problem: Problem) -> list[str]:
     first = f"W1[{problem.weights[0].shape[0] - 1 + r0},1]"
     last = f"W{L}[1,1]" if L > 1 else None
     for w in filter(None, (last, first)):
-        names += [f"dl/d{w}", f"new {w}"]
+        names += [f"dl/d{w}", f"new {w}"] if problem.updates else [f"dl/d{w}"]
     return list(dict.fromkeys(names))

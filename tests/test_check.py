@@ -352,6 +352,37 @@ def test_an_unknown_name_in_points(tmp_path):
     assert str(problem) in record["error"] and "points: los" in record["error"]
 
 
+def test_without_a_learning_rate_new_weights_are_not_quantities(tmp_path):
+    """A problem with no learning rate has no update: its blank sheet lists no new weights, and a
+    sheet (or points:, or --given) that names one is told to add learning_rate to the problem."""
+    problem = tmp_path / "worksheet.yaml"
+    problem.write_text(WORKSHEET.read_text().replace("learning_rate: 2", ""))
+    template = check("--template", str(problem))
+    assert template.exit_code == 0
+    assert "dl/dW1[2,1]:" in template.stdout and "new" not in template.stdout
+    sheet = write_sheet(tmp_path, "s.yaml", {"loss": LOSS, "dl/dW1[2,1]": -0.2312})
+    [record] = check_json(sheet, exit_code=0)
+    assert record["score"] == record["max_score"] == 2
+    for name, value in (("new W1[2,1]", 1.4624), ("new W1", [[1, 2], [1, 2], [1, 2]])):
+        bad = write_sheet(tmp_path, "bad.yaml", {"loss": LOSS, name: value})
+        [record] = check_json(bad, exit_code=2)
+        assert f"bad.yaml:3: {name}: is not a quantity of this problem: it has no learning rate" in record["error"]
+        assert record["error"].endswith("; add learning_rate to the problem, or leave out the new weights")
+    assert_usage_error(invoke("run", str(problem), "--given", "new W1[2,1]=1"), "new W1[2,1]", "add learning_rate to the problem")
+    problem.write_text(problem.read_text() + "points:\n  new W1[2,1]: 2\n")
+    assert_usage_error(check(sheet, "--problem", str(problem)), "points: new W1[2,1]", "is not a quantity", "add learning_rate to the problem")
+
+
+def test_sheets_of_problems_with_and_without_a_learning_rate_graded_together(tmp_path):
+    """Stacked grading keeps problems with an update apart from those without."""
+    shutil.copy(WORKSHEET, tmp_path / "worksheet.yaml")
+    (tmp_path / "no_rate.yaml").write_text(WORKSHEET.read_text().replace("learning_rate: 2", ""))
+    a = write_sheet(tmp_path, "a.yaml", {"loss": LOSS, "new W1[2,1]": 1.4624})
+    b = write_sheet(tmp_path, "b.yaml", {"loss": LOSS, "dl/dW1[2,1]": -0.2312}, problem="no_rate.yaml")
+    records = check_json(a, b, exit_code=0)
+    assert [r["score"] for r in records] == [2, 2]
+
+
 # -- 4. a class of generated sheets, with planted mistakes ------------------------------------
 
 

@@ -94,6 +94,15 @@ def test_updated_shows_the_weights_after_the_update():
     assert "after one update" in out and "λ = 2" in out
 
 
+def test_updated_needs_a_learning_rate(tmp_path):
+    problem = tmp_path / "no_rate.yaml"
+    problem.write_text((PROBLEMS / "worksheet.yaml").read_text().replace("learning_rate: 2", ""))
+    assert_usage_error(invoke("draw", str(problem), "--updated"), "--updated", "no learning rate, so no update to draw",
+                       "add learning_rate to the problem, or leave out --updated")
+    out = invoke("draw", str(problem)).stdout
+    assert "W1[1,1] = -2" in out and "λ" not in out
+
+
 def test_updated_values_are_the_solutions():
     from nnsolve.problem import load_problem
     from nnsolve.solution import solve

@@ -167,6 +167,29 @@ def test_grad_json_equals_run_json_on_every_problem_file():
             assert path_sum(g["paths"]) == pytest.approx(g["gradient"], rel=1e-9, abs=1e-15)
 
 
+# -- no learning rate: the derivative only --------------------------------------------------
+
+
+def test_without_a_learning_rate_grad_shows_the_derivative_only(write):
+    path = write((PROBLEMS / "worksheet.yaml").read_text().replace("learning_rate: 2", ""))
+    g = grad_json("W1[2,1]", path)
+    jsonschema.Draft7Validator(schema("grad")).validate(g)
+    assert g["gradient"] == grad_json("W1[2,1]")["gradient"]
+    assert (g["learning_rate"], g["updated"], g["exact_updated"]) == (None, None, None)
+    rounded = grad_json("W1[2,1]", path, "--round", "3")
+    jsonschema.Draft7Validator(schema("grad")).validate(rounded)
+    assert rounded["gradient"] == -0.231 and rounded["updated"] is None and rounded["exact_updated"] is None
+    for fmt in ("text", "markdown", "latex"):
+        out = invoke("grad", "W1[2,1]", path, "--format", fmt).stdout
+        assert "-0.23119511" in out
+        assert "update" not in out and "new W" not in out and "lambda" not in out and "λ" not in out, fmt
+    every = json.loads(invoke("grad", "--all", path, "--json").stdout)
+    jsonschema.Draft7Validator(schema("grad-all")).validate(every)
+    assert all(w["learning_rate"] is None and w["updated"] is None for w in every["weights"])
+    table = invoke("grad", "--all", path).stdout
+    assert "-0.23119511" in table and "1.46239022" not in table and "λ" not in table
+
+
 # -- bad references --------------------------------------------------------------------------
 
 

@@ -109,6 +109,51 @@ def test_from_keeps_shape_and_style(tmp_path):
     assert v.sizes == (3, 2, 2) and v.activations == ("tanh", "softmax") and sum(v.y) == 1
 
 
+def test_from_a_class_label_writes_class_labels(tmp_path, monkeypatch):
+    """A problem whose softmax label is a class number (y: 2) makes variants that give theirs so
+    too, each with its one-hot vector in a comment; their keys check as they stand."""
+    source = tmp_path / "source.yaml"
+    source.write_text((PROBLEMS / "softmax_cross_entropy.yaml").read_text().replace("y: [0, 1, 0]", "y: 2"))
+    out, _ = make(tmp_path, "--from", str(source), "--count", "6", "--seed", "3", "--keys", "markdown")
+    for n in range(1, 7):
+        text = (out / f"variant-{n:03d}.yaml").read_text()
+        (line,) = [l for l in text.splitlines() if l.startswith("y:")]
+        v = load_problem(str(out / f"variant-{n:03d}.yaml"))
+        assert v.label_class is not None and v.y.tolist() == np.eye(3)[v.label_class - 1].tolist()
+        assert line == f"y: {v.label_class}   # class {v.label_class} of 3: one-hot {[int(k) for k in v.y]}"
+        assert f"is given as class {v.label_class} of 3" in (out / f"variant-{n:03d}.key.md").read_text()
+    monkeypatch.chdir(out)
+    graded = invoke("check", ".", "--json")
+    assert graded.exit_code == 0, graded.stdout
+    # a one-hot source makes one-hot variants, as before
+    plain, _ = make(tmp_path, "--from", str(PROBLEMS / "softmax_cross_entropy.yaml"), "--seed", "3", name="plain")
+    assert load_problem(str(plain / "variant-001.yaml")).label_class is None
+
+
+def test_from_a_problem_without_a_learning_rate_keeps_it_out(tmp_path, monkeypatch):
+    """No learning rate in the source: none in the variants, no new weights in their keys, the
+    quizzes or the key documents; every key checks as it stands."""
+    source = tmp_path / "source.yaml"
+    source.write_text((PROBLEMS / "worksheet.yaml").read_text().replace("learning_rate: 2", ""))
+    out, _ = make(tmp_path, "--from", str(source), "--count", "4", "--keys", "markdown",
+                  "--moodle", str(tmp_path / "quiz.xml"), "--prairielearn", str(tmp_path / "pl"))
+    for n in range(1, 5):
+        assert "learning_rate" not in (out / f"variant-{n:03d}.yaml").read_text()
+        assert load_problem(str(out / f"variant-{n:03d}.yaml")).learning_rate is None
+        key = (out / f"variant-{n:03d}.key.yaml").read_text()
+        assert "dl/dW1[2,1]:" in key and "new" not in key
+        assert "Updated weights" not in (out / f"variant-{n:03d}.key.md").read_text()
+    quiz = (tmp_path / "quiz.xml").read_text()
+    assert r"\partial W^{1}_{21}" in quiz  # dl/dW1[2,1] is asked, its update is not
+    assert "new } W" not in quiz and "lambda" not in quiz and "learning rate" not in quiz
+    assert "new } W" not in (tmp_path / "pl" / "question.html").read_text()  # (with one, \text{new } W^{1}_{21})
+    monkeypatch.chdir(out)
+    graded = invoke("check", ".", "--json")
+    assert graded.exit_code == 0, graded.stdout
+    asked = invoke("new", "--from", str(source), "--moodle", str(tmp_path / "q2.xml"), "--questions", "loss,new W2")
+    assert_usage_error(asked, "--questions 'new W2'", "no learning rate", "add learning_rate to the problem")
+
+
 def test_keys_in_markdown(tmp_path):
     out, _ = make(tmp_path, "--count", "2", "--keys", "markdown")
     text = (out / "variant-002.key.md").read_text()

@@ -225,7 +225,6 @@ def test_not_a_mapping(write, text, fragment):
         ("x", "add the input, such as 'x: [2, 5]'"),
         ("y", "add the label(s), such as 'y: [1]'"),
         ("W1", "add the first layer's weights, such as 'W1: [[-1, 2], [-2, 1], [1, 4]]' (row 0 = bias weights)"),
-        ("learning_rate", "add the step size, such as 'learning_rate: 2'"),
     ],
     ids=lambda v: v if len(v) < 15 else "",
 )
@@ -519,6 +518,50 @@ def test_cross_entropy_labels_outside_0_1(write, y, loss):
     assert_error(write(text), "2: y", f"labels must lie in [0, 1] for {loss}", "use 0/1 labels")
 
 
+# Three softmax outputs, for the class labels (y: 2 is the one-hot [0, 1, 0]).
+THREE_SOFTMAX = edit("W2: [[1], [2], [-4]]", "W2: [[1, 0, 2], [2, 1, -1], [-4, 3, 0]]", edit("activation: sigmoid", "activation: [sigmoid, softmax]"))
+
+CLASS_LABELS = [
+    ("zero", "0", "y: 0 is not a class number: classes count from 1, as the output neurons do"),
+    ("past-the-last", "4", "y: 4 is not a class number: the 3 softmax outputs are classes 1 to 3"),
+    ("fraction", "1.5", "y: 1.5 is not a class number: the 3 softmax outputs are classes 1 to 3"),
+    ("negative", "-1", "y: -1 is not a class number: the 3 softmax outputs are classes 1 to 3"),
+    ("huge", "1e300", "y: 1e+300 is not a class number"),
+]
+
+
+@pytest.mark.parametrize("value,message", [c[1:] for c in CLASS_LABELS], ids=[c[0] for c in CLASS_LABELS])
+def test_bad_class_label(write, value, message):
+    line = assert_error(write(edit("y: [1]", f"y: {value}", THREE_SOFTMAX)), "2: y", message)
+    assert line.endswith("; give a whole number from 1 to 3, or a one-hot list such as [0, 1, 0]"), line
+
+
+def test_class_label_that_is_not_a_number(write):
+    assert_error(write(edit("y: [1]", "y: two", THREE_SOFTMAX)), "2: y", "is 'two', not a number")
+
+
+def test_class_label_for_outputs_that_are_not_softmax(write):
+    """A class number needs softmax outputs: two sigmoid outputs take one label each."""
+    text = edit("y: [0, 1]", "y: 2", TWO_OUT)
+    line = assert_error(write(text), "2: y", "is one number, but the network has 2 sigmoid outputs (a class number is for softmax outputs)")
+    assert line.endswith("; give one label per output, such as [0, 1], or use softmax on the output layer"), line
+
+
+def test_class_label_in_examples_names_the_example(write):
+    text = THREE_SOFTMAX.replace("x: [2, 5]\ny: [1]\n", "examples:\n  - {x: [2, 5], y: 1}\n  - {x: [1, 1], y: 0}\n")
+    assert_error(write(text), "3: examples 2: y", "0 is not a class number: classes count from 1", "from 1 to 3")
+    first = THREE_SOFTMAX.replace("x: [2, 5]\ny: [1]\n", "examples:\n  - {x: [2, 5], y: 7}\n  - {x: [1, 1], y: 1}\n")
+    assert_error(write(first), "2: examples 1: y", "7 is not a class number")
+
+
+def test_class_labels_are_read_as_one_hot():
+    p = parse_problem(edit("y: [1]", "y: 3", THREE_SOFTMAX))
+    assert p.y.tolist() == [0.0, 0.0, 1.0]
+    assert p.label_class == 3
+    assert parse_problem(edit("y: [1]", "y: [0, 0, 1]", THREE_SOFTMAX)).label_class is None
+    assert parse_problem(GOOD.replace("y: [1]", "y: 1")).label_class is None  # one sigmoid output: the label 1
+
+
 @pytest.mark.parametrize("y,total", [("[1, 1]", "2"), ("[0, 0]", "0"), ("[0.5, 0.25]", "0.75")])
 def test_softmax_cross_entropy_labels_must_sum_to_1(write, y, total):
     text = edit("y: [0, 1]", f"y: {y}", edit("activation: sigmoid", "activation: [sigmoid, softmax]", TWO_OUT))
@@ -540,6 +583,19 @@ LEARNING_RATES = [
     ("list", "[2]", "is a list, not a number", "write a single number"),
     ("bool", "yes", "is 'yes', which YAML reads as true, not a number", "write a number"),
 ]
+
+
+def test_learning_rate_may_be_left_out():
+    """Without a learning rate the problem asks the derivatives only: no update."""
+    p = parse_problem(drop("learning_rate"))
+    assert p.learning_rate is None and not p.updates
+    assert p.as_dict()["learning_rate"] is None
+
+
+def test_examples_need_a_learning_rate(write):
+    text = drop("learning_rate").replace("x: [2, 5]\ny: [1]\n", "examples:\n  - {x: [2, 5], y: [1]}\n  - {x: [1, 1], y: [0]}\n")
+    line = assert_error(write(text), "1: examples", "SGD step by step (one update per example) needs a learning rate")
+    assert line.endswith("; add learning_rate to the problem, such as 'learning_rate: 0.5'"), line
 
 
 @pytest.mark.parametrize("value,message,fix", [c[1:] for c in LEARNING_RATES], ids=[c[0] for c in LEARNING_RATES])
@@ -763,9 +819,9 @@ def test_parse_problem_shape_error_attributes():
 
 
 def test_parse_problem_missing_key_has_no_line():
-    e = error_of(drop("learning_rate"))
-    assert (e.line, e.key) == (None, "learning_rate")
-    assert str(e).startswith("w.yaml: learning_rate: missing; ")
+    e = error_of(drop("x"))
+    assert (e.line, e.key) == (None, "x")
+    assert str(e).startswith("w.yaml: x: missing; ")
 
 
 def test_parse_problem_yaml_error_has_line_and_column():

@@ -138,6 +138,111 @@ def test_no_bias(write):
     assert data["layers"][0]["alpha"] == [2, 0]
 
 
+# -- a class label for softmax outputs (y: 2) --------------------------------------------------
+
+SOFTMAX_CLASS = """\
+x: [1, 2]
+y: 2
+W1: [[0, 1], [1, -1], [0.5, 0.5]]
+W2: [[0, 0, 0], [1, -1, 2], [2, 1, -1]]
+activation: [sigmoid, softmax]
+loss: cross_entropy
+learning_rate: 1
+"""
+
+
+def test_class_label_is_the_one_hot_vector(write):
+    """y: 2 solves as y: [0, 1, 0], to the bit: the engine sees the one-hot vector."""
+    by_class = run_json(write(SOFTMAX_CLASS))
+    one_hot = run_json(write(SOFTMAX_CLASS.replace("y: 2", "y: [0, 1, 0]"), "one_hot.yaml"))
+    assert by_class["problem"]["y"] == [0.0, 1.0, 0.0]
+    assert by_class["problem"]["label_class"] == 2
+    assert "label_class" not in one_hot["problem"]  # given as a list: no class to tell
+    del by_class["problem"]["label_class"]
+    assert by_class == one_hot
+    jsonschema.Draft7Validator(schema("solution")).validate(run_json(write(SOFTMAX_CLASS)))
+
+
+@pytest.mark.parametrize("k,one_hot", [(1, [1.0, 0.0, 0.0]), (3, [0.0, 0.0, 1.0])])
+def test_class_label_counts_from_1_as_the_output_neurons(write, k, one_hot):
+    data = run_json(write(SOFTMAX_CLASS.replace("y: 2", f"y: {k}")))
+    assert data["problem"]["y"] == one_hot
+    assert data["problem"]["label_class"] == k
+
+
+@pytest.mark.parametrize("fmt,shown", [
+    ("text", "The label y is given as class 2 of 3, one-hot: y = [0, 1, 0]."),
+    ("markdown", "The label $y$ is given as class 2 of 3, one-hot: $y = [0, 1, 0]$."),
+    ("latex", "The label $y$ is given as class 2 of 3, one-hot: $y = [0, 1, 0]$."),
+])
+def test_class_label_is_said_in_every_format(write, fmt, shown):
+    result = invoke("run", write(SOFTMAX_CLASS), "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    assert shown in result.stdout
+    one_hot = invoke("run", write(SOFTMAX_CLASS.replace("y: 2", "y: [0, 1, 0]"), "one_hot.yaml"), "--format", fmt)
+    assert "given as class" not in one_hot.stdout
+
+
+def test_class_labels_in_examples(write):
+    text = SOFTMAX_CLASS.replace("x: [1, 2]\ny: 2\n", "examples:\n  - {x: [1, 2], y: 3}\n  - {x: [0, 1], y: [1, 0, 0]}\n  - {x: [2, 0], y: 2}\n")
+    data = run_json(write(text))
+    assert [e.get("label_class") for e in data["problem"]["examples"]] == [3, None, 2]
+    assert [e["y"] for e in data["problem"]["examples"]] == [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+    assert [s["problem"].get("label_class") for s in data["steps"]] == [3, None, 2]
+    assert [s["problem"]["y"] for s in data["steps"]] == [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+    out = invoke("run", write(text)).stdout
+    assert "example 1: x = [1, 2], y = [0, 0, 1] (class 3)" in out
+    assert "example 2: x = [0, 1], y = [1, 0, 0]\n" in out
+
+
+def test_one_number_for_one_sigmoid_output_is_still_the_label(write):
+    """y: 1 for one sigmoid output means [1], as always: not a class."""
+    data = run_json(write((PROBLEMS / "worksheet.yaml").read_text().replace("y: [1]", "y: 1")))
+    assert data["problem"]["y"] == [1.0]
+    assert "label_class" not in data["problem"]
+
+
+# -- no learning rate: the derivatives only, no update ------------------------------------------
+
+
+def no_rate(write, name: str = "no_rate.yaml") -> str:
+    """The worksheet without its learning rate."""
+    text = (PROBLEMS / "worksheet.yaml").read_text()
+    assert text.count("learning_rate: 2") == 1
+    return write(text.replace("learning_rate: 2", ""), name)
+
+
+def test_without_a_learning_rate_json_has_no_update(write, worksheet):
+    data = run_json(no_rate(write))
+    jsonschema.Draft7Validator(schema("solution")).validate(data)
+    assert data["problem"]["learning_rate"] is None
+    assert data["updated"] is None  # null, not absent: the key is always there
+    # every derivative is the worksheet's, to the bit
+    for key in ("layers", "y_hat", "prediction", "loss", "output", "gradients"):
+        assert data[key] == worksheet[key], key
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
+def test_without_a_learning_rate_no_update_in_any_format(write, fmt):
+    out = invoke("run", no_rate(write), "--format", fmt).stdout
+    assert "-0.23119511" in out  # dl/dW1[2,1] is there
+    for shown in ("new W", "new W^", "Updated weights", "1.46239022", "2.09247804", "lambda", "λ", "update is"):
+        assert shown not in out, shown
+    assert "no learning rate, so the derivatives only, no update" in out
+
+
+def test_without_a_learning_rate_rounded_working_has_no_update(write):
+    data = run_json(no_rate(write), "--round", "3")
+    assert data["updated"] is None
+    assert not data["rounding"]["max_difference"]["quantity"].startswith("new")
+
+
+def test_without_a_learning_rate_epochs_are_refused(write):
+    path = no_rate(write)
+    assert_usage_error(invoke("run", path, "--epochs", "2"), f"{path}: learning_rate: missing: --epochs above 1 asks for SGD step by step",
+                       "add learning_rate to the problem")
+
+
 def test_json_is_deterministic():
     first = invoke("run", str(PROBLEMS / "deep_tanh_relu.yaml"), "--json").stdout
     second = invoke("run", str(PROBLEMS / "deep_tanh_relu.yaml"), "--json").stdout

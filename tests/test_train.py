@@ -196,6 +196,20 @@ def test_validation_split_holds_out_a_seeded_random_or_the_last_rows():
     assert_usage_error(result, "--validation-split", "leaves no training examples")
 
 
+def test_training_needs_a_learning_rate(tmp_path):
+    """No learning rate, no update: train refuses, naming the key, before it reads the data."""
+    text = (PROBLEMS / "xor.yaml").read_text()
+    assert text.count("learning_rate: 2") == 1
+    problem = tmp_path / "xor.yaml"
+    problem.write_text(text.replace("learning_rate: 2", ""))
+    result = invoke("train", str(problem), "--data", XOR_DATA, "--save", str(tmp_path / "out.yaml"))
+    assert_usage_error(result, f"{problem}: learning_rate: missing: training needs a learning rate",
+                       "add learning_rate to the problem")
+    assert not (tmp_path / "out.yaml").exists()
+    with pytest.raises(NnsolveError, match="learning_rate: missing"):
+        training.Network.of(load_problem(str(problem)))
+
+
 # -- the command ---------------------------------------------------------------------------
 
 

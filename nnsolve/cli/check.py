@@ -232,6 +232,9 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
 def suggest_name(name: str, catalog) -> str:
     import difflib
 
+    if catalog.missing_update(name):
+        return "the problem has no learning rate, so no update and no new weights: add learning_rate to the problem"
+
     close = difflib.get_close_matches(name, list(catalog.by_name), n=1, cutoff=0.6)
     return (f"did you mean '{close[0]}'? " if close else "") + "nnsolve check --template lists the names"
 

@@ -63,7 +63,13 @@ def draw(file, output_format, updated, color_by, digits, output, force):
     from ..render.diagram import network_diagram
     from ..solution import solve
 
-    diagram = network_diagram(solve(load_problem(file)), updated=updated, color_by=color_by, digits=digits)
+    problem = load_problem(file)
+    if updated and not problem.updates:
+        from ..errors import NnsolveError
+
+        raise NnsolveError("the problem has no learning rate, so no update to draw", file=problem.source, key="--updated",
+                           fix="add learning_rate to the problem, or leave out --updated")
+    diagram = network_diagram(solve(problem), updated=updated, color_by=color_by, digits=digits)
     if output_format == "text" and not output:
         from ..render import diagram_text
         from .common import colour_terminal, make_console

@@ -243,6 +243,8 @@ def question_names(problem, questions) -> list[str]:
     names = [n.strip() for n in questions.split(",")] if questions else default_questions(problem)
     for name in names:
         q = catalog.find(name)
+        if q is None and catalog.missing_update(name):
+            raise click.UsageError(f"--questions {name!r}: the problem has no learning rate, so no update and no new weights; add learning_rate to the problem")
         if q is None or q.shape not in ((), (1,)):
             raise click.UsageError(f"--questions {name!r}: not a single number of this problem; nnsolve check --template lists the names")
     return names

@@ -276,7 +276,13 @@ class SolutionDocument(_Names):
             rows = [rows[0]] + [self.convention_shape(s, row) for s, row in zip(self.s.layers, rows[1:])]
         yield Table(("layer", "neurons", "activation", "weights", "shape"), tuple(rows))
         loss = LOSSES[p.loss]
-        yield Para((f"Loss {p.loss}: ", M(f"l = {loss.formula}"), "; learning rate ", M(f"lambda = {self.f(p.learning_rate)}"), "."))
+        if p.updates:
+            yield Para((f"Loss {p.loss}: ", M(f"l = {loss.formula}"), "; learning rate ", M(f"lambda = {self.f(p.learning_rate)}"), "."))
+        else:
+            yield Para((f"Loss {p.loss}: ", M(f"l = {loss.formula}"), "; no learning rate, so the derivatives only, no update."))
+        if p.label_class is not None:
+            yield Para(("The label ", M("y"), f" is given as class {p.label_class} of {len(p.y)}, one-hot: ",
+                        M(f"y = [{', '.join(self.f(v) for v in p.y)}]"), "."))
         if self.convention == "Wx+b":
             yield Para(("Convention Wx+b: ", M("alpha = W beta + b"), ", each W has a row per neuron j and a column per input i: W[j,i] is the weight into neuron j from input i"
                         + (", b[j] the bias of neuron j." if p.bias else "."),))
@@ -393,18 +399,18 @@ class SolutionDocument(_Names):
         return "-[" + " + ".join(terms or ["0"]) + "]"
 
     def backprop(self):
-        yield self.heading(9, "Backpropagation: every derivative, before any weight changes")
+        yield self.heading(9, "Backpropagation: every derivative" + (", before any weight changes" if self.p.updates else ""))
         yield from self.deltas()
+        update = ("; the update is ", M("w - lambda dl/dw")) if self.p.updates else ()
         if self.convention == "bias-row":
             yield Para(("Each weight's derivative is its input times the delta of its neuron, ",
-                        M("dl/dW[i,j] = input_i * delta_j"), ", with input 0 = 1 for the bias; the update is ",
-                        M("w - lambda dl/dw"), "."))
+                        M("dl/dW[i,j] = input_i * delta_j"), ", with input 0 = 1 for the bias", *update, "."))
         else:
             each = "delta_j * input_i" if self.convention == "Wx+b" else "input_i * delta_j"
             weight = "W[j,i]" if self.convention == "Wx+b" else "W[i,j]"
             yield Para(("Each weight's derivative is its input times the delta of its neuron, ",
                         M(f"dl/d{weight} = {each}"), *((", and a bias's is its neuron's delta, ", M("dl/db[j] = delta_j")) if self.p.bias else ()),
-                        "; the update is ", M("w - lambda dl/dw"), "."))
+                        *update, "."))
         for layer in reversed(self.s.layers):
             yield self.weight_table(layer)
 
@@ -483,20 +489,20 @@ class SolutionDocument(_Names):
             i = r + r0
             if True:
                 kept = i == 0 and not p.train_bias
-                rows.append(
-                    (
-                        M(weight_name(s.layer, i, j + 1)),
-                        self.f(s.W[r, j]),
-                        M(f"{self.pf(s.input[r])}{self.pf(s.delta[j])}"),
-                        self.f(s.grad_W[r, j]) + (" (given)" if self.given_gradient(s.layer, r, j) else ""),
-                        self.f(s.updated_W[r, j]) + (" (kept)" if kept else ""),
-                    )
+                row = (
+                    M(weight_name(s.layer, i, j + 1)),
+                    self.f(s.W[r, j]),
+                    M(f"{self.pf(s.input[r])}{self.pf(s.delta[j])}"),
+                    self.f(s.grad_W[r, j]) + (" (given)" if self.given_gradient(s.layer, r, j) else ""),
                 )
+                # the new weight, where the problem has a learning rate
+                rows.append(row + ((self.f(s.updated_W[r, j]) + (" (kept)" if kept else ""),) if p.updates else ()))
+        update = (M("w - lambda dl/dw"),) if p.updates else ()
         return Table(
-            ("weight", M("w"), M("input * delta"), M("dl/dw"), M("w - lambda dl/dw")),
+            ("weight", M("w"), M("input * delta"), M("dl/dw"), *update),
             tuple(rows),
             title=(f"Layer {s.layer}",),
-            numeric=(False, True, False, True, True),
+            numeric=(False, True, False, True, True)[:4 + len(update)],
         )
 
     def given_gradient(self, layer: int, r: int, c: int) -> bool:
@@ -504,6 +510,8 @@ class SolutionDocument(_Names):
         return computed is not None and computed[r, c] != self.s.layers[layer - 1].grad_W[r, c]
 
     def update(self):
+        if not self.p.updates:
+            return  # no learning rate: no update
         yield Heading(("Updated weights (", M(f"lambda = {self.f(self.p.learning_rate)}"), ")"))
         for s in self.s.layers:
             yield from self.weights("new ", s, s.updated_W)
@@ -522,9 +530,10 @@ def steps_document(problem, steps, digits: int) -> Document:
                                  "the step before it left.",))]
     for n, step in enumerate(steps, start=1):
         p = step.solution.problem
+        label = () if p.label_class is None else (f" (class {p.label_class})",)
         blocks.append(Heading((f"Step {n} of {len(steps)}: epoch {step.epoch}, example {step.example}: ",
                                M(f"x = [{', '.join(fmt(v, digits) for v in p.x)}]"), ", ",
-                               M(f"y = [{', '.join(fmt(v, digits) for v in p.y)}]")), level=0))
+                               M(f"y = [{', '.join(fmt(v, digits) for v in p.y)}]"), *label), level=0))
         blocks.extend(solution_document(step.solution, digits).blocks)
     return Document(problem.title, tuple(blocks))
 
@@ -621,6 +630,8 @@ class GradDocument(SolutionDocument):
 
     def update_text(self):
         g, f = self.g, self.f
+        if g.learning_rate is None:
+            return  # the problem has no learning rate: the derivative only
         yield Heading(("The update",))
         if not g.trained:
             yield Para((M(g.weight), f" is a bias weight and train_bias is false: it stays {f(g.value)}.",))
@@ -634,7 +645,10 @@ def grad_document(solution: Solution, grad, digits: int) -> Document:
 
 
 def grad_table_document(solution: Solution, grads, digits: int) -> Document:
-    """--all: every weight of the network, one row each."""
+    """--all: every weight of the network, one row each (and its update, with a learning rate)."""
+    if not solution.problem.updates:
+        rows = tuple((M(g.weight), fmt(g.value, digits), fmt(g.gradient, digits)) for g in grads)
+        return Document(solution.problem.title, (Table(("weight", M("w"), M("dl/dw")), rows, numeric=(False, True, True)),))
     rows = tuple(
         (M(g.weight), fmt(g.value, digits), fmt(g.gradient, digits), fmt(g.updated, digits) + ("" if g.trained else " (kept)"))
         for g in grads

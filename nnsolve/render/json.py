@@ -64,7 +64,7 @@ def solution_dict(solution: Solution) -> dict[str, Any]:
             "delta_rule": solution.simplified_delta,
         },
         "gradients": weights_dict(problem, [s.grad_W for s in layers]),
-        "updated": weights_dict(problem, [s.updated_W for s in layers]),
+        "updated": weights_dict(problem, [s.updated_W for s in layers]) if problem.updates else None,
         "rounding": rounding_dict(solution),
         "given": _given(solution),
     }

@@ -56,7 +56,7 @@ def problem_yaml(
     weights: Sequence[np.ndarray],
     activations: Sequence[str],
     loss: str,
-    learning_rate: float,
+    learning_rate: Optional[float],
     threshold: float = 0.5,
     bias: bool = True,
     train_bias: bool = True,
@@ -82,6 +82,11 @@ def problem_text(problem, comments: Sequence[str] = ()) -> str:
         threshold=problem.threshold, bias=problem.bias, train_bias=problem.train_bias,
         convention=problem.convention, symbols=problem.symbols,
     )
+    if problem.label_class is not None and not examples:  # y given as a class number: kept so
+        lines = text.splitlines()
+        at = next(k for k, line in enumerate(lines) if line.startswith("y: "))
+        lines[at] = f"y: {problem.label_class}   # class {problem.label_class} of {len(problem.y)}: one-hot {vector(problem.y)}"
+        text = "\n".join(lines) + "\n"
     if examples:  # x and y are the first example's: the list of examples instead
         lines = [line for line in text.splitlines() if not line.startswith(("x: ", "y: "))]
         at = next(k for k, line in enumerate(lines) if line.startswith("W1:"))
@@ -115,8 +120,9 @@ def problem_yamls(problems: Sequence, comments: Sequence[Sequence[str]]) -> Iter
     biases = [rows([b for _, b in layer]) if layer[0][1] is not None else None for layer in written]
     shapes = [layer[0][0].shape for layer in written]
     for k, p in enumerate(problems):
+        y = ys[k][0] if p.label_class is None else f"{p.label_class}   # class {p.label_class} of {len(p.y)}: one-hot {ys[k][0]}"
         yield _layout(
-            comments[k], p.title, xs[k][0], ys[k][0], [W[k] for W in weights], shapes,
+            comments[k], p.title, xs[k][0], y, [W[k] for W in weights], shapes,
             [None if b is None else b[k][0] for b in biases], p.activations, p.loss, p.learning_rate, p.threshold, p.bias,
             p.train_bias, convention, p.symbols,
         )
@@ -144,7 +150,8 @@ def _layout(comments, title, x: str, y: str, weight_rows, shapes, biases, activa
     names = list(activations)
     lines.append(f"activation: {names[0] if len(set(names)) == 1 else '[' + ', '.join(names) + ']'}")
     lines.append(f"loss: {loss}")
-    lines.append(f"learning_rate: {number(learning_rate)}")
+    if learning_rate is not None:  # none: the problem asks the derivatives only
+        lines.append(f"learning_rate: {number(learning_rate)}")
     if threshold != 0.5:
         lines.append(f"threshold: {number(threshold)}")
     if not bias:

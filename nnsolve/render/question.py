@@ -33,7 +33,8 @@ def problem_html(problem: Problem) -> str:
         + ".</p>",
         "<p>" + math(r"x = " + matrix_tex(problem.x[:, None])) + ", " + math(r"y = " + matrix_tex(problem.y[:, None])) + "</p>",
         "<p>" + ", ".join(math(f"W^{{{l}}} = " + matrix_tex(W)) for l, W in enumerate(problem.weights, start=1)) + "</p>",
-        "<p>Loss " + math(tex(f"l = {loss.formula}")) + ", learning rate " + math(rf"\lambda = {number(problem.learning_rate)}") + ".</p>",
+        "<p>Loss " + math(tex(f"l = {loss.formula}"))
+        + (", learning rate " + math(rf"\lambda = {number(problem.learning_rate)}") if problem.updates else "") + ".</p>",
     ]
     return "\n".join(parts)
 
