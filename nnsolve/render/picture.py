@@ -1,5 +1,7 @@
 """A Diagram drawn with matplotlib, as SVG or PNG: the layers left to right, bias nodes as
 dashed grey boxes, neurons as circles, every edge labelled with its weight's name and value.
+In Wx+b and xW+b a neuron's own bias is written under its circle (b1[2] = 0.5), and coloured
+by sign (the text and the circle's outline) where edges are.
 
 matplotlib is an optional extra (`pip install 'nnsolve[plot]'`); it is imported only here,
 without pyplot, so no display or global backend is touched. One unit of the axes is one inch
@@ -13,7 +15,7 @@ import math
 
 from ..errors import NnsolveError
 from .diagram import Diagram, Edge, Node
-from .mathtext import sup, tex, unicode
+from .mathtext import tex, unicode
 
 DPI = 150
 COLUMN_GAP = 3.4  # inches between layers: room for an edge label
@@ -99,8 +101,7 @@ def _draw(ax, d: Diagram, width: float, height: float) -> None:
                 color="#444444", parse_math=False)
 
     for layer in range(1, len(d.columns)):
-        rows, cols = d.weights[layer - 1].shape
-        ax.text(MARGIN + (layer - 0.5) * COLUMN_GAP, height - TOP + 0.55, f"W{sup(layer)}: {rows} × {cols}",
+        ax.text(MARGIN + (layer - 0.5) * COLUMN_GAP, height - TOP + 0.55, d.shapes(layer, short=True),
                 ha="center", va="top", fontsize=9, color="#444444", parse_math=False)
         targets = [n for n in d.columns[layer].nodes if n.kind != "bias"]
         for b, target in enumerate(targets):
@@ -123,8 +124,15 @@ def _draw(ax, d: Diagram, width: float, height: float) -> None:
                 ax.text(x, y - 0.22, f"{_math(n.label)} ({n.count} more)", ha="center", va="center", fontsize=7,
                         color="#666666", zorder=4, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none"))
             else:
-                ax.add_patch(Circle((x, y), RADIUS, fc=FILL[n.kind], ec="#333333", lw=1.2, zorder=3))
+                b = d.bias_of(n)
+                color = d.color(b) if b is not None else None
+                lw = 1.2 + 2.0 * d.strength(b) if color else 1.2
+                ax.add_patch(Circle((x, y), RADIUS, fc=FILL[n.kind], ec=color or "#333333", lw=lw, zorder=3))
                 ax.text(x, y, _math(n.label), ha="center", va="center", fontsize=11, zorder=4)
+                if b is not None:  # the neuron's own bias, under it
+                    ax.text(x, y - RADIUS - 0.11, unicode(d.edge_label(b, gradient=False)), ha="center", va="center",
+                            fontsize=LABEL_SIZE, color=color or "black", zorder=4, parse_math=False,
+                            bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.9))
 
 
 def _edge(ax, d: Diagram, e: Edge, where, t: float) -> None:
