@@ -76,6 +76,10 @@ class Problem:
     # number (y is its one-hot vector); None where y was given as labels
     label_class: Optional[int] = None
     example_classes: tuple[Optional[int], ...] = ()  # label_class of each example, with examples
+    # bias: shared: one bias per layer, used by every neuron of it. The weights keep the one
+    # internal form: row 0 of each W holds it, every entry equal; its gradient is the sum of
+    # the row's (network.backward puts that sum in every entry), so the update keeps them equal
+    shared_bias: bool = False
 
     @property
     def updates(self) -> bool:
@@ -108,7 +112,7 @@ class Problem:
             W, b = to_convention(W, self.convention, self.bias)  # as the file's convention writes it
             d[f"W{l}"] = W.tolist()
             if b is not None:
-                d[f"b{l}"] = b.tolist()
+                d[f"b{l}"] = float(b[0]) if self.shared_bias else b.tolist()  # shared: one number
         d.update(
             activation=list(self.activations),
             loss=self.loss,
@@ -117,6 +121,8 @@ class Problem:
             bias=self.bias,
             train_bias=self.train_bias,
         )
+        if self.shared_bias:  # (only then: the documents of other problems are as they were)
+            d["shared_bias"] = True
         if self.convention != "bias-row" or self.symbols:  # (the worksheet's notation: as it always was, nnsolve.solution/1)
             d.update(convention=self.convention, symbols={**DEFAULT_SYMBOLS[self.convention], **dict(self.symbols)})
         return d
@@ -227,12 +233,12 @@ class ProblemReader(NodeReader):
             if total > MAX_NODES:
                 raise self.error(value_node, name, f"the file holds more than {MAX_NODES} values once its aliases expand", "write the values out")
 
-        bias = self.boolean(entries, "bias", True)
+        bias, shared_bias = self.bias_mode(entries)
         train_bias = self.boolean(entries, "train_bias", True)
         if not bias and "train_bias" in entries:
             raise self.error(entries["train_bias"][0], "train_bias", "has no effect with 'bias: false'", "remove one of them")
         convention = self.convention(entries)
-        self.check_bias_keys(entries, convention, bias, L, bias_layers)
+        self.check_bias_keys(entries, convention, bias, L, bias_layers, shared_bias)
         symbols = self.symbols(entries, convention) if "symbols" in entries else ()
         examples = self.examples(entries) if "examples" in entries else ()
         if examples:
@@ -246,8 +252,10 @@ class ProblemReader(NodeReader):
             rest = ()
         if convention == "bias-row":
             weights = tuple(self.weights(entries, l, bias) for l in range(1, L + 1))
+            if shared_bias:
+                self.check_shared_rows(entries, weights)
         else:
-            weights = self.convention_weights(entries, convention, bias, L, x)
+            weights = self.convention_weights(entries, convention, bias, L, x, shared_bias)
         n_out = weights[-1].shape[1]
         label_class = None
         if _class_number(y_node, n_out):  # y: 2 for several outputs: a class number, if softmax
@@ -319,6 +327,7 @@ class ProblemReader(NodeReader):
             symbols=symbols,
             label_class=label_class,
             example_classes=tuple(classes) if examples and any(k is not None for k in classes) else (),
+            shared_bias=shared_bias,
         )
 
     # -- conventions (notation.py): the weights as a course writes them ----------------------
@@ -334,7 +343,33 @@ class ProblemReader(NodeReader):
                              "use bias-row (the bias as row 0 of W), Wx+b (W is neurons x inputs, with b) or xW+b (W is inputs x neurons, with b)")
         return found
 
-    def check_bias_keys(self, entries, convention: str, bias: bool, L: int, bias_layers: dict) -> None:
+    def bias_mode(self, entries) -> tuple[bool, bool]:
+        """(bias, shared) from 'bias: true | false | shared' (shared: one bias per layer, used by
+        every neuron of it)."""
+        node = entries["bias"][1] if "bias" in entries else None
+        if node is None:
+            return True, False
+        scalar = isinstance(node, yaml.ScalarNode)
+        if scalar and node.tag != TAG + "bool" and node.value.strip().lower() == "shared":
+            return True, True
+        if not scalar or node.tag != TAG + "bool":
+            shown = f"is {show(node.value)}, not" if scalar and node.value else "is not"
+            raise self.error(node, "bias", f"{shown} true, false or shared", "write 'bias: true', 'bias: false' or 'bias: shared' (one bias per layer)")
+        return self.boolean(entries, "bias", True), False
+
+    def check_shared_rows(self, entries, weights) -> None:
+        """bias: shared in bias-row: row 0 of each W is the layer's one bias, so its entries are equal."""
+        for l, W in enumerate(weights, start=1):
+            if np.any(W[0] != W[0, 0]):
+                key = f"W{l}"
+                row = entries[key][1].value[0]
+                shown = ", ".join(f"{v:g}" for v in W[0])
+                raise self.error(
+                    row, f"{key} row 0", f"holds [{shown}], but with 'bias: shared' row 0 is the layer's one bias, the same for every neuron",
+                    f"write row 0 as [{', '.join([f'{W[0, 0]:g}'] * W.shape[1])}] (one number, repeated), or remove 'bias: shared'",
+                )
+
+    def check_bias_keys(self, entries, convention: str, bias: bool, L: int, bias_layers: dict, shared: bool = False) -> None:
         """b1, b2, ...: one per layer in Wx+b and xW+b (unless bias: false), none in bias-row."""
         for l, name in sorted(bias_layers.items()):
             node = entries[name][0]
@@ -347,12 +382,16 @@ class ProblemReader(NodeReader):
                 raise self.error(node, name, f"is for layer {l}, but the weights stop at W{L}", f"remove {name} or add W{l}")
         if convention != "bias-row" and bias:
             for l in range(1, L + 1):
+                if l not in bias_layers and shared:
+                    raise self.error(None, f"b{l}", f"missing: with 'bias: shared' each layer has one bias, a number b{l}",
+                                     f"add 'b{l}: 0' (layer {l}'s bias), or 'bias: false'")
                 if l not in bias_layers:
                     raise self.error(None, f"b{l}", f"missing: in {convention} each layer's biases are a vector b{l}",
                                      f"add 'b{l}: [...]' with one bias per neuron of layer {l}, or 'bias: false'")
 
-    def convention_weights(self, entries, convention: str, bias: bool, L: int, x) -> tuple:
-        """Each layer's W (and b) as the convention writes them, checked, in the bias-row form."""
+    def convention_weights(self, entries, convention: str, bias: bool, L: int, x, shared: bool = False) -> tuple:
+        """Each layer's W (and b) as the convention writes them, checked, in the bias-row form;
+        shared (bias: shared): each b is one number, the layer's one bias."""
         layout = "neurons x inputs" if convention == "Wx+b" else "inputs x neurons"
         result = []
         n_in, source = len(x), count(len(x), "input")
@@ -365,8 +404,18 @@ class ProblemReader(NodeReader):
                 raise self.error(entries[key][1], key, f"is {W.shape[0]} x {W.shape[1]}, but {source} come into layer {l}; in {convention} W{l} is {layout}",
                                  f"make {key} {need}")
             b = None
-            if bias:
-                b = np.array(self.numbers(entries[f"b{l}"][1], f"b{l}"), dtype=np.float64)
+            if shared:
+                node = entries[f"b{l}"][1]
+                if not isinstance(node, yaml.ScalarNode):
+                    raise self.error(node, f"b{l}", "is a list, but with 'bias: shared' each layer has one bias, used by every neuron",
+                                     f"write b{l} as one number, such as 'b{l}: 0.5', or remove 'bias: shared'")
+                b = np.full(neurons, self.number(node, f"b{l}"))
+            elif bias:
+                node = entries[f"b{l}"][1]
+                b = np.array(self.numbers(node, f"b{l}"), dtype=np.float64)
+                if isinstance(node, yaml.ScalarNode) and neurons > 1:
+                    raise self.error(node, f"b{l}", f"is one number, but W{l} has {count(neurons, 'neuron')}, each with its own bias",
+                                     f"give b{l} one bias per neuron, such as [{', '.join(['0'] * neurons)}], or add 'bias: shared' for one bias per layer")
                 if len(b) != neurons:
                     raise self.error(entries[f"b{l}"][1], f"b{l}", f"has {len(b)} bias{'' if len(b) == 1 else 'es'}, but W{l} has {count(neurons, 'neuron')}",
                                      f"give b{l} one bias per neuron of layer {l}")

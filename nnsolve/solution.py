@@ -150,7 +150,8 @@ def stack_problems(problems) -> Problem:
 def same_shape(problem: Problem) -> tuple:
     """What problems must share to be stacked (stack_problems) and graded as one: everything but
     x, y, the weights' values and the learning rate (whether there is one counts: without it, no update)."""
-    return (problem.sizes, problem.activations, problem.loss, problem.threshold, problem.bias, problem.train_bias, problem.updates)
+    return (problem.sizes, problem.activations, problem.loss, problem.threshold, problem.bias, problem.train_bias, problem.updates,
+            problem.shared_bias)
 
 
 class Work:
@@ -170,7 +171,8 @@ class Work:
             y_hat = f"beta{problem.n_layers}"
             y_hat_given = np.any(~np.isnan(given[y_hat]), axis=-1) if given and y_hat in given else False
             self.loss_value = network.loss_value(problem.y, self.fwd, activations, self.loss, rnd, y_hat_given)
-            self.bwd = network.backward(problem.weights, self.fwd, problem.y, activations, self.loss, problem.bias, rnd, take)
+            self.bwd = network.backward(problem.weights, self.fwd, problem.y, activations, self.loss, problem.bias, rnd, take,
+                                        shared_bias=problem.shared_bias)
             self.updated = (None,) * problem.n_layers if problem.learning_rate is None else network.update(
                 problem.weights, self.bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd
             )
