@@ -133,12 +133,15 @@ class Diagram:
         convention = self.notation.convention
         W, b = to_convention(self.weights[layer - 1], convention, bool(self.biases))
         name = f"W{sup(layer)}"
+        shared = self.notation.shared
         if short:
-            return f"{name}: {W.shape[0]} × {W.shape[1]}" + (f", b{sup(layer)}: {len(b)}" if b is not None else "")
+            bias = "" if b is None else f", b{sup(layer)}: 1, shared" if shared else f", b{sup(layer)}: {len(b)}"
+            return f"{name}: {W.shape[0]} × {W.shape[1]}" + bias
         text = f"{name} is {W.shape[0]} × {W.shape[1]}"
         if convention != "bias-row":
             text += " (neurons × inputs)" if convention == "Wx+b" else " (inputs × neurons)"
-        return text + (f", b{sup(layer)} has {len(b)}" if b is not None else "")
+        bias = "" if b is None else f", b{sup(layer)} is one number, shared" if shared else f", b{sup(layer)} has {len(b)}"
+        return text + bias
 
     def summarised(self, layer: int) -> bool:
         """Layer l's weights are not all drawn (its input or its neurons are summarised)."""
@@ -193,12 +196,16 @@ class Diagram:
         biases = " and biases" if self.biases else ""
         if self.updated:
             lines.append(f"The weights{biases} after one update, {m('w - lambda dl/dw')} with {m('lambda')} = {self.number(self.learning_rate)}.")
+        shared = self.notation.shared
         if self.columns[0].nodes[0].kind == "bias":
-            lines.append("+1 is the bias term: row 0 of each W holds the bias weights.")
+            lines.append("+1 is the bias term: row 0 of each W holds the " + ("layer's one shared bias, the same for every neuron." if shared else "bias weights."))
         elif self.biases:
             z = m("alpha")
-            formula = "W a + b" if self.notation.convention == "Wx+b" else "a W + b"
-            lines.append(f"Each neuron's own bias b is drawn with it: {z} = {m(formula.replace('a', 'beta'))}.")
+            formula = m(("W a + b" if self.notation.convention == "Wx+b" else "a W + b").replace("a", "beta"))
+            if shared:
+                lines.append(f"Each layer's one bias b (bias: shared) is drawn with each of its neurons: {z} = {formula}.")
+            else:
+                lines.append(f"Each neuron's own bias b is drawn with it: {z} = {formula}.")
         dw = m("dl/dw")
         # (the text drawing colours a bias's label; the pictures a neuron's outline)
         outline = ", a neuron's outline by its bias" if self.biases else ""
@@ -268,7 +275,7 @@ def network_diagram(solution: Solution, updated: bool = False, color_by: Optiona
                     i = f"{i0}" if i0 == i1 else f"{i0}..{i1}"
                     edges.append(Edge(source, target, l, _weight_range(notation.convention, l, i, j), None, None, n_weights))
             if p.bias and not bias_nodes:  # the neuron's own bias, row 0 of the internal form
-                if j0 == j1:
+                if j0 == j1 or notation.shared:  # (a shared bias is one, valued, even for a gap node)
                     biases.append(Bias(target, l, notation.weight(l, 0, j0), float(W[0, j0 - 1]), float(s.grad_W[0, j0 - 1])))
                 else:
                     biases.append(Bias(target, l, f"b{l}[{j}]", None, None, j1 - j0 + 1))

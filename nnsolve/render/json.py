@@ -20,18 +20,23 @@ SOLUTION_SCHEMA_ID = "nnsolve.solution/1"
 def schema_id(name: str, problem) -> str:
     """The id a document of a problem carries: version 1 for the worksheet's convention (as it
     always was), version 2, whose weights are written in the problem's convention (W and b),
-    for Wx+b and xW+b (docs/json.md)."""
-    return f"nnsolve.{name}/{1 if problem.convention == 'bias-row' and not problem.symbols else 2}"
+    for Wx+b and xW+b, with symbols:, and with a shared bias (docs/json.md)."""
+    plain = problem.convention == "bias-row" and not problem.symbols and not problem.shared_bias
+    return f"nnsolve.{name}/{1 if plain else 2}"
 
 
 def weights_dict(problem, weights, shapes: bool = False) -> dict[str, Any]:
     """Each layer's weights (the bias-row form) as the problem's convention writes them:
-    W1, W2, ... (and b1, b2, ... in Wx+b and xW+b); with shapes, their shapes instead."""
+    W1, W2, ... (and b1, b2, ... in Wx+b and xW+b); with shapes, their shapes instead. A shared
+    bias (bias: shared) is one number in Wx+b and xW+b (its shape []); in bias-row, row 0 of W
+    with every entry equal (a gradient's: the shared bias's, the sum over the layer's neurons)."""
     result: dict[str, Any] = {}
     for l, values in enumerate(weights, start=1):
         W, b = to_convention(np.asarray(values), problem.convention, problem.bias)
         result[f"W{l}"] = list(W.shape) if shapes else W.tolist()
-        if b is not None:
+        if b is not None and problem.shared_bias:
+            result[f"b{l}"] = [] if shapes else float(b[0])
+        elif b is not None:
             result[f"b{l}"] = list(b.shape) if shapes else b.tolist()
     return result
 
@@ -134,7 +139,9 @@ def grad_dict(grad, problem=None) -> dict[str, Any]:
     row, column = grad.row, grad.column
     position: dict[str, Any] = {"row": row, "column": column}
     if not notation.plain and problem.convention != "bias-row":
-        if grad.row == 0 and problem.bias:  # b2[j]: a vector's element
+        if grad.row == 0 and problem.bias and problem.shared_bias:  # b2: the layer's one bias
+            position = {"parameter": "b", "row": None, "column": None}
+        elif grad.row == 0 and problem.bias:  # b2[j]: a vector's element
             position = {"parameter": "b", "row": column, "column": None}
         else:
             r = grad.row  # the input it comes from (rows count from 1 in these conventions)
@@ -156,6 +163,8 @@ def grad_dict(grad, problem=None) -> dict[str, Any]:
         "rounding": None if grad.rounding is None else grad.rounding.as_dict(),
         "exact_gradient": grad.exact_gradient,
         "exact_updated": grad.exact_updated,
+        # a shared bias (bias: shared): its gradient is the sum over the layer's neurons
+        **({"shared": True} if grad.shared else {}),
     }
 
 
