@@ -37,6 +37,7 @@ class Shape:
     title: str = "Neural network"
     class_label: bool = False  # softmax labels written as a class number (y: 2), as the problem gave its own
     update: bool = True  # False: no learning rate, so no update (as the problem had none)
+    shared_bias: bool = False  # bias: shared: one bias per layer (row 0 of each W, every entry equal)
 
     @classmethod
     def of(cls, problem: Problem) -> "Shape":
@@ -46,7 +47,7 @@ class Shape:
         return cls(
             problem.sizes, problem.activations, problem.loss, problem.bias, problem.train_bias,
             problem.threshold, decimals, problem.learning_rate, problem.title or "Neural network",
-            class_label=problem.label_class is not None, update=problem.updates,
+            class_label=problem.label_class is not None, update=problem.updates, shared_bias=problem.shared_bias,
         )
 
 
@@ -85,13 +86,15 @@ def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
     sizes, d = shape.sizes, shape.decimals
     x = _numbers(rng, sizes[0], 3, d)
     weights = tuple(_numbers(rng, (sizes[l] + (1 if shape.bias else 0), sizes[l + 1]), 2, d) for l in range(len(sizes) - 1))
+    if shape.bias and shape.shared_bias:  # one bias per layer: the first of row 0, in every column
+        weights = tuple(np.vstack([np.full((1, W.shape[1]), W[0, 0]), W[1:]]) for W in weights)
     rate = shape.learning_rate if shape.learning_rate is not None else float(rng.choice(LEARNING_RATES))
     if not shape.update:
         rate = None  # (drawn all the same, so that the other numbers are those of a problem with one)
     y = _labels(rng, shape)
     return Problem(
         x=x, y=y, label_class=int(np.argmax(y)) + 1 if shape.class_label else None, weights=weights, activations=shape.activations, loss=shape.loss,
-        learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias,
+        learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias, shared_bias=shape.shared_bias,
         title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml",
     )
 
