@@ -37,6 +37,8 @@ class Shape:
     title: str = "Neural network"
     class_label: bool = False  # softmax labels written as a class number (y: 2), as the problem gave its own
     update: bool = True  # False: no learning rate, so no update (as the problem had none)
+    convention: str = "bias-row"  # how the variants write their weights (notation.CONVENTIONS), as the problem did
+    symbols: tuple[tuple[str, str], ...] = ()  # and the symbols it renamed
 
     @classmethod
     def of(cls, problem: Problem) -> "Shape":
@@ -47,6 +49,7 @@ class Shape:
             problem.sizes, problem.activations, problem.loss, problem.bias, problem.train_bias,
             problem.threshold, decimals, problem.learning_rate, problem.title or "Neural network",
             class_label=problem.label_class is not None, update=problem.updates,
+            convention=problem.convention, symbols=problem.symbols,
         )
 
 
@@ -93,6 +96,7 @@ def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
         x=x, y=y, label_class=int(np.argmax(y)) + 1 if shape.class_label else None, weights=weights, activations=shape.activations, loss=shape.loss,
         learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias,
         title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml",
+        convention=shape.convention, symbols=shape.symbols,
     )
 
 

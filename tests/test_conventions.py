@@ -229,3 +229,63 @@ def test_convert_writes_a_file_and_refuses_to_overwrite(tmp_path):
     assert_usage_error(invoke("convert", str(PROBLEMS / "worksheet.yaml"), "--to", "Wx+b", "-o", str(out)), str(out), "--force")
     assert_usage_error(invoke("convert", str(PROBLEMS / "worksheet.yaml"), "--to", "Wxb"), "Wxb")
     assert_usage_error(invoke("convert", str(tmp_path / "missing.yaml"), "--to", "Wx+b"), "missing.yaml", "no such file")
+
+
+# -- check: sheets answer in the problem's notation --------------------------------------------------
+
+
+def _sheet(folder, answers: dict, problem: str = "wxb.yaml") -> str:
+    path = folder / f"s{len(list(folder.glob('s*.yaml')))}.yaml"
+    path.write_text(yaml.safe_dump({"problem": problem, **answers}, sort_keys=False))
+    return str(path)
+
+
+def _check_json(*args) -> list[dict]:
+    result = invoke("check", *args, "--json")
+    assert result.exit_code in (0, 1), result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_a_wx_plus_b_sheet_is_graded_in_z_a_and_the_conventions_indexing(tmp_path):
+    (tmp_path / "wxb.yaml").write_text(convert(PROBLEMS / "worksheet.yaml", "Wx+b"))
+    template = invoke("check", "--template", str(tmp_path / "wxb.yaml")).stdout
+    names = [n for n in yaml.safe_load(template) if n not in ("problem", "student")]
+    assert names[:6] == ["shape W1", "shape W2", "z1", "a1", "z2", "y_hat"]
+    assert {"dL/dW2[1,1]", "new W2[1,1]", "dL/db2[1]", "new b2[1]", "dL/dW1[1,2]", "dz2/da1_1"} <= set(names)
+    assert not any("alpha" in n or "beta" in n or "[0," in n for n in names)
+    # the worksheet's dl/dW1[2,1] (from x_2 into neuron 1) is dL/dW1[1,2] here; W1 is 2 x 2, b1 apart
+    good = {"shape W1": [2, 2], "z1": [0, 24], "dL/dW1[1,2]": -0.23119511, "dL/db2[1]": -0.09247804,
+            "new W1[1,2]": 1.46239022, "dL/dW1": [[-0.09247804, -0.23119511], [2.7929373e-11, 6.9823434e-11]],
+            "dL/db1": [-0.04623902, 1.3964687e-11],
+            "new W2": [[2.09247804, -3.81504391]], "new b2": [1.18495609]}
+    [record] = _check_json(_sheet(tmp_path, good))
+    assert {a["quantity"]: a["verdict"] for a in record["answers"]} == {name: "correct" for name in good}
+    # the worksheet's orientation of W1 (inputs x neurons) is wrong here
+    [record] = _check_json(_sheet(tmp_path, {"dL/dW1": [[-0.09247804, 2.7929373e-11], [-0.23119511, 6.9823434e-11]]}))
+    assert record["answers"][0]["verdict"] == "wrong"
+    # slips, named in the problem's notation
+    slipped = {"z1": [0.5, 0.99999999996], "z2": -1.9999999998 - 1, "new W2[1,1]": 2}
+    [record] = _check_json(_sheet(tmp_path, slipped))
+    by = {a["quantity"]: a for a in record["answers"]}
+    assert by["z1"]["slip"]["name"] == "beta for alpha" and by["z1"]["slip"]["explanation"].startswith("this is a1, the activation; z1 is")
+    assert by["z2"]["slip"] == {"name": "bias left out", "explanation": "the biases b2 were left out of z2", "formula": "z2 - b2"}
+    assert by["new W2[1,1]"]["slip"]["name"] == "old weight"
+    # carried forward from the student's own a1
+    [record] = _check_json(_sheet(tmp_path, {"a1": [0.5, 0.9], "z2": 1 + 2 * 0.5 - 4 * 0.9}))
+    assert [a["verdict"] for a in record["answers"]] == ["wrong", "carried forward"]
+    # the worksheet's names are not this problem's
+    result = invoke("check", _sheet(tmp_path, {"alpha1": [0, 24]}))
+    assert result.exit_code == 2 and "alpha1: is not a quantity of this problem" in result.stderr
+
+
+def test_a_class_of_both_conventions_is_graded_each_in_its_own(tmp_path):
+    """Variants of the worksheet in bias-row and in Wx+b, keys mixed in one class: the same sizes,
+    yet each key is graded with its own names (the catalog is per convention, not per size)."""
+    (tmp_path / "wxb.yaml").write_text(convert(PROBLEMS / "worksheet.yaml", "Wx+b"))
+    for folder, source in (("row", PROBLEMS / "worksheet.yaml"), ("wxb", tmp_path / "wxb.yaml")):
+        assert invoke("new", "--from", str(source), "--seed", "4", "--count", "2", "--out", str(tmp_path / folder)).exit_code == 0
+    keys = sorted(str(p) for p in tmp_path.glob("*/*.key.yaml"))
+    assert "z1:" in (tmp_path / "wxb" / "variant-001.key.yaml").read_text()
+    assert load_problem(str(tmp_path / "wxb" / "variant-001.yaml")).convention == "Wx+b"
+    records = _check_json(*keys)
+    assert len(records) == 4 and all(r["counts"]["wrong"] == 0 and r["counts"]["correct"] > 20 for r in records)
