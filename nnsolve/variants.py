@@ -183,5 +183,6 @@ def default_questions(problem: Problem) -> list[str]:
     first = f"W1[{problem.weights[0].shape[0] - 1 + r0},1]"
     last = f"W{L}[1,1]" if L > 1 else None
     for w in filter(None, (last, first)):
-        names += [f"dl/d{w}", f"new {w}"] if problem.updates else [f"dl/d{w}"]
+        keys = [f"dl/d{w}", f"new {w}"] if problem.updates else [f"dl/d{w}"]
+        names += [catalog.by_key[key].name for key in keys]  # in the problem's notation (dL/dW2[1,1], new b1[2])
     return list(dict.fromkeys(names))
