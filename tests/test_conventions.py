@@ -202,8 +202,10 @@ learning_rate: 2
     (("convention: Wx+b", "convention: Wxb"), ["p.yaml:1:", "convention", "unknown convention 'Wxb'", "Wx+b (W is neurons x inputs"]),
     (("b2: [1]\n", ""), ["b2", "missing: in Wx+b each layer's biases are a vector b2", "or 'bias: false'"]),
     (("b1: [-1, 2]", "b1: [-1, 2, 3]"), ["p.yaml:5:", "b1", "has 3 biases, but W1 has 2 neurons", "one bias per neuron of layer 1"]),
-    (("W2: [[2, -4]]", "W2: [[2], [-4]]"), ["p.yaml:6:", "W2", "is 2 x 1, but 2 neurons of layer 1 come into layer 2; in Wx+b W2 is neurons x inputs", "make W2 2 x 2"]),
-    (("W1: [[-2, 1], [1, 4]]", "W1: [[-2, 1, 0], [1, 4, 0]]"), ["p.yaml:4:", "W1", "but 2 inputs come into layer 1", "make W1 2 x 2"]),
+    (("W2: [[2, -4]]", "W2: [[2], [-4]]"), ["p.yaml:6:", "W2", "is 2 x 1, but 2 neurons of layer 1 come into layer 2; in Wx+b W2 is neurons x inputs, and this is how xW+b writes it",
+                                            "write its transpose, 1 x 2, or say 'convention: xW+b'"]),
+    (("W1: [[-2, 1], [1, 4]]", "W1: [[-2, 1, 0], [1, 4, 0]]"), ["p.yaml:4:", "W1", "but 2 inputs come into layer 1", "write its transpose, 3 x 2"]),
+    (("W1: [[-2, 1], [1, 4]]", "W1: [[-2, 1, 0]]"), ["p.yaml:4:", "W1", "is 1 x 3, but 2 inputs come into layer 1", "make W1 (neurons of layer 1) x 2"]),
     (("convention: Wx+b\n", ""), ["p.yaml:4:", "b1", "in the bias-row convention the biases are row 0 of W1", "convention: Wx+b"]),
     (("learning_rate: 2", "learning_rate: 2\nbias: false"), ["p.yaml:5:", "b1", "'bias: false' says the network has no biases"]),
     (("learning_rate: 2", "learning_rate: 2\nb3: [1]"), ["b3", "is for layer 3, but the weights stop at W2"]),
@@ -289,3 +291,29 @@ def test_a_class_of_both_conventions_is_graded_each_in_its_own(tmp_path):
     assert load_problem(str(tmp_path / "wxb" / "variant-001.yaml")).convention == "Wx+b"
     records = _check_json(*keys)
     assert len(records) == 4 and all(r["counts"]["wrong"] == 0 and r["counts"]["correct"] > 20 for r in records)
+
+
+def test_the_readmes_side_by_side_table_is_what_nnsolve_does(tmp_path):
+    """README's "Your course's notation" table: each cell is checked against the real thing."""
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:5]]
+            for line in readme.split("## Your course's notation")[1].split("##")[0].splitlines() if line.startswith("| ") and "---" not in line}
+    for column, convention in enumerate(CONVENTIONS):
+        path = tmp_path / f"{column}.yaml"
+        path.write_text(convert(PROBLEMS / "two_outputs.yaml", convention))
+        data = yaml.safe_load(path.read_text())
+        W1 = rows["`W1:`"][column].strip("`")
+        assert data["W1"] == yaml.safe_load(W1), convention
+        if convention != "bias-row":
+            assert rows["biases"][column] == f"`b1: {data['b1']}`".replace("'", "")
+        out = invoke("run", str(path)).stdout
+        assert rows["a layer"][column] in out
+        assert rows["`nnsolve run` writes"][column] in out
+        ref, value = rows["`nnsolve grad`"][column].split(": ", 1)
+        weight = ref.strip("`").split()[1]
+        assert weight == rows["from x₂ into neuron 1"][column].strip("`")
+        symbol, number = value.split(" ")[0], value.split(" ")[-1]
+        lines = invoke("grad", weight, str(path)).stdout.splitlines()
+        assert any(line.startswith(f"{symbol} = ") and line.endswith(f"= {number}") for line in lines), (convention, value)
