@@ -206,3 +206,12 @@ def test_resume_after_the_terminal_is_killed(tmp_path):
     assert child.exitstatus == 0
     record = json.loads(invoke("check", str(tmp_path / "me.yaml"), "--json").stdout)
     assert record["counts"]["correct"] == 18
+
+
+def test_skip_and_back():
+    lines = key_lines()
+    # skip shape W1, answer shape W2, then at alpha1 go back to shape W2 (asked again) and answer it
+    result = piped(["skip", lines[1], "back", lines[1], "quit"])
+    prompts = [line.split(" = ")[0] for line in result.stdout.splitlines() if " (2 numbers) = " in line]
+    assert prompts == ["shape W¹ (2 numbers)", "shape W² (2 numbers)", "α¹ (2 numbers)", "shape W² (2 numbers)", "α¹ (2 numbers)"]
+    assert "Not answered: shape W¹, α¹" in result.stdout and result.returncode == 1
