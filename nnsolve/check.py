@@ -258,7 +258,7 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
     """The sheets of one group (the same answers): each answer graded for all of them at once.
     rounded(positions) gives the hand-rounded chains of the members at positions (_rounded_chains)."""
     count = len(sheets)
-    answered = {q.name: v for q, v in values}
+    answered = {q.key: v for q, v in values}  # by nnsolve's own names, as the chain rule's factors are
     departed = np.full(count, -1)  # each sheet's first answer off the key (its position), -1: none yet
     columns = []
     for position, (q, answer) in enumerate(values):
@@ -293,7 +293,7 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
         # right from earlier answers that were all accepted as correct (rounded): correct too
         verdict = np.where(correct, 0, np.where(carried, np.where(departed < 0, 0, 1), 2))
         # each member's slip, its value that member's
-        named = [None if k < 0 else replace(slips[k], value=slips[k].value[..., m]) for m, k in enumerate(slip.tolist())]
+        named = [None if k < 0 else _member_slip(slips[k], m, catalog.notation) for m, k in enumerate(slip.tolist())]
         columns.append((verdict.tolist(), departed.tolist(), recomputed, found.tolist(), expected, named))
         departed = np.where((verdict != 0) & (departed < 0), position, departed)
     if rounded is not None:
@@ -313,6 +313,12 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
             ))
         reports.append(Report(sheet.source, sheet.student, tuple(graded)))
     return reports
+
+
+def _member_slip(slip: Slip, m: int, notation) -> Slip:
+    """A slip as one member's verdict names it: its value that member's, its words in the
+    problem's notation (z1 for alpha1 in Wx+b)."""
+    return replace(slip, value=slip.value[..., m], explanation=notation.write(slip.explanation), formula=notation.write(slip.formula))
 
 
 def _rounding_carried(values, columns, rounded, tolerance: Tolerance) -> None:
@@ -443,7 +449,10 @@ def _given(problem: Problem, groups: dict, answers: dict, count: int) -> Optiona
             if base not in given:
                 given[base] = np.full((count,) + base_shape(problem, q.base), np.nan)
             target = given[base]
-            slot = (np.asarray(rows),) + q.index
+            members = np.asarray(rows)
+            if _whole(q) and q.index:  # a whole W (or b) as a convention writes it: read out by index arrays
+                members = members.reshape((-1,) + (1,) * np.ndim(q.index[-1]))
+            slot = (members,) + q.index
             target[slot] = np.moveaxis(values, -1, 0).reshape(target[slot].shape)
     return given or None
 
@@ -495,7 +504,7 @@ def recomputations(catalog: Catalog, state: Solution, gave: Mapping[str, np.ndar
         return []  # given by the problem, not computed
     if q.base.startswith("new W"):
         return _new_weights(catalog, state, gave, q, answered, problem)
-    if q.base.startswith("dl/dW") and q.index != ():
+    if q.base.startswith("dl/dW") and not _whole(q):
         return _gradients(state, gave, q, answered, problem)
     return [_before_given(catalog.value(state, q), state, gave, q, problem)]
 
@@ -506,6 +515,11 @@ def _before_given(value: np.ndarray, state: Solution, gave: Mapping[str, np.ndar
     if name not in state.computed:
         return value
     return np.where(gave[name], np.asarray(state.computed[name])[q.index], value)
+
+
+def _whole(q: Quantity) -> bool:
+    """A whole matrix or vector of weights (dl/dW2, new b2), not one weight."""
+    return not all(isinstance(i, int) for i in q.index) or q.index == ()
 
 
 def _weight_position(problem: Problem, q: Quantity) -> tuple[int, int, int]:
@@ -535,8 +549,8 @@ def _gradients(state: Solution, gave: Mapping[str, np.ndarray], q: Quantity, ans
 
 def _new_weights(catalog: Catalog, state: Solution, gave: Mapping[str, np.ndarray], q: Quantity, answered: Mapping[str, np.ndarray], problem: Problem) -> list:
     """W - lambda dl/dW with the students' own dl/dW (given, or recomputed from their answers)."""
-    if q.index == ():
-        return [state.layers[int(q.base.rsplit("W", 1)[1]) - 1].updated_W]
+    if _whole(q):
+        return [np.asarray(state.layers[int(q.base.rsplit("W", 1)[1]) - 1].updated_W)[q.index]]
     layer, i, j = _weight_position(problem, q)
     W = state.layers[layer - 1].W[q.index]  # each member's own weight and learning rate (Work.members)
     if problem.bias and i == 0 and not problem.train_bias:
@@ -547,5 +561,5 @@ def _new_weights(catalog: Catalog, state: Solution, gave: Mapping[str, np.ndarra
     elif f"dl/dW{layer}" in answered:
         gradients = [answered[f"dl/dW{layer}"][q.index]]
     else:
-        gradients = _gradients(state, gave, catalog.by_name[grad_name], answered, problem)
+        gradients = _gradients(state, gave, catalog.by_key[grad_name], answered, problem)
     return [W - state.problem.learning_rate * g for g in gradients]

@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 
 from . import network
-from .notation import first_row, weight_name
+from .notation import Notation, first_row, weight_name
 from .problem import Problem
 from .solution import Solution
 
@@ -32,6 +32,9 @@ class Quantity:
     shape: tuple[int, ...]  # of the answer: () for a number
     order: int  # the worksheet's order: an earlier quantity is never computed from a later one
     listed: bool = True  # in the blank sheet (--template); element names of vectors are not
+    # nnsolve's own name (the worksheet's notation, as the chain rule's factors are named): name
+    # itself, except in a problem written in another convention or with symbols (z1_2 is alpha1_2)
+    key: str = ""
 
     @property
     def overridable(self) -> bool:
@@ -59,16 +62,46 @@ class Catalog:
         loss = network.LOSSES[problem.loss]
         self.simplified = loss.simplifies_with(out)
         self.elementwise_output = out.derivative is not None
+        self.notation = Notation.of(problem)
         self.quantities: list[Quantity] = []
-        self.by_name: dict[str, Quantity] = {}
+        self.by_name: dict[str, Quantity] = {}  # as a sheet names them, in the problem's notation
+        self.by_key: dict[str, Quantity] = {}  # by nnsolve's own names (Quantity.key)
         self._build()
 
     # -- building -------------------------------------------------------------------------
 
-    def _add(self, name: str, base: str, index: tuple, shape: tuple, listed: bool = True) -> None:
-        q = Quantity(name, base, index, shape, len(self.quantities), listed)
+    def _add(self, key: str, base: str, index: tuple, shape: tuple, listed: bool = True, name: Optional[str] = None) -> None:
+        """A quantity by nnsolve's own name (key), named on sheets in the problem's notation."""
+        q = Quantity(name or self.notation.write(key), base, index, shape, len(self.quantities), listed, key)
         self.quantities.append(q)
-        self.by_name[name] = q
+        self.by_name[q.name] = q
+        self.by_key[key] = q
+
+    def _alias(self, key: str, q: Quantity) -> None:
+        """Another name of the same quantity."""
+        self.by_name[self.notation.write(key)] = q
+        self.by_key[key] = q
+
+    def _matrix(self, kind: str, l: int, W: np.ndarray) -> None:
+        """A layer's whole dl/dW or new W, answerable at once: as the convention writes W (and,
+        in Wx+b and xW+b, its bias vector b apart), read out of the bias-row form by index."""
+        convention, bias = self.notation.convention, self.problem.bias
+        if convention == "bias-row":
+            self._add(f"{kind}W{l}", f"{kind}W{l}", (), W.shape, listed=False)
+            return
+        rows, cols = W.shape
+        inputs = range(1 if bias else 0, rows)
+        if convention == "Wx+b":  # neurons x inputs: element [j, i] is row i, column j of the form
+            index = (tuple(tuple(inputs) for _ in range(cols)), tuple((c,) * len(inputs) for c in range(cols)))
+            shape = (cols, len(inputs))
+        else:  # inputs x neurons: the form without its bias row
+            index = (tuple((r,) * cols for r in inputs), tuple(tuple(range(cols)) for _ in inputs))
+            shape = (len(inputs), cols)
+        name = self.notation.write(f"{kind}W{l}")
+        self._add(f"{name} ({convention})", f"{kind}W{l}", index, shape, listed=False, name=name)
+        if bias:
+            name = self.notation.write(f"{kind}b{l}")
+            self._add(f"{name} ({convention})", f"{kind}W{l}", (0, tuple(range(cols))), (cols,), listed=False, name=name)
 
     def _vector(self, name: str, layer: int, width: int, element) -> None:
         """A layer vector, answerable whole or by element (element(k) names element k)."""
@@ -86,7 +119,7 @@ class Catalog:
             if l < L:
                 self._vector(f"beta{l}", l, n[l], lambda k, l=l: f"beta{l}_{k}")
         self._vector("y_hat", L, n[L], lambda k: f"y_hat_{k}")
-        self.by_name[f"beta{L}"] = self.by_name["y_hat"]  # the same thing, by its other name
+        self._alias(f"beta{L}", self.by_key["y_hat"])  # the same thing, by its other name
         self._add("prediction", "prediction", (), (n[L],))
         self._add("loss", "loss", (), ())
         K = n[L]
@@ -97,7 +130,7 @@ class Catalog:
         self._vector(f"delta{L}", L, K, lambda k: f"delta{L}_{k}")
         if self.simplified:  # where delta^L is taken directly the chain rule calls it dl/dalpha^L
             for k in range(1, K + 1):
-                self.by_name[f"dl/d{_neuron('alpha', L, k, K)}"] = self.by_name[f"delta{L}" if K == 1 else f"delta{L}_{k}"]
+                self._alias(f"dl/d{_neuron('alpha', L, k, K)}", self.by_key[f"delta{L}" if K == 1 else f"delta{L}_{k}"])
         for l in range(L - 1, 0, -1):
             width = n[l]
             if width == 1:
@@ -110,7 +143,7 @@ class Catalog:
             W = p.weights[l - 1]
             # the whole matrix dl/dW before any new weight of the layer, the whole new W after every
             # dl/dW element: an answer is never graded before one it follows from; neither is listed
-            self._add(f"dl/dW{l}", f"dl/dW{l}", (), W.shape, listed=False)
+            self._matrix("dl/d", l, W)
             for r in range(W.shape[0]):
                 for c in range(W.shape[1]):
                     w = weight_name(l, r + r0, c + 1)
@@ -120,7 +153,7 @@ class Catalog:
                     if p.updates:  # without a learning rate there is no update: no new weights
                         self._add(f"new {w}", f"new W{l}", (r, c), ())
             if p.updates:
-                self._add(f"new W{l}", f"new W{l}", (), W.shape, listed=False)
+                self._matrix("new ", l, W)
             if l > 1:  # dalpha^l_k / dbeta^(l-1)_j is the weight W^l[j,k]
                 for j in range(1, n[l - 1] + 1):
                     for k in range(1, n[l] + 1):
@@ -158,8 +191,11 @@ def base_value(solution: Solution, base: str) -> np.ndarray:
         return np.asarray(solution.loss)
     if base == "dl/dy_hat":
         return solution.dl_dy_hat
-    if base.startswith("shape W"):
-        return np.asarray(p.weights[layer - 1].shape[:2], dtype=np.float64)  # (members may follow)
+    if base.startswith("shape W"):  # as the problem's convention writes W (members may follow the two axes)
+        rows, cols = p.weights[layer - 1].shape[:2]
+        inputs = rows - (1 if p.bias else 0)
+        shape = {"Wx+b": (cols, inputs), "xW+b": (inputs, cols)}.get(getattr(p, "convention", "bias-row"), (rows, cols))
+        return np.asarray(shape, dtype=np.float64)
     return getattr(layers[layer - 1], _LAYER_FIELDS[kind])
 
 

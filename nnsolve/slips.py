@@ -90,7 +90,9 @@ def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
     if kind == "alpha":
         s = layers[l - 1]
         found = [Slip("beta for alpha", f"this is beta{l}, the activation; alpha{l} is the sum before it", f"beta{l}", s.beta)]
-        if p.bias:
+        if p.bias and getattr(p, "convention", "bias-row") != "bias-row":
+            found.append(Slip("bias left out", f"the biases b{l} were left out of alpha{l}", f"alpha{l} - b{l}", s.alpha - s.W[0]))
+        elif p.bias:
             found.append(Slip("bias left out", f"the bias weights (row 0 of W{l}) were left out of alpha{l}", f"alpha{l} - W{l}[0,:]", s.alpha - s.W[0]))
         return tuple(found)
     if kind == "beta":

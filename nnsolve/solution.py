@@ -149,9 +149,10 @@ def stack_problems(problems) -> Problem:
 
 def same_shape(problem: Problem) -> tuple:
     """What problems must share to be stacked (stack_problems) and graded as one: everything but
-    x, y, the weights' values and the learning rate (whether there is one counts: without it, no update)."""
+    x, y, the weights' values and the learning rate (whether there is one counts: without it, no update),
+    and the notation (the convention and symbols: the names a sheet answers), and whether the bias is shared."""
     return (problem.sizes, problem.activations, problem.loss, problem.threshold, problem.bias, problem.train_bias, problem.updates,
-            problem.shared_bias)
+            problem.convention, problem.symbols, problem.shared_bias)
 
 
 class Work:

@@ -37,6 +37,8 @@ class Shape:
     title: str = "Neural network"
     class_label: bool = False  # softmax labels written as a class number (y: 2), as the problem gave its own
     update: bool = True  # False: no learning rate, so no update (as the problem had none)
+    convention: str = "bias-row"  # how the variants write their weights (notation.CONVENTIONS), as the problem did
+    symbols: tuple[tuple[str, str], ...] = ()  # and the symbols it renamed
     shared_bias: bool = False  # bias: shared: one bias per layer (row 0 of each W, every entry equal)
 
     @classmethod
@@ -47,7 +49,8 @@ class Shape:
         return cls(
             problem.sizes, problem.activations, problem.loss, problem.bias, problem.train_bias,
             problem.threshold, decimals, problem.learning_rate, problem.title or "Neural network",
-            class_label=problem.label_class is not None, update=problem.updates, shared_bias=problem.shared_bias,
+            class_label=problem.label_class is not None, update=problem.updates,
+            convention=problem.convention, symbols=problem.symbols, shared_bias=problem.shared_bias,
         )
 
 
@@ -96,6 +99,7 @@ def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
         x=x, y=y, label_class=int(np.argmax(y)) + 1 if shape.class_label else None, weights=weights, activations=shape.activations, loss=shape.loss,
         learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias, shared_bias=shape.shared_bias,
         title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml",
+        convention=shape.convention, symbols=shape.symbols,
     )
 
 
@@ -182,5 +186,6 @@ def default_questions(problem: Problem) -> list[str]:
     first = f"W1[{problem.weights[0].shape[0] - 1 + r0},1]"
     last = f"W{L}[1,1]" if L > 1 else None
     for w in filter(None, (last, first)):
-        names += [f"dl/d{w}", f"new {w}"] if problem.updates else [f"dl/d{w}"]
+        keys = [f"dl/d{w}", f"new {w}"] if problem.updates else [f"dl/d{w}"]
+        names += [catalog.by_key[key].name for key in keys]  # in the problem's notation (dL/dW2[1,1], new b1[2])
     return list(dict.fromkeys(names))

@@ -116,7 +116,7 @@ def reference_grade(
     if carry_forward:
         with np.errstate(all="ignore"):  # a student's numbers may overflow; such a value is simply not matched
             state = student_state(problem, sheet.answers)
-    answered = {a.quantity.name: a for a in sheet.answers}
+    answered = {a.quantity.key: a for a in sheet.answers}  # by nnsolve's own names, as the factors are
     graded: list[Graded] = []
     departed: Optional[str] = None  # the first answer that left the key
     for a in sheet.answers:
@@ -164,12 +164,17 @@ def recomputations(catalog: Catalog, state: Solution, q: Quantity, answered: Map
         return []  # given by the problem, not computed
     if q.base.startswith("new W"):
         return _new_weights(catalog, state, q, answered, problem)
-    if q.base.startswith("dl/dW") and q.index != ():
+    if q.base.startswith("dl/dW") and not _whole(q):
         return _gradients(state, q, answered, problem)
     name = network_name(problem, q.base)
     if name in state.computed:  # the student gave this quantity: what it computes to before theirs
         return [np.asarray(state.computed[name])[q.index]]
     return [catalog.value(state, q)]
+
+
+def _whole(q: Quantity) -> bool:
+    """A whole matrix or vector (dl/dW2; in Wx+b also dL/db2), not one weight."""
+    return q.index == () or not all(isinstance(i, int) for i in q.index)
 
 
 def _weight_position(problem: Problem, q: Quantity) -> tuple[int, int, int]:
@@ -199,8 +204,8 @@ def _gradients(state: Solution, q: Quantity, answered: Mapping[str, Answer], pro
 
 def _new_weights(catalog: Catalog, state: Solution, q: Quantity, answered: Mapping[str, Answer], problem: Problem) -> list:
     """W - lambda dl/dW with the student's own dl/dW (given, or recomputed from their answers)."""
-    if q.index == ():
-        return [np.asarray(state.layers[int(q.base.rsplit("W", 1)[1]) - 1].updated_W)]
+    if _whole(q):
+        return [np.asarray(state.layers[int(q.base.rsplit("W", 1)[1]) - 1].updated_W)[q.index]]
     layer, i, j = _weight_position(problem, q)
     W = problem.weights[layer - 1][q.index]
     if problem.bias and i == 0 and not problem.train_bias:
@@ -211,5 +216,5 @@ def _new_weights(catalog: Catalog, state: Solution, q: Quantity, answered: Mappi
     elif f"dl/dW{layer}" in answered:
         gradients = [float(answered[f"dl/dW{layer}"].value[q.index])]
     else:
-        gradients = [float(g) for g in _gradients(state, catalog.by_name[grad_name], answered, problem)]
+        gradients = [float(g) for g in _gradients(state, catalog.by_key[grad_name], answered, problem)]
     return [np.asarray(W - problem.learning_rate * g) for g in gradients]

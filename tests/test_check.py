@@ -842,11 +842,15 @@ def test_a_class_of_variants_each_sheet_graded_against_its_own_problem(tmp_path)
 
 
 def _key_answers(problem: Path, *given: str) -> dict:
-    """Every name of the blank sheet, its value read off `nnsolve run --json` by the test's own rules."""
+    """Every name of the blank sheet, its value read off `nnsolve run --json` by the test's own
+    rules: the worksheet's names, or, for a problem in the Wx+b or xW+b convention (JSON version
+    2: its W and b as the convention writes them), z, a, L and the convention's indexing."""
     data = run_json(str(problem), *(f"--given={g}" for g in given))
     if "steps" in data:  # several examples, SGD step by step: a sheet answers the first step
         data = data["steps"][0]
     p = data["problem"]
+    convention = p.get("convention", "bias-row")
+    z, a, d = ("alpha", "beta", "dl/d") if convention == "bias-row" else ("z", "a", "dL/d")
     layers = data["layers"]
     L = len(layers)
     r0 = 0 if p["bias"] else 1
@@ -855,33 +859,51 @@ def _key_answers(problem: Path, *given: str) -> dict:
     def vec(values, name):
         return values[0] if len(values) == 1 else values
 
-    out = {f"shape W{l}": v for l, v in ((int(k[1:]), v) for k, v in data["shapes"].items())}
+    out = {f"shape W{k[1:]}": v for k, v in data["shapes"].items() if k.startswith("W")}
     for s in layers:
         l = s["layer"]
-        out[f"alpha{l}"] = vec(s["alpha"], "alpha")
-        out["y_hat" if l == L else f"beta{l}"] = vec(s["beta"], "beta")
+        out[f"{z}{l}"] = vec(s["alpha"], "alpha")
+        out["y_hat" if l == L else f"{a}{l}"] = vec(s["beta"], "beta")
         out[f"delta{l}"] = vec(s["delta"], "delta")
         if l < L:
-            out[f"dbeta{l}/dalpha{l}"] = vec(s["derivative"], "derivative")
+            out[f"d{a}{l}/d{z}{l}"] = vec(s["derivative"], "derivative")
     out["prediction"] = vec(data["prediction"], "prediction")
     out["loss"] = data["loss"]
     if data["output"]["dl_dy_hat"] is not None:
-        out["dl/dy_hat"] = vec(data["output"]["dl_dy_hat"], "dl/dy_hat")
+        out[f"{d}y_hat"] = vec(data["output"]["dl_dy_hat"], "dl/dy_hat")
         jac = data["output"]["dy_hat_dalpha"]
-        out[f"dy_hat/dalpha{L}"] = vec([jac[k][k] for k in range(len(jac))], "dy_hat")
+        out[f"dy_hat/d{z}{L}"] = vec([jac[k][k] for k in range(len(jac))], "dy_hat")
     for s in layers:
         l, W = s["layer"], p[f"W{s['layer']}"]
+        # (input i from 1, neuron j from 1) -> (the name, the JSON's W entry), the bias as input 0
+        cells = {}
         for r, row in enumerate(W):
             for c in range(len(row)):
-                w = f"W{l}[{r + r0},{c + 1}]"
-                out[f"d{_neuron('alpha', l, c + 1, sizes[l])}/d{w}"] = s["input"][r]
-                out[f"dl/d{w}"] = data["gradients"][f"W{l}"][r][c]
-                out[f"new {w}"] = data["updated"][f"W{l}"][r][c]
+                if convention == "bias-row":
+                    cells[(r + r0, c + 1)] = (f"W{l}[{r + r0},{c + 1}]", W, (r, c))
+                elif convention == "Wx+b":
+                    cells[(c + 1, r + 1)] = (f"W{l}[{r + 1},{c + 1}]", W, (r, c))
+                else:
+                    cells[(r + 1, c + 1)] = (f"W{l}[{r + 1},{c + 1}]", W, (r, c))
+        if convention != "bias-row" and p["bias"]:
+            for j in range(sizes[l]):
+                cells[(0, j + 1)] = (f"b{l}[{j + 1}]", p[f"b{l}"], (j,))
+        for (i, j), (w, matrix, at) in cells.items():
+            part = "W" if w.startswith("W") else "b"
+            out[f"d{_neuron(z, l, j, sizes[l])}/d{w}"] = s["input"][i - r0]
+            out[f"{d}{w}"] = _at(data["gradients"][f"{part}{l}"], at)
+            out[f"new {w}"] = _at(data["updated"][f"{part}{l}"], at)
         if l > 1:
             for j in range(1, sizes[l - 1] + 1):
                 for k in range(1, sizes[l] + 1):
-                    out[f"d{_neuron('alpha', l, k, sizes[l])}/d{_neuron('beta', l - 1, j, sizes[l - 1])}"] = W[j - r0][k - 1]
+                    out[f"d{_neuron(z, l, k, sizes[l])}/d{_neuron(a, l - 1, j, sizes[l - 1])}"] = _at(W, cells[(j, k)][2])
     return out
+
+
+def _at(values, index: tuple):
+    for i in index:
+        values = values[i]
+    return values
 
 
 @pytest.mark.parametrize("problem", PROBLEM_FILES, ids=lambda p: p.stem)
@@ -932,6 +954,8 @@ def test_a_mistake_carried_through_every_problem(problem, where, tmp_path):
     key = _key_answers(problem)
     L = sum(1 for n in key if n.startswith("shape W"))
     name = where.replace("L", str(L))
+    if name not in key:  # a problem in the Wx+b or xW+b convention: z and a
+        name = name.replace("alpha", "z").replace("beta", "a")
     value = key[name] if isinstance(key[name], list) else [key[name]]
     given = [value[0] + 0.3 + 0.5 * abs(value[0])] + value[1:]
     names = [n for n in yaml.safe_load(check("--template", str(problem)).stdout) if n not in ("problem", "student")]

@@ -154,9 +154,12 @@ def test_a_class_of_variants_graded_stacked_agrees_with_one_sheet_at_a_time():
     problems, sheets = [], []
     for problem_file in PROBLEM_FILES:
         for variant in _variants(load_problem(str(problem_file)), 6, rng):
-            key, L = solve(variant), variant.n_layers
-            slipped = {f"new W{L}": variant.weights[-1].tolist(), "dl/dW1": (-key.layers[0].grad_W).tolist()}  # old weight, sign flipped
-            planted = bind(parse_raw_sheet(yaml.safe_dump(slipped), "slipped"), Catalog(variant))
+            key, L, catalog = solve(variant), variant.n_layers, Catalog(variant)
+            r0 = 0 if variant.bias else 1
+            # the old weight, a flipped sign: by nnsolve's own names, as the variant's notation writes them
+            slipped = {catalog.by_key[f"new W{L}[{r0},1]"].name: float(variant.weights[-1][0, 0]),
+                       catalog.by_key[f"dl/dW1[{r0},1]"].name: float(-key.layers[0].grad_W[0, 0])}
+            planted = bind(parse_raw_sheet(yaml.safe_dump(slipped), "slipped"), catalog)
             for sheet in random_sheets(variant, 3, rng) + [planted]:
                 problems.append(variant)
                 sheets.append(sheet)

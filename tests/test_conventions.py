@@ -140,31 +140,57 @@ def test_grad_takes_the_conventions_names(tmp_path):
 # -- random networks: the test's own forward pass, as the convention writes it -------------------
 
 
-def _own_loss(convention: str, x, y, Ws, bs) -> float:
-    """Squared error of a sigmoid network, computed the way the convention writes it."""
+_OWN_ACTIVATIONS = {
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "softmax": lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(),
+}
+
+
+def _own_loss(convention: str, x, y, Ws, bs, activations=None, loss="squared_error") -> float:
+    """The loss of a network computed the way the convention writes it: z = W a + b or a W + b."""
     a = np.asarray(x, dtype=float)
-    for W, b in zip(Ws, bs):
+    for l, (W, b) in enumerate(zip(Ws, bs)):
         z = (W @ a if convention == "Wx+b" else a @ W) + b
-        a = 1 / (1 + np.exp(-z))
-    return 0.5 * float(np.sum((np.asarray(y) - a) ** 2))
+        a = _OWN_ACTIVATIONS[(activations or ["sigmoid"] * len(Ws))[l]](z)
+    y = np.asarray(y, dtype=float)
+    if loss == "cross_entropy":
+        return float(-np.sum(y * np.log(a)))
+    return 0.5 * float(np.sum((y - a) ** 2))
 
 
 @pytest.mark.parametrize("convention", ["Wx+b", "xW+b"])
 def test_random_networks_agree_with_finite_differences_in_the_convention(convention):
+    """Random networks (sigmoid, tanh, relu hidden layers; sigmoid + squared error or softmax +
+    cross-entropy outputs), written in the convention by the test, its own forward pass in that
+    form, every W[.,.] and b[.] named as the convention does: nnsolve's derivative of each is the
+    central difference of the test's loss."""
     rng = np.random.default_rng(15 if convention == "Wx+b" else 16)
-    for _ in range(12):
-        sizes = [int(v) for v in rng.integers(1, 4, size=int(rng.integers(2, 4)))]
-        x, y = rng.uniform(-1, 1, sizes[0]).round(2), rng.integers(0, 2, sizes[-1]).astype(float)
+    for case in range(24):
+        sizes = [int(v) for v in rng.integers(1, 4, size=int(rng.integers(2, 5)))]
+        softmax = case % 3 == 2
+        if softmax:
+            sizes[-1] = max(2, sizes[-1])
+        hidden = [str(rng.choice(["sigmoid", "tanh", "relu"])) for _ in sizes[2:]]
+        activations = hidden + (["softmax"] if softmax else ["sigmoid"])
+        loss = "cross_entropy" if softmax else "squared_error"
+        x = rng.uniform(-1, 1, sizes[0]).round(2)
+        y = np.eye(sizes[-1])[int(rng.integers(sizes[-1]))] if softmax else rng.integers(0, 2, sizes[-1]).astype(float)
         Ws, bs = [], []
         for n_in, n_out in zip(sizes, sizes[1:]):
             W = rng.uniform(-1, 1, (n_out, n_in)).round(2)
             Ws.append(W if convention == "Wx+b" else W.T.copy())
             bs.append(rng.uniform(-1, 1, n_out).round(2))
         text = yaml.safe_dump({"convention": convention, "x": x.tolist(), "y": y.tolist(), "learning_rate": 0.5,
+                               "activation": activations, "loss": loss,
                                **{f"W{l}": W.tolist() for l, W in enumerate(Ws, 1)}, **{f"b{l}": b.tolist() for l, b in enumerate(bs, 1)}})
         problem = parse_problem(text)
         solution = solve(problem)
-        assert solution.loss == pytest.approx(_own_loss(convention, x, y, Ws, bs), rel=1e-12)
+        own = lambda Ws, bs: _own_loss(convention, x, y, Ws, bs, activations, loss)  # noqa: E731
+        assert solution.loss == pytest.approx(own(Ws, bs), rel=1e-12)
+        if any(np.any(np.abs(s.alpha) < 1e-4) for s, act in zip(solution.layers, activations) if act == "relu"):
+            continue  # a relu at its kink has no derivative to compare
         h = 1e-6
         for l, (W, b) in enumerate(zip(Ws, bs), start=1):
             named = [(f"W{l}[{r + 1},{c + 1}]", W, (r, c)) for r in range(W.shape[0]) for c in range(W.shape[1])]
@@ -175,9 +201,9 @@ def test_random_networks_agree_with_finite_differences_in_the_convention(convent
                 down[index] -= h
                 swap = lambda v: [v if m is array else m for m in (Ws if array.ndim == 2 else bs)]  # noqa: E731
                 if array.ndim == 2:
-                    numeric = (_own_loss(convention, x, y, swap(up), bs) - _own_loss(convention, x, y, swap(down), bs)) / (2 * h)
+                    numeric = (own(swap(up), bs) - own(swap(down), bs)) / (2 * h)
                 else:
-                    numeric = (_own_loss(convention, x, y, Ws, swap(up)) - _own_loss(convention, x, y, Ws, swap(down))) / (2 * h)
+                    numeric = (own(Ws, swap(up)) - own(Ws, swap(down))) / (2 * h)
                 g = chain.weight_gradient(solution, name)
                 assert g.gradient == pytest.approx(numeric, rel=1e-5, abs=1e-9), (convention, name)
                 assert g.value == array[index]
@@ -202,8 +228,10 @@ learning_rate: 2
     (("convention: Wx+b", "convention: Wxb"), ["p.yaml:1:", "convention", "unknown convention 'Wxb'", "Wx+b (W is neurons x inputs"]),
     (("b2: [1]\n", ""), ["b2", "missing: in Wx+b each layer's biases are a vector b2", "or 'bias: false'"]),
     (("b1: [-1, 2]", "b1: [-1, 2, 3]"), ["p.yaml:5:", "b1", "has 3 biases, but W1 has 2 neurons", "one bias per neuron of layer 1"]),
-    (("W2: [[2, -4]]", "W2: [[2], [-4]]"), ["p.yaml:6:", "W2", "is 2 x 1, but 2 neurons of layer 1 come into layer 2; in Wx+b W2 is neurons x inputs", "make W2 2 x 2"]),
-    (("W1: [[-2, 1], [1, 4]]", "W1: [[-2, 1, 0], [1, 4, 0]]"), ["p.yaml:4:", "W1", "but 2 inputs come into layer 1", "make W1 2 x 2"]),
+    (("W2: [[2, -4]]", "W2: [[2], [-4]]"), ["p.yaml:6:", "W2", "is 2 x 1, but 2 neurons of layer 1 come into layer 2; in Wx+b W2 is neurons x inputs, and this is how xW+b writes it",
+                                            "write its transpose, 1 x 2, or say 'convention: xW+b'"]),
+    (("W1: [[-2, 1], [1, 4]]", "W1: [[-2, 1, 0], [1, 4, 0]]"), ["p.yaml:4:", "W1", "but 2 inputs come into layer 1", "write its transpose, 3 x 2"]),
+    (("W1: [[-2, 1], [1, 4]]", "W1: [[-2, 1, 0]]"), ["p.yaml:4:", "W1", "is 1 x 3, but 2 inputs come into layer 1", "make W1 (neurons of layer 1) x 2"]),
     (("convention: Wx+b\n", ""), ["p.yaml:4:", "b1", "in the bias-row convention the biases are row 0 of W1", "convention: Wx+b"]),
     (("learning_rate: 2", "learning_rate: 2\nbias: false"), ["p.yaml:5:", "b1", "'bias: false' says the network has no biases"]),
     (("learning_rate: 2", "learning_rate: 2\nb3: [1]"), ["b3", "is for layer 3, but the weights stop at W2"]),
@@ -229,3 +257,89 @@ def test_convert_writes_a_file_and_refuses_to_overwrite(tmp_path):
     assert_usage_error(invoke("convert", str(PROBLEMS / "worksheet.yaml"), "--to", "Wx+b", "-o", str(out)), str(out), "--force")
     assert_usage_error(invoke("convert", str(PROBLEMS / "worksheet.yaml"), "--to", "Wxb"), "Wxb")
     assert_usage_error(invoke("convert", str(tmp_path / "missing.yaml"), "--to", "Wx+b"), "missing.yaml", "no such file")
+
+
+# -- check: sheets answer in the problem's notation --------------------------------------------------
+
+
+def _sheet(folder, answers: dict, problem: str = "wxb.yaml") -> str:
+    path = folder / f"s{len(list(folder.glob('s*.yaml')))}.yaml"
+    path.write_text(yaml.safe_dump({"problem": problem, **answers}, sort_keys=False))
+    return str(path)
+
+
+def _check_json(*args) -> list[dict]:
+    result = invoke("check", *args, "--json")
+    assert result.exit_code in (0, 1), result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_a_wx_plus_b_sheet_is_graded_in_z_a_and_the_conventions_indexing(tmp_path):
+    (tmp_path / "wxb.yaml").write_text(convert(PROBLEMS / "worksheet.yaml", "Wx+b"))
+    template = invoke("check", "--template", str(tmp_path / "wxb.yaml")).stdout
+    names = [n for n in yaml.safe_load(template) if n not in ("problem", "student")]
+    assert names[:6] == ["shape W1", "shape W2", "z1", "a1", "z2", "y_hat"]
+    assert {"dL/dW2[1,1]", "new W2[1,1]", "dL/db2[1]", "new b2[1]", "dL/dW1[1,2]", "dz2/da1_1"} <= set(names)
+    assert not any("alpha" in n or "beta" in n or "[0," in n for n in names)
+    # the worksheet's dl/dW1[2,1] (from x_2 into neuron 1) is dL/dW1[1,2] here; W1 is 2 x 2, b1 apart
+    good = {"shape W1": [2, 2], "z1": [0, 24], "dL/dW1[1,2]": -0.23119511, "dL/db2[1]": -0.09247804,
+            "new W1[1,2]": 1.46239022, "dL/dW1": [[-0.09247804, -0.23119511], [2.7929373e-11, 6.9823434e-11]],
+            "dL/db1": [-0.04623902, 1.3964687e-11],
+            "new W2": [[2.09247804, -3.81504391]], "new b2": [1.18495609]}
+    [record] = _check_json(_sheet(tmp_path, good))
+    assert {a["quantity"]: a["verdict"] for a in record["answers"]} == {name: "correct" for name in good}
+    # the worksheet's orientation of W1 (inputs x neurons) is wrong here
+    [record] = _check_json(_sheet(tmp_path, {"dL/dW1": [[-0.09247804, 2.7929373e-11], [-0.23119511, 6.9823434e-11]]}))
+    assert record["answers"][0]["verdict"] == "wrong"
+    # slips, named in the problem's notation
+    slipped = {"z1": [0.5, 0.99999999996], "z2": -1.9999999998 - 1, "new W2[1,1]": 2}
+    [record] = _check_json(_sheet(tmp_path, slipped))
+    by = {a["quantity"]: a for a in record["answers"]}
+    assert by["z1"]["slip"]["name"] == "beta for alpha" and by["z1"]["slip"]["explanation"].startswith("this is a1, the activation; z1 is")
+    assert by["z2"]["slip"] == {"name": "bias left out", "explanation": "the biases b2 were left out of z2", "formula": "z2 - b2"}
+    assert by["new W2[1,1]"]["slip"]["name"] == "old weight"
+    # carried forward from the student's own a1
+    [record] = _check_json(_sheet(tmp_path, {"a1": [0.5, 0.9], "z2": 1 + 2 * 0.5 - 4 * 0.9}))
+    assert [a["verdict"] for a in record["answers"]] == ["wrong", "carried forward"]
+    # the worksheet's names are not this problem's
+    result = invoke("check", _sheet(tmp_path, {"alpha1": [0, 24]}))
+    assert result.exit_code == 2 and "alpha1: is not a quantity of this problem" in result.stderr
+
+
+def test_a_class_of_both_conventions_is_graded_each_in_its_own(tmp_path):
+    """Variants of the worksheet in bias-row and in Wx+b, keys mixed in one class: the same sizes,
+    yet each key is graded with its own names (the catalog is per convention, not per size)."""
+    (tmp_path / "wxb.yaml").write_text(convert(PROBLEMS / "worksheet.yaml", "Wx+b"))
+    for folder, source in (("row", PROBLEMS / "worksheet.yaml"), ("wxb", tmp_path / "wxb.yaml")):
+        assert invoke("new", "--from", str(source), "--seed", "4", "--count", "2", "--out", str(tmp_path / folder)).exit_code == 0
+    keys = sorted(str(p) for p in tmp_path.glob("*/*.key.yaml"))
+    assert "z1:" in (tmp_path / "wxb" / "variant-001.key.yaml").read_text()
+    assert load_problem(str(tmp_path / "wxb" / "variant-001.yaml")).convention == "Wx+b"
+    records = _check_json(*keys)
+    assert len(records) == 4 and all(r["counts"]["wrong"] == 0 and r["counts"]["correct"] > 20 for r in records)
+
+
+def test_the_readmes_side_by_side_table_is_what_nnsolve_does(tmp_path):
+    """README's "Your course's notation" table: each cell is checked against the real thing."""
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:5]]
+            for line in readme.split("## Your course's notation")[1].split("##")[0].splitlines() if line.startswith("| ") and "---" not in line}
+    for column, convention in enumerate(CONVENTIONS):
+        path = tmp_path / f"{column}.yaml"
+        path.write_text(convert(PROBLEMS / "two_outputs.yaml", convention))
+        data = yaml.safe_load(path.read_text())
+        W1 = rows["`W1:`"][column].strip("`")
+        assert data["W1"] == yaml.safe_load(W1), convention
+        if convention != "bias-row":
+            assert rows["biases"][column] == f"`b1: {data['b1']}`".replace("'", "")
+        out = invoke("run", str(path)).stdout
+        assert rows["a layer"][column] in out
+        assert rows["`nnsolve run` writes"][column] in out
+        ref, value = rows["`nnsolve grad`"][column].split(": ", 1)
+        weight = ref.strip("`").split()[1]
+        assert weight == rows["from x₂ into neuron 1"][column].strip("`")
+        symbol, number = value.split(" ")[0], value.split(" ")[-1]
+        lines = invoke("grad", weight, str(path)).stdout.splitlines()
+        assert any(line.startswith(f"{symbol} = ") and line.endswith(f"= {number}") for line in lines), (convention, value)

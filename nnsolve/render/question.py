@@ -7,6 +7,7 @@ import html
 import numpy as np
 
 from ..network import LOSSES
+from ..notation import Notation, to_convention
 from ..problem import Problem
 from .mathtext import tex
 from .problem_file import number
@@ -23,18 +24,32 @@ def math(text: str) -> str:
 
 
 def problem_html(problem: Problem) -> str:
-    """The problem's numbers as a student reads them on the quiz page."""
+    """The problem's numbers as a student reads them on the quiz page, in its notation (its
+    convention's W and b, its symbols)."""
+    notation = Notation.of(problem)
     sizes = " - ".join(str(n) for n in problem.sizes)
     acts = ", ".join(dict.fromkeys(problem.activations))
     loss = LOSSES[problem.loss]
+    if not problem.bias:
+        layout = ", without biases"
+    elif problem.convention == "bias-row":
+        layout = ", the bias as the first row of each weight matrix"
+    else:
+        layout = (f", written {html.escape(problem.convention)}: "
+                  + math(tex(notation.write("alpha1 = W1 x + b1" if problem.convention == "Wx+b" else "alpha1 = x W1 + b1")))
+                  + (", each W a row per neuron" if problem.convention == "Wx+b" else ", each W a row per input") + ", b a vector beside it")
+    weights = []
+    for l, W in enumerate(problem.weights, start=1):
+        W, b = to_convention(W, problem.convention, problem.bias)
+        weights.append(math(f"W^{{{l}}} = " + matrix_tex(W)))
+        if b is not None:
+            weights.append(math(f"b^{{{l}}} = " + matrix_tex(b[:, None])))
     parts = [
-        f"<p>A fully connected network with layers {html.escape(sizes)} ({html.escape(acts)} activations)"
-        + (", the bias as the first row of each weight matrix" if problem.bias else ", without biases")
-        + ".</p>",
+        f"<p>A fully connected network with layers {html.escape(sizes)} ({html.escape(acts)} activations){layout}.</p>",
         "<p>" + math(r"x = " + matrix_tex(problem.x[:, None])) + ", " + math(r"y = " + matrix_tex(problem.y[:, None])) + "</p>",
-        "<p>" + ", ".join(math(f"W^{{{l}}} = " + matrix_tex(W)) for l, W in enumerate(problem.weights, start=1)) + "</p>",
-        "<p>Loss " + math(tex(f"l = {loss.formula}"))
-        + (", learning rate " + math(rf"\lambda = {number(problem.learning_rate)}") if problem.updates else "") + ".</p>",
+        "<p>" + ", ".join(weights) + "</p>",
+        "<p>Loss " + math(tex(notation.write(f"l = {loss.formula}")))
+        + (", learning rate " + math(tex(notation.write("lambda")).strip() + f" = {number(problem.learning_rate)}") if problem.updates else "") + ".</p>",
     ]
     return "\n".join(parts)
 
