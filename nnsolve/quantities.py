@@ -99,7 +99,10 @@ class Catalog:
             shape = (len(inputs), cols)
         name = self.notation.write(f"{kind}W{l}")
         self._add(f"{name} ({convention})", f"{kind}W{l}", index, shape, listed=False, name=name)
-        if bias:
+        if bias and self.problem.shared_bias:  # bias: shared: b is one number
+            name = self.notation.write(f"{kind}b{l}")
+            self._add(f"{name} ({convention})", f"{kind}W{l}", (0, 0), (), listed=False, name=name)
+        elif bias:
             name = self.notation.write(f"{kind}b{l}")
             self._add(f"{name} ({convention})", f"{kind}W{l}", (0, tuple(range(cols))), (cols,), listed=False, name=name)
 
@@ -139,6 +142,7 @@ class Catalog:
                 self._vector(f"dbeta{l}/dalpha{l}", l, width, lambda k, l=l: f"dbeta{l}_{k}/dalpha{l}_{k}")
             self._vector(f"delta{l}", l, width, lambda k, l=l: f"delta{l}_{k}")
         r0 = first_row(p.bias)
+        shared = p.bias and p.shared_bias  # bias: shared: row 0 of W is one parameter, the layer's bias
         for l in range(L, 0, -1):
             W = p.weights[l - 1]
             # the whole matrix dl/dW before any new weight of the layer, the whole new W after every
@@ -149,6 +153,11 @@ class Catalog:
                     w = weight_name(l, r + r0, c + 1)
                     alpha = _neuron("alpha", l, c + 1, n[l])
                     self._add(f"d{alpha}/d{w}", f"input{l}", (r,), ())
+                    if shared and r + r0 == 0 and c > 0:  # one shared bias: asked once (W1[0,1], b1), any W1[0,j] names it
+                        self._alias(f"dl/d{w}", self.by_key[f"dl/d{weight_name(l, 0, 1)}"])
+                        if p.updates:
+                            self._alias(f"new {w}", self.by_key[f"new {weight_name(l, 0, 1)}"])
+                        continue
                     self._add(f"dl/d{w}", f"dl/dW{l}", (r, c), ())
                     if p.updates:  # without a learning rate there is no update: no new weights
                         self._add(f"new {w}", f"new W{l}", (r, c), ())

@@ -363,3 +363,29 @@ def test_the_published_example_gives_its_published_numbers():
         np.testing.assert_allclose(new[name], rows, atol=5e-9)
     # the shared biases, which the post leaves as they are: moved here by the sum of their deltas
     assert new["b1"] == pytest.approx(0.35 - 0.5 * sum(data["layers"][0]["delta"]), rel=1e-12)
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_check_asks_the_shared_bias_once_and_grades_it_as_the_sum(convention, tmp_path):
+    source = tmp_path / "source.yaml"
+    source.write_text(invoke("convert", str(ROOT / "docs" / "shared_bias.yaml"), "--to", convention).stdout)
+    template = invoke("check", "--template", str(source)).stdout
+    name = "dL/db1" if convention != "bias-row" else "dl/dW1[0,1]"
+    new = "new b1" if convention != "bias-row" else "new W1[0,1]"
+    assert template.count(f"\n{name}:") == 1 and template.count(f"\n{new}:") == 1
+    assert "dl/dW1[0,2]:" not in template
+    # new --from it: every key grades in full
+    out = tmp_path / "class"
+    assert invoke("new", "--from", str(source), "--count", "2", "--seed", "4", "--out", str(out)).exit_code == 0
+    for k in (1, 2):
+        graded = invoke("check", str(out / f"variant-00{k}.key.yaml"))
+        assert graded.exit_code == 0, graded.stdout
+    # the sum is right; one neuron's delta is not; in bias-row any W1[0,j] names the one bias
+    s = solve(load_problem(str(source)))
+    deltas = s.layers[0].delta
+    other = "dL/db1" if convention != "bias-row" else "dl/dW1[0,2]"
+    for answer, code in ((float(np.sum(deltas)), 0), (float(deltas[0]), 1)):
+        sheet = tmp_path / "sheet.yaml"
+        sheet.write_text(f"problem: {source.name}\n{other}: {answer!r}\n")
+        result = invoke("check", str(sheet))
+        assert result.exit_code == code, result.stdout
