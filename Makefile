@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-kernels bench clean latex-deps keys
+.PHONY: run test test-kernels bench clean latex-deps browser-deps keys
 
 run: $(VENV)/.installed
 	$(BIN)/nnsolve run problems/worksheet.yaml
@@ -53,6 +53,14 @@ latex-deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			texlive-latex-base texlive-latex-recommended >/dev/null; }
 	@pdflatex --version | head -n 1
+
+# Chromium from the distribution's packages, for the --format html test (tests/test_browser.py
+# skips, saying so, where there is none)
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@chromium --version 2>/dev/null || chromium-browser --version
 
 # Rewrite the worksheet's answer keys in problems/ from nnsolve's own output.
 keys: $(VENV)/.installed

@@ -5,7 +5,7 @@ key's own solution (never matched as text): the old weight for a new weight, the
 rather than subtracted, lambda left out or applied twice, a derivative's sign flipped or left
 at 0, delta without the activation's derivative, a hidden delta taken through the updated
 weights of the next layer, alpha where beta was asked and the reverse, alpha without the bias
-weight. check.py marks an answer that lands on a slip wrong, and names it (docs/check.md).
+weight. grading.py marks an answer that lands on a slip wrong, and names it (docs/check.md).
 
 Pure: a Solution in, arrays out. The Solution may be one member's or several members' at once
 (solution.Work.members: every array, the problem's too, with the members on its last axis).
@@ -103,7 +103,7 @@ def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
 
 
 # what people round every intermediate to, by hand: a wrong answer that one of these chains gives
-# is named "rounding carried" (check.py). The worksheet itself wrote 0.999 for sigmoid(24).
+# is named "rounding carried" (grading.py). The worksheet itself wrote 0.999 for sigmoid(24).
 HAND_ROUNDINGS = tuple((digits, mode) for digits in (4, 3, 2) for mode in ("half-up", "truncate"))
 
 

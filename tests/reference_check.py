@@ -1,6 +1,6 @@
 """The grading of one sheet, written plainly, one answer at a time: the reference that the
-stacked grading of nnsolve.check (check.grade_many, arrays over a class's sheets) must agree
-with, verdict for verdict and value for value (tests/test_check.py). This is how check.py
+stacked grading of nnsolve.check (grading.grade_many, arrays over a class's sheets) must agree
+with, verdict for verdict and value for value (tests/test_check.py). This is how grading.py
 graded before it graded a class as arrays."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Mapping, Optional
 import numpy as np
 
 from nnsolve import chain
-from nnsolve.check import CARRIED, CORRECT, WRONG, Graded, Report, Tolerance, _as_answer, student_state
+from nnsolve.grading import CARRIED, CORRECT, WRONG, Graded, Report, Tolerance, _as_answer, student_state
 from nnsolve.errors import SolveError
 from nnsolve.rounding import Rounding
 from nnsolve.slips import HAND_ROUNDINGS, rounding_slips, slips_of
@@ -108,7 +108,7 @@ def reference_grade(
     points: Optional[Mapping[str, float]] = None,
     partial: float = 1.0,
 ) -> Report:
-    """check.grade as it was written for one sheet at a time (with its own solve of the
+    """grading.grade as it was written for one sheet at a time (with its own solve of the
     student's state and the chain rule read off it with gradient_of)."""
     catalog = Catalog(problem)
     key = solve(problem)

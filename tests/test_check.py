@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import PROBLEMS, PROBLEM_FILES, ROOT, assert_usage_error, invoke, needs_posix, run_json
-from nnsolve.check import grade
+from nnsolve.grading import grade
 from nnsolve.problem import load_problem
 from nnsolve.solution import solve
 from nnsolve.cli import cli
@@ -1257,7 +1257,7 @@ def test_verdicts_in_colour_on_a_terminal_and_not_with_no_color():
 
     from rich.console import Console
 
-    from nnsolve.check import Tolerance
+    from nnsolve.grading import Tolerance
     from nnsolve.problem import load_problem
     from nnsolve.render import document, terminal
     from nnsolve.sheet import Answer, Sheet

@@ -1,4 +1,4 @@
-"""check.grade_many grades a class as arrays (every sheet that answers the same quantities at
+"""grading.grade_many grades a class as arrays (every sheet that answers the same quantities at
 once); tests/reference_check.py grades one sheet at a time, plainly. On random sheets of every
 problem, with every kind of mistake and every tolerance, the two agree on every verdict, first
 departure, score and recomputed value."""
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from nnsolve.check import Tolerance, grade, grade_each, grade_many, overflowing
+from nnsolve.grading import Tolerance, grade, grade_each, grade_many, overflowing
 from nnsolve.errors import ProblemError, SolveError
 from nnsolve.problem import load_problem
 from nnsolve.quantities import Catalog, network_name
@@ -147,7 +147,7 @@ def _variants(problem, count: int, rng) -> list:
 
 
 def test_a_class_of_variants_graded_stacked_agrees_with_one_sheet_at_a_time():
-    """check.grade_each: each sheet against its own problem, the problems of every shape mixed in
+    """grading.grade_each: each sheet against its own problem, the problems of every shape mixed in
     one class (and in no order), with points on some: each member's own key, slips, tolerances and
     carried-forward values, as grading each sheet alone gives them."""
     rng = np.random.default_rng(2026)

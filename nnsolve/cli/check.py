@@ -45,7 +45,7 @@ def check(sheets, problem_file, rtol, atol, sig, no_ecf, partial, output_format,
       nnsolve check answers/ --problem problems/worksheet.yaml --gradescope results/
       nnsolve check answers/ --csv grades.csv
     """
-    from ..check import Tolerance
+    from ..grading import Tolerance
 
     if as_json and output_format not in (None, "json"):
         raise click.UsageError(f"--json and --format {output_format} ask for two formats; give one")
@@ -169,8 +169,8 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
     """(sheet, report, error) for every sheet read (a sheet that cannot be read or graded gets its
     error); and the worksheet's order of the quantities (name -> place), for a gradebook's columns.
     Each sheet is graded against its own problem; the sheets of problems of one shape are graded
-    as one stack (check.grade_each)."""
-    from ..check import grade_each, overflowing
+    as one stack (grading.grade_each)."""
+    from ..grading import grade_each, overflowing
     from ..errors import NnsolveError
     from ..problem import load_problem
     from ..quantities import Catalog

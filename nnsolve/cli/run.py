@@ -65,4 +65,10 @@ def run(file, output_format, as_json, digits, fragment, output, force, round_dec
 
         return solution_dict(solution)
 
-    emit(chosen, digits, fragment, output, force, document, data)
+    def diagram():
+        from ..render.diagram import network_diagram
+        from ..render.svg import svg
+
+        return svg(network_diagram(solution))
+
+    emit(chosen, digits, fragment, output, force, document, data, diagram)

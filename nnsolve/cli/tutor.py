@@ -97,7 +97,7 @@ def _restore(session, raw, path: str) -> None:
 
 def _run(session, save, problem_name) -> bool:
     """Ask until every question is answered right or shown, or the student quits (or input ends)."""
-    from ..check import CARRIED, CORRECT
+    from ..grading import CARRIED, CORRECT
     from ..expressions import read_answer
     from ..render.mathtext import unicode
 

@@ -708,7 +708,7 @@ def check_document(report, tolerance, digits: int) -> Document:
 
 
 def summary(report, tolerance) -> str:
-    from ..check import CARRIED, CORRECT, WRONG
+    from ..grading import CARRIED, CORRECT, WRONG
 
     first = f"; first wrong: {report.first_wrong}" if report.first_wrong else ""
     return (
@@ -719,7 +719,7 @@ def summary(report, tolerance) -> str:
 
 def class_document(rows, tolerance) -> Document:
     """Many sheets, one row each; a sheet that could not be read gets its reason instead."""
-    from ..check import CARRIED, CORRECT, WRONG
+    from ..grading import CARRIED, CORRECT, WRONG
 
     folder, names = shared_folder([sheet for sheet, _, _ in rows])
     table_rows = []

@@ -185,7 +185,7 @@ def check_dict(sheet: str, report, error: Optional[str], tolerance, carry_forwar
     """One line of `nnsolve check --json`: a graded sheet, or the reason it could not be graded."""
     if error is not None:
         return {"schema": CHECK_SCHEMA_ID, "sheet": sheet, "error": error}
-    from ..check import CARRIED, CORRECT, WRONG
+    from ..grading import CARRIED, CORRECT, WRONG
 
     return {
         "schema": CHECK_SCHEMA_ID,
