@@ -382,9 +382,13 @@ class ProblemReader(NodeReader):
             W = self.weights(entries, l, False)
             neurons, inputs = W.shape if convention == "Wx+b" else W.shape[::-1]
             if inputs != n_in:
-                need = f"{neurons} x {n_in}" if convention == "Wx+b" else f"{n_in} x {neurons}"
-                raise self.error(entries[key][1], key, f"is {W.shape[0]} x {W.shape[1]}, but {source} come into layer {l}; in {convention} W{l} is {layout}",
-                                 f"make {key} {need}")
+                message = f"is {W.shape[0]} x {W.shape[1]}, but {source} come into layer {l}; in {convention} W{l} is {layout}"
+                if neurons == n_in:  # the other convention's orientation: its transpose fits
+                    other = "xW+b" if convention == "Wx+b" else "Wx+b"
+                    raise self.error(entries[key][1], key, f"{message}, and this is how {other} writes it",
+                                     f"write its transpose, {W.shape[1]} x {W.shape[0]}, or say 'convention: {other}'")
+                need = f"(neurons of layer {l}) x {n_in}" if convention == "Wx+b" else f"{n_in} x (neurons of layer {l})"
+                raise self.error(entries[key][1], key, message, f"make {key} {need}")
             b = None
             if bias:
                 b = np.array(self.numbers(entries[f"b{l}"][1], f"b{l}"), dtype=np.float64)

@@ -17,9 +17,9 @@ PROBLEMS = ROOT / "problems"
 PROBLEM_FILES = sorted(p for p in PROBLEMS.glob("*.yaml") if not p.name.endswith(("-answers.yaml", ".key.yaml")))
 
 
-def invoke(*args: str, env: dict | None = None):
-    """Run `nnsolve ARGS...` in-process; stdout and stderr are kept apart."""
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+def invoke(*args: str, env: dict | None = None, input: str | None = None):
+    """Run `nnsolve ARGS...` in-process (input: what is piped in); stdout and stderr are kept apart."""
+    return CliRunner().invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
 
 
 def run_json(*args: str) -> dict:

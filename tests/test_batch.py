@@ -369,3 +369,7 @@ def test_draw_updated_is_the_batch_update():
     run = run_json(str(BATCH))
     out = invoke("draw", str(BATCH), "--updated").stdout
     assert f"W2[1,1] = {run['updated']['W2'][1][0]:.4f}" in out
+
+
+def test_the_tutor_refuses_a_batch():
+    assert_usage_error(invoke("tutor", str(BATCH), input=""), "batch: the tutor works one example", "nnsolve run")

@@ -145,31 +145,57 @@ def test_grad_takes_the_conventions_names(tmp_path):
 # -- random networks: the test's own forward pass, as the convention writes it -------------------
 
 
-def _own_loss(convention: str, x, y, Ws, bs) -> float:
-    """Squared error of a sigmoid network, computed the way the convention writes it."""
+_OWN_ACTIVATIONS = {
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "softmax": lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(),
+}
+
+
+def _own_loss(convention: str, x, y, Ws, bs, activations=None, loss="squared_error") -> float:
+    """The loss of a network computed the way the convention writes it: z = W a + b or a W + b."""
     a = np.asarray(x, dtype=float)
-    for W, b in zip(Ws, bs):
+    for l, (W, b) in enumerate(zip(Ws, bs)):
         z = (W @ a if convention == "Wx+b" else a @ W) + b
-        a = 1 / (1 + np.exp(-z))
-    return 0.5 * float(np.sum((np.asarray(y) - a) ** 2))
+        a = _OWN_ACTIVATIONS[(activations or ["sigmoid"] * len(Ws))[l]](z)
+    y = np.asarray(y, dtype=float)
+    if loss == "cross_entropy":
+        return float(-np.sum(y * np.log(a)))
+    return 0.5 * float(np.sum((y - a) ** 2))
 
 
 @pytest.mark.parametrize("convention", ["Wx+b", "xW+b"])
 def test_random_networks_agree_with_finite_differences_in_the_convention(convention):
+    """Random networks (sigmoid, tanh, relu hidden layers; sigmoid + squared error or softmax +
+    cross-entropy outputs), written in the convention by the test, its own forward pass in that
+    form, every W[.,.] and b[.] named as the convention does: nnsolve's derivative of each is the
+    central difference of the test's loss."""
     rng = np.random.default_rng(15 if convention == "Wx+b" else 16)
-    for _ in range(12):
-        sizes = [int(v) for v in rng.integers(1, 4, size=int(rng.integers(2, 4)))]
-        x, y = rng.uniform(-1, 1, sizes[0]).round(2), rng.integers(0, 2, sizes[-1]).astype(float)
+    for case in range(24):
+        sizes = [int(v) for v in rng.integers(1, 4, size=int(rng.integers(2, 5)))]
+        softmax = case % 3 == 2
+        if softmax:
+            sizes[-1] = max(2, sizes[-1])
+        hidden = [str(rng.choice(["sigmoid", "tanh", "relu"])) for _ in sizes[2:]]
+        activations = hidden + (["softmax"] if softmax else ["sigmoid"])
+        loss = "cross_entropy" if softmax else "squared_error"
+        x = rng.uniform(-1, 1, sizes[0]).round(2)
+        y = np.eye(sizes[-1])[int(rng.integers(sizes[-1]))] if softmax else rng.integers(0, 2, sizes[-1]).astype(float)
         Ws, bs = [], []
         for n_in, n_out in zip(sizes, sizes[1:]):
             W = rng.uniform(-1, 1, (n_out, n_in)).round(2)
             Ws.append(W if convention == "Wx+b" else W.T.copy())
             bs.append(rng.uniform(-1, 1, n_out).round(2))
         text = yaml.safe_dump({"convention": convention, "x": x.tolist(), "y": y.tolist(), "learning_rate": 0.5,
+                               "activation": activations, "loss": loss,
                                **{f"W{l}": W.tolist() for l, W in enumerate(Ws, 1)}, **{f"b{l}": b.tolist() for l, b in enumerate(bs, 1)}})
         problem = parse_problem(text)
         solution = solve(problem)
-        assert solution.loss == pytest.approx(_own_loss(convention, x, y, Ws, bs), rel=1e-12)
+        own = lambda Ws, bs: _own_loss(convention, x, y, Ws, bs, activations, loss)  # noqa: E731
+        assert solution.loss == pytest.approx(own(Ws, bs), rel=1e-12)
+        if any(np.any(np.abs(s.alpha) < 1e-4) for s, act in zip(solution.layers, activations) if act == "relu"):
+            continue  # a relu at its kink has no derivative to compare
         h = 1e-6
         for l, (W, b) in enumerate(zip(Ws, bs), start=1):
             named = [(f"W{l}[{r + 1},{c + 1}]", W, (r, c)) for r in range(W.shape[0]) for c in range(W.shape[1])]
@@ -180,9 +206,9 @@ def test_random_networks_agree_with_finite_differences_in_the_convention(convent
                 down[index] -= h
                 swap = lambda v: [v if m is array else m for m in (Ws if array.ndim == 2 else bs)]  # noqa: E731
                 if array.ndim == 2:
-                    numeric = (_own_loss(convention, x, y, swap(up), bs) - _own_loss(convention, x, y, swap(down), bs)) / (2 * h)
+                    numeric = (own(swap(up), bs) - own(swap(down), bs)) / (2 * h)
                 else:
-                    numeric = (_own_loss(convention, x, y, Ws, swap(up)) - _own_loss(convention, x, y, Ws, swap(down))) / (2 * h)
+                    numeric = (own(Ws, swap(up)) - own(Ws, swap(down))) / (2 * h)
                 g = chain.weight_gradient(solution, name)
                 assert g.gradient == pytest.approx(numeric, rel=1e-5, abs=1e-9), (convention, name)
                 assert g.value == array[index]
@@ -207,8 +233,10 @@ learning_rate: 2
     (("convention: Wx+b", "convention: Wxb"), ["p.yaml:1:", "convention", "unknown convention 'Wxb'", "Wx+b (W is neurons x inputs"]),
     (("b2: [1]\n", ""), ["b2", "missing: in Wx+b each layer's biases are a vector b2", "or 'bias: false'"]),
     (("b1: [-1, 2]", "b1: [-1, 2, 3]"), ["p.yaml:5:", "b1", "has 3 biases, but W1 has 2 neurons", "one bias per neuron of layer 1"]),
-    (("W2: [[2, -4]]", "W2: [[2], [-4]]"), ["p.yaml:6:", "W2", "is 2 x 1, but 2 neurons of layer 1 come into layer 2; in Wx+b W2 is neurons x inputs", "make W2 2 x 2"]),
-    (("W1: [[-2, 1], [1, 4]]", "W1: [[-2, 1, 0], [1, 4, 0]]"), ["p.yaml:4:", "W1", "but 2 inputs come into layer 1", "make W1 2 x 2"]),
+    (("W2: [[2, -4]]", "W2: [[2], [-4]]"), ["p.yaml:6:", "W2", "is 2 x 1, but 2 neurons of layer 1 come into layer 2; in Wx+b W2 is neurons x inputs, and this is how xW+b writes it",
+                                            "write its transpose, 1 x 2, or say 'convention: xW+b'"]),
+    (("W1: [[-2, 1], [1, 4]]", "W1: [[-2, 1, 0], [1, 4, 0]]"), ["p.yaml:4:", "W1", "but 2 inputs come into layer 1", "write its transpose, 3 x 2"]),
+    (("W1: [[-2, 1], [1, 4]]", "W1: [[-2, 1, 0]]"), ["p.yaml:4:", "W1", "is 1 x 3, but 2 inputs come into layer 1", "make W1 (neurons of layer 1) x 2"]),
     (("convention: Wx+b\n", ""), ["p.yaml:4:", "b1", "in the bias-row convention the biases are row 0 of W1", "convention: Wx+b"]),
     (("learning_rate: 2", "learning_rate: 2\nbias: false"), ["p.yaml:5:", "b1", "'bias: false' says the network has no biases"]),
     (("learning_rate: 2", "learning_rate: 2\nb3: [1]"), ["b3", "is for layer 3, but the weights stop at W2"]),
@@ -294,3 +322,29 @@ def test_a_class_of_both_conventions_is_graded_each_in_its_own(tmp_path):
     assert load_problem(str(tmp_path / "wxb" / "variant-001.yaml")).convention == "Wx+b"
     records = _check_json(*keys)
     assert len(records) == 4 and all(r["counts"]["wrong"] == 0 and r["counts"]["correct"] > 20 for r in records)
+
+
+def test_the_readmes_side_by_side_table_is_what_nnsolve_does(tmp_path):
+    """README's "Your course's notation" table: each cell is checked against the real thing."""
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:5]]
+            for line in readme.split("## Your course's notation")[1].split("##")[0].splitlines() if line.startswith("| ") and "---" not in line}
+    for column, convention in enumerate(CONVENTIONS):
+        path = tmp_path / f"{column}.yaml"
+        path.write_text(convert(PROBLEMS / "two_outputs.yaml", convention))
+        data = yaml.safe_load(path.read_text())
+        W1 = rows["`W1:`"][column].strip("`")
+        assert data["W1"] == yaml.safe_load(W1), convention
+        if convention != "bias-row":
+            assert rows["biases"][column] == f"`b1: {data['b1']}`".replace("'", "")
+        out = invoke("run", str(path)).stdout
+        assert rows["a layer"][column] in out
+        assert rows["`nnsolve run` writes"][column] in out
+        ref, value = rows["`nnsolve grad`"][column].split(": ", 1)
+        weight = ref.strip("`").split()[1]
+        assert weight == rows["from x₂ into neuron 1"][column].strip("`")
+        symbol, number = value.split(" ")[0], value.split(" ")[-1]
+        lines = invoke("grad", weight, str(path)).stdout.splitlines()
+        assert any(line.startswith(f"{symbol} = ") and line.endswith(f"= {number}") for line in lines), (convention, value)

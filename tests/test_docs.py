@@ -31,7 +31,11 @@ def run_readme_command(line: str) -> str:
     """The output a user sees for `$ nnsolve ...` (stdout and stderr, as on a terminal)."""
     args = shlex.split(line)
     assert args[0] == "nnsolve", line
-    result = invoke(*args[1:])
+    piped = None
+    if "<" in args:  # nnsolve tutor < answers.txt: the file piped in
+        at = args.index("<")
+        piped, args = (ROOT / args[at + 1]).read_text(encoding="utf-8"), args[:at] + args[at + 2:]
+    result = invoke(*args[1:], input=piped)
     assert result.exit_code in (0, 1, 2), line
     return result.output
 

@@ -20,6 +20,7 @@ COMMANDS = {
     "draw": "draw",
     "train": "train",
     "new": "new",
+    "tutor": "tutor",
     "convert": "convert",
     "schema": "schema",
 }
