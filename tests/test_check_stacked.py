@@ -184,7 +184,8 @@ def test_grade_each_of_one_problem_is_grade_many():
 
 def test_grade_each_raises_for_a_problem_whose_key_overflows():
     problem = load_problem(str(PROBLEM_FILES[0]))
-    huge = dataclasses.replace(problem, x=problem.x * 1e200, weights=tuple(W * 1e200 for W in problem.weights), source="huge.yaml")
+    huge = dataclasses.replace(problem, x=problem.x * 1e200, weights=tuple(W * 1e200 for W in problem.weights), source="huge.yaml",
+                               examples=tuple((x * 1e200, y) for x, y in problem.examples))  # (a batch's examples too)
     sheet = random_sheets(problem, 1, np.random.default_rng(1))[0]
     assert overflowing([problem, huge, problem]) == [1]
     with pytest.raises(SolveError, match="huge.yaml"):

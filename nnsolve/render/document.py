@@ -482,10 +482,7 @@ class SolutionDocument(_Names):
         p = self.p
         r0 = first_row(p.bias)
         rows = []
-        cells = [(r, j) for r in range(s.W.shape[0]) for j in range(s.W.shape[1])]
-        if self.convention == "Wx+b":  # the biases, then neuron by neuron, as W is written
-            cells.sort(key=lambda rc: (rc[0] > 0 or not p.bias, rc[1], rc[0]))
-        for r, j in cells:
+        for r, j in self.cells(s):
             i = r + r0
             if True:
                 kept = i == 0 and not p.train_bias
@@ -504,6 +501,14 @@ class SolutionDocument(_Names):
             title=(f"Layer {s.layer}",),
             numeric=(False, True, False, True, True)[:4 + len(update)],
         )
+
+    def cells(self, s: LayerSolution) -> list[tuple[int, int]]:
+        """(array row, array column) of every weight of a layer, in the order the convention
+        writes them: row by row (bias-row, xW+b); the biases, then neuron by neuron (Wx+b)."""
+        cells = [(r, j) for r in range(s.W.shape[0]) for j in range(s.W.shape[1])]
+        if self.convention == "Wx+b":
+            cells.sort(key=lambda rc: (rc[0] > 0 or not self.p.bias, rc[1], rc[0]))
+        return cells
 
     def given_gradient(self, layer: int, r: int, c: int) -> bool:
         computed = self.s.computed.get(f"dl/dW{layer}")
