@@ -83,6 +83,9 @@ class Problem:
         """Forward pass, loss, backpropagation and update; round=N works it by hand to N decimals."""
         from .solution import solve
 
+        if self._p.examples:
+            raise NnsolveError("has several examples (SGD step by step, or a batch): Problem.solve() solves one example",
+                               file=self._p.source, fix="use nnsolve run FILE for its steps, or give one x and y")
         rounding = None
         if round is not None:
             from .rounding import Rounding
@@ -326,16 +329,33 @@ class Report:
 
         return check_dict(self._r.sheet, self._r, None, self._t, True)
 
-    def to_json(self) -> str:
-        from .render.json import dumps_line
-
-        return dumps_line(self.to_dict())
-
-    def to_text(self) -> str:
-        from .render import plain
+    def to(self, format: str, digits: int = 8) -> str:
+        """The graded sheet as text, json (one line, as check --json), markdown, latex or html."""
         from .render.document import check_document
+        from .render.formats import FORMATS, written
 
-        return plain.text(check_document(self._r, self._t, 8))
+        if format not in FORMATS:
+            raise NnsolveError(f"unknown format {format!r}", fix=f"use one of {', '.join(FORMATS)}")
+        if format == "json":
+            from .render.json import dumps_line
+
+            return dumps_line(self.to_dict())
+        return written(format, lambda: check_document(self._r, self._t, digits), self.to_dict)
+
+    def to_json(self) -> str:
+        return self.to("json")
+
+    def to_text(self, digits: int = 8) -> str:
+        return self.to("text", digits)
+
+    def to_markdown(self, digits: int = 8) -> str:
+        return self.to("markdown", digits)
+
+    def to_latex(self, digits: int = 8) -> str:
+        return self.to("latex", digits)
+
+    def to_html(self, digits: int = 8) -> str:
+        return self.to("html", digits)
 
     def _repr_html_(self) -> str:
         from .render import html
