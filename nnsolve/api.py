@@ -114,14 +114,61 @@ class Problem:
         return Problem._of(replace(self._p, convention=found))
 
     def _repr_html_(self) -> str:
-        return self.solve()._html(network_only=True)
+        from .solution import solve
+
+        return Solution(solve(self._p))._html(network_only=True)  # the network: (its first example's) weights
 
     def __repr__(self) -> str:
         sizes = "-".join(map(str, self._p.sizes))
         return f"<nnsolve.Problem {self._p.title or ''!s} {sizes}, {', '.join(self._p.activations)}, {self._p.loss}>".replace("  ", " ")
 
 
-class Solution:
+class _Result:
+    """What Solution, Gradient and Report share: each writes itself in every format the
+    commands write (render/formats.py), and shows itself in a notebook."""
+
+    def _document(self, digits: int):
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _diagram(self) -> Optional[str]:
+        return None
+
+    def to(self, format: str, digits: int = 8) -> str:
+        """As text, json, markdown, latex or html: what the command's --format writes."""
+        from .render.formats import FORMATS, written
+
+        if format not in FORMATS:
+            raise NnsolveError(f"unknown format {format!r}", fix=f"use one of {', '.join(FORMATS)}")
+        return written(format, lambda: self._document(digits), self.to_dict, diagram=self._diagram)
+
+    def to_text(self, digits: int = 8) -> str:
+        return self.to("text", digits)
+
+    def to_json(self) -> str:
+        return self.to("json")
+
+    def to_markdown(self, digits: int = 8) -> str:
+        return self.to("markdown", digits)
+
+    def to_latex(self, digits: int = 8) -> str:
+        return self.to("latex", digits)
+
+    def to_html(self, digits: int = 8) -> str:
+        return self.to("html", digits)
+
+    def _repr_html_(self) -> str:
+        from .render import html
+
+        return f'<div class="nnsolve">{html.body(self._document(8), self._diagram())}</div>'
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
+class Solution(_Result):
     """Every step of one solve: the fields of `nnsolve run --json` (y_hat, prediction, loss,
     gradients, updated, layers), and the worked solution in any format."""
 
@@ -182,29 +229,6 @@ class Solution:
 
         return svg(network_diagram(self._s))
 
-    def to(self, format: str, digits: int = 8) -> str:
-        """The worked solution as text, json, markdown, latex or html (what `run --format` writes)."""
-        from .render.formats import FORMATS, written
-
-        if format not in FORMATS:
-            raise NnsolveError(f"unknown format {format!r}", fix=f"use one of {', '.join(FORMATS)}")
-        return written(format, lambda: self._document(digits), self.to_dict, diagram=self._diagram)
-
-    def to_text(self, digits: int = 8) -> str:
-        return self.to("text", digits)
-
-    def to_json(self) -> str:
-        return self.to("json")
-
-    def to_markdown(self, digits: int = 8) -> str:
-        return self.to("markdown", digits)
-
-    def to_latex(self, digits: int = 8) -> str:
-        return self.to("latex", digits)
-
-    def to_html(self, digits: int = 8) -> str:
-        return self.to("html", digits)
-
     def _html(self, network_only: bool = False) -> str:
         from .render import html
         from .render.document import Document, SolutionDocument, in_notation
@@ -216,17 +240,11 @@ class Solution:
             document = in_notation(Document(self._s.problem.title, blocks), Notation.of(self._s.problem))
         return f'<div class="nnsolve">{html.body(document, self._diagram())}</div>'
 
-    def _repr_html_(self) -> str:
-        return self._html()
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
-
     def __repr__(self) -> str:
         return f"<nnsolve.Solution loss={self.loss:.8g} y_hat={np.array2string(self.y_hat, precision=8)}>"
 
 
-class Gradient:
+class Gradient(_Result):
     """One weight's derivative by the chain rule: value (dl/dw), the weight's own value w, its
     update, and every path of factors from the loss back to it."""
 
@@ -265,43 +283,16 @@ class Gradient:
 
         return grad_dict(self._g, self._s.problem)
 
-    def to(self, format: str, digits: int = 8) -> str:
-        from .render.document import grad_document
-        from .render.formats import FORMATS, written
-
-        if format not in FORMATS:
-            raise NnsolveError(f"unknown format {format!r}", fix=f"use one of {', '.join(FORMATS)}")
-        return written(format, lambda: grad_document(self._s, self._g, digits), self.to_dict)
-
-    def to_text(self, digits: int = 8) -> str:
-        return self.to("text", digits)
-
-    def to_json(self) -> str:
-        return self.to("json")
-
-    def to_markdown(self, digits: int = 8) -> str:
-        return self.to("markdown", digits)
-
-    def to_latex(self, digits: int = 8) -> str:
-        return self.to("latex", digits)
-
-    def to_html(self, digits: int = 8) -> str:
-        return self.to("html", digits)
-
-    def _repr_html_(self) -> str:
-        from .render import html
+    def _document(self, digits: int):
         from .render.document import grad_document
 
-        return f'<div class="nnsolve">{html.body(grad_document(self._s, self._g, 8))}</div>'
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+        return grad_document(self._s, self._g, digits)
 
     def __repr__(self) -> str:
         return f"<nnsolve.Gradient {self.weight}: dl/dw = {self.value:.8g}>"
 
 
-class Report:
+class Report(_Result):
     """A graded answer sheet: the score, and each answer's verdict (as check --json)."""
 
     def __init__(self, report, tolerance):
@@ -329,39 +320,16 @@ class Report:
 
         return check_dict(self._r.sheet, self._r, None, self._t, True)
 
-    def to(self, format: str, digits: int = 8) -> str:
-        """The graded sheet as text, json (one line, as check --json), markdown, latex or html."""
+    def _document(self, digits: int):
         from .render.document import check_document
-        from .render.formats import FORMATS, written
 
-        if format not in FORMATS:
-            raise NnsolveError(f"unknown format {format!r}", fix=f"use one of {', '.join(FORMATS)}")
-        if format == "json":
-            from .render.json import dumps_line
-
-            return dumps_line(self.to_dict())
-        return written(format, lambda: check_document(self._r, self._t, digits), self.to_dict)
+        return check_document(self._r, self._t, digits)
 
     def to_json(self) -> str:
-        return self.to("json")
+        """One line, as check --json writes it."""
+        from .render.json import dumps_line
 
-    def to_text(self, digits: int = 8) -> str:
-        return self.to("text", digits)
-
-    def to_markdown(self, digits: int = 8) -> str:
-        return self.to("markdown", digits)
-
-    def to_latex(self, digits: int = 8) -> str:
-        return self.to("latex", digits)
-
-    def to_html(self, digits: int = 8) -> str:
-        return self.to("html", digits)
-
-    def _repr_html_(self) -> str:
-        from .render import html
-        from .render.document import check_document
-
-        return f'<div class="nnsolve">{html.body(check_document(self._r, self._t, 8))}</div>'
+        return dumps_line(self.to_dict())
 
     def __repr__(self) -> str:
         return f"<nnsolve.Report {self.score:g} of {self.max_score:g}>"
