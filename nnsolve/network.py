@@ -357,6 +357,21 @@ def _shared(grad: np.ndarray, shared_bias: bool) -> np.ndarray:
     return grad
 
 
+def combine(grads, mode: str = "mean", rnd: Rounder = None) -> tuple:
+    """The gradient of a batch from its examples' gradients (each layer's array with the examples
+    on its leading axis): their mean, the gradient of the mean loss, or their sum, the gradient
+    of the summed loss (batch: mean|sum). With rnd, the result is rounded (the sum of the rounded
+    derivatives, divided, as by hand)."""
+    if mode not in ("mean", "sum"):
+        raise ValueError(f"a batch combines by mean or sum, not {mode!r}")
+    combined = []
+    for G in grads:
+        G = np.asarray(G, dtype=np.float64)
+        total = np.sum(G, axis=0)
+        combined.append((rnd or _exact)(total / G.shape[0] if mode == "mean" else total))
+    return tuple(combined)
+
+
 def update(weights, grads, learning_rate: float, bias: bool = True, train_bias: bool = True, rnd: Rounder = None):
     """w <- w - lambda dl/dw for every weight at once; bias rows stay when train_bias is off.
     With rnd, each new weight is rounded; a bias weight that stays keeps its given value."""

@@ -24,7 +24,8 @@ MAX_FILE_BYTES = 1 << 20  # 1 MiB: a worksheet is a few hundred bytes
 BUILTIN_NAME = "worksheet.yaml"  # shipped in nnsolve/data; the same as problems/worksheet.yaml
 
 REQUIRED_KEYS = ("x", "y", "W1")
-OPTIONAL_KEYS = ("learning_rate", "title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples", "convention", "symbols")
+OPTIONAL_KEYS = ("learning_rate", "title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples", "batch", "convention", "symbols")
+BATCH_MODES = ("mean", "sum")  # batch: one update from the mean (or the sum) of the examples' gradients
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "squared_error"
 DEFAULT_THRESHOLD = 0.5
@@ -80,6 +81,9 @@ class Problem:
     # internal form: row 0 of each W holds it, every entry equal; its gradient is the sum of
     # the row's (network.backward puts that sum in every entry), so the update keeps them equal
     shared_bias: bool = False
+    # with examples: "mean" or "sum" makes one update from the mean (or the sum) of the examples'
+    # gradients, each taken at the same weights (solution.solve_batch); None: SGD, one update an example
+    batch: Optional[str] = None
 
     @property
     def updates(self) -> bool:
@@ -123,6 +127,8 @@ class Problem:
         )
         if self.shared_bias:  # (only then: the documents of other problems are as they were)
             d["shared_bias"] = True
+        if self.batch is not None:
+            d["batch"] = self.batch
         if self.convention != "bias-row" or self.symbols:  # (the worksheet's notation: as it always was, nnsolve.solution/1)
             d.update(convention=self.convention, symbols={**DEFAULT_SYMBOLS[self.convention], **dict(self.symbols)})
         return d
@@ -289,10 +295,12 @@ class ProblemReader(NodeReader):
             if learning_rate <= 0:
                 raise self.error(entries["learning_rate"][1], "learning_rate", f"is {learning_rate:g}; it must be positive", "use a step size such as 0.1 or 2")
         elif examples:
+            what = "one update from the batch" if "batch" in entries else "SGD step by step (one update per example)"
             raise self.error(
-                entries["examples"][0], "examples", "SGD step by step (one update per example) needs a learning rate",
+                entries["examples"][0], "examples", f"{what} needs a learning rate",
                 "add learning_rate to the problem, such as 'learning_rate: 0.5'",
             )
+        batch = self.batch(entries) if "batch" in entries else None
         threshold = DEFAULT_THRESHOLD
         if "threshold" in entries:
             threshold = self.number(entries["threshold"][1], "threshold")
@@ -328,7 +336,20 @@ class ProblemReader(NodeReader):
             label_class=label_class,
             example_classes=tuple(classes) if examples and any(k is not None for k in classes) else (),
             shared_bias=shared_bias,
+            batch=batch,
         )
+
+    def batch(self, entries) -> str:
+        """batch: mean or sum, for a problem with examples (and so a learning rate)."""
+        key_node, node = entries["batch"]
+        name = node.value if isinstance(node, yaml.ScalarNode) and node.tag != TAG + "null" else None
+        if name is None or name.strip().lower() not in BATCH_MODES:
+            what = f"unknown batch {show(name)}" if name else "is not a name"
+            raise self.error(node, "batch", what, "use mean (one update from the mean of the examples' gradients) or sum (from their sum)")
+        if "examples" not in entries:
+            raise self.error(key_node, "batch", "is given without examples: a batch is several examples, one update from all of them",
+                             "give a list of examples, such as 'examples: [{x: [2, 5], y: [1]}, {x: [1, -1], y: [0]}]', or remove batch")
+        return name.strip().lower()
 
     # -- conventions (notation.py): the weights as a course writes them ----------------------
 

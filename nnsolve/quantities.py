@@ -10,7 +10,7 @@ a weight matrix one weight at a time (dl/dW1[2,1], new W1[2,1]) or whole (dl/dW1
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
@@ -51,8 +51,15 @@ def _neuron(kind: str, layer: int, k: int, width: int) -> str:
     return f"{kind}{layer}" if width == 1 else f"{kind}{layer}_{k}"
 
 
+# what a sheet of a batch problem (batch: mean|sum) answers: the shapes, the batch's loss (the mean
+# or sum of the examples'), its dl/dW (the mean or sum of theirs) and the new weights of its one
+# update, read from solution.Batch.as_solution(); an example's own values are not answerable
+BATCH_KINDS = frozenset({"shape W", "loss", "dl/dW", "new W"})
+
+
 class Catalog:
-    """Every name of one problem, and how to read each from a Solution."""
+    """Every name of one problem, and how to read each from a Solution. A batch problem's are
+    the batch's (BATCH_KINDS)."""
 
     def __init__(self, problem: Problem):
         self.problem = problem
@@ -67,6 +74,16 @@ class Catalog:
         self.by_name: dict[str, Quantity] = {}  # as a sheet names them, in the problem's notation
         self.by_key: dict[str, Quantity] = {}  # by nnsolve's own names (Quantity.key)
         self._build()
+        if getattr(problem, "batch", None) is not None:
+            self._batch_only()
+
+    def _batch_only(self) -> None:
+        """Only the batch's quantities (BATCH_KINDS), in the same order."""
+        keep = [q for q in self.quantities if split_base(q.base)[0] in BATCH_KINDS]
+        self.quantities = [replace(q, order=n) for n, q in enumerate(keep)]
+        renumbered = {q.name: q for q in self.quantities}
+        self.by_name = {name: renumbered[q.name] for name, q in self.by_name.items() if q.name in renumbered}
+        self.by_key = {key: renumbered[q.name] for key, q in self.by_key.items() if q.name in renumbered}
 
     # -- building -------------------------------------------------------------------------
 

@@ -389,3 +389,28 @@ def test_check_asks_the_shared_bias_once_and_grades_it_as_the_sum(convention, tm
         sheet.write_text(f"problem: {source.name}\n{other}: {answer!r}\n")
         result = invoke("check", str(sheet))
         assert result.exit_code == code, result.stdout
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_a_batch_with_a_shared_bias_is_one_step_of_train(convention, tmp_path):
+    source = tmp_path / "wxb.yaml"
+    source.write_text(WXB.replace("x: [2, 5]\ny: [1]\n", "examples:\n  - {x: [2, 5], y: [1]}\n  - {x: [1, -1], y: [0]}\nbatch: mean\n"))
+    path = tmp_path / "there.yaml"
+    path.write_text(invoke("convert", str(source), "--to", convention).stdout)
+    problem = load_problem(str(path))
+    assert problem.shared_bias and problem.batch == "mean"
+    data = run_json(str(path))
+    assert data["schema"] == "nnsolve.batch/2"
+    jsonschema.Draft7Validator(schema("batch")).validate(data)
+    trainer = training.Trainer(training.Network.of(problem), np.array([x for x, _ in problem.examples]),
+                               np.array([y for _, y in problem.examples]), batch_size=2)
+    trainer.epoch(np.arange(2))
+    name = "b1" if convention != "bias-row" else "W1[0,2]"
+    g = json.loads(invoke("grad", name, str(path), "--json").stdout)
+    jsonschema.Draft7Validator(schema("grad-batch")).validate(g)
+    assert g["shared"] is True
+    assert g["updated"] == pytest.approx(trainer.current()[0][0, 0], rel=1e-12)
+    assert g["gradient"] == pytest.approx(np.mean([e["gradient"] for e in g["examples"]]), rel=1e-12)
+    text = invoke("run", str(path)).stdout
+    line = "∂L/∂b¹ = ((" if convention != "bias-row" else "∂ℓ/∂W1[0,1] = (("
+    assert text.count(line) == 1 and "∂ℓ/∂W1[0,2] = ((" not in text  # the batch's one shared bias, combined once

@@ -62,7 +62,7 @@ def draw(file, output_format, updated, color_by, digits, output, force):
         check_target(output, force)  # an existing FILE is refused before any work
     from ..problem import load_problem
     from ..render.diagram import network_diagram
-    from ..solution import solve
+    from ..solution import solve, solve_batch
 
     problem = load_problem(file)
     if updated and not problem.updates:
@@ -70,7 +70,8 @@ def draw(file, output_format, updated, color_by, digits, output, force):
 
         raise NnsolveError("the problem has no learning rate, so no update to draw", file=problem.source, key="--updated",
                            fix="add learning_rate to the problem, or leave out --updated")
-    diagram = network_diagram(solve(problem), updated=updated, color_by=color_by, digits=digits)
+    solution = solve(problem) if problem.batch is None else solve_batch(problem).as_solution()  # a batch: its one update
+    diagram = network_diagram(solution, updated=updated, color_by=color_by, digits=digits)
     if output_format == "text" and not output:
         from ..render import diagram_text
         from .common import colour_terminal, make_console

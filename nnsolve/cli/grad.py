@@ -11,7 +11,7 @@ from .common import emit, given_option, make_given, make_rounding, output_option
 @click.argument("ref", required=False)
 @problem_argument
 @click.option("--all", "all_weights", is_flag=True, help="List every weight of the network: value, gradient, updated value.")
-@output_options("nnsolve.grad/1, or nnsolve.grad-all/1 with --all")
+@output_options("nnsolve.grad/1, or nnsolve.grad-all/1 with --all; nnsolve.grad-batch/1 for a batch problem")
 @rounding_options
 @given_option
 def grad(ref, file, all_weights, output_format, as_json, digits, fragment, output, force, round_decimals, round_sig, round_mode, given):
@@ -20,7 +20,8 @@ def grad(ref, file, all_weights, output_format, as_json, digits, fragment, outpu
     REF names a weight as W2[1,1]: layer 2, row 1 (row 0 is the bias row), column 1.
     W^2_{11}, W2_11 and w2[1][1] are read the same way. Without FILE, the built-in
     worksheet. Prints the path(s) by which the weight reaches the loss, the chain rule in
-    symbols, each factor with its formula and numbers, the product, and the update.
+    symbols, each factor with its formula and numbers, the product, and the update. For a
+    problem with `batch: mean` (or sum): the derivative in each example, then combined.
 
     \b
     Examples:
@@ -43,6 +44,11 @@ def grad(ref, file, all_weights, output_format, as_json, digits, fragment, outpu
     from ..solution import solve
 
     problem = load_problem(file)
+    if problem.batch is not None:  # the derivative in each example, then combined
+        if given:
+            raise click.UsageError("--given works on one example; a batch problem has several (drop --given, or give one x and y)")
+        _batch(problem, ref, all_weights, rounding, chosen, digits, fragment, output, force)
+        return
     solution = solve(problem, rounding, make_given(problem, given))
     if all_weights:
         grads = [chain.gradient_of(solution, *w) for w in chain.all_weights(solution)]
@@ -60,6 +66,33 @@ def grad(ref, file, all_weights, output_format, as_json, digits, fragment, outpu
         from ..render import json as render_json
 
         return render_json.grad_all_dict(grads, problem) if all_weights else render_json.grad_dict(grads[0], problem)
+
+    emit(chosen, digits, fragment, output, force, document, data)
+
+
+def _batch(problem, ref, all_weights, rounding, chosen, digits, fragment, output, force) -> None:
+    """grad on a batch problem: the weight's derivative in each example, their mean (or sum)
+    and the one update; with --all, every weight's."""
+    from .. import chain
+    from ..solution import solve_batch
+
+    batch = solve_batch(problem, rounding)
+    grads = None
+    if not all_weights:
+        layer, i, j = chain.resolve_ref(batch.solutions[0], ref)
+        grads = [chain.gradient_of(s, layer, i, j) for s in batch.solutions]
+
+    def document(digits):
+        from ..render import batch as render_batch
+
+        if all_weights:
+            return render_batch.batch_grad_table_document(batch, digits)
+        return render_batch.batch_grad_document(batch, grads, digits)
+
+    def data():
+        from ..render import json as render_json
+
+        return render_json.grad_all_batch_dict(batch) if all_weights else render_json.grad_batch_dict(batch, grads)
 
     emit(chosen, digits, fragment, output, force, document, data)
 

@@ -511,14 +511,9 @@ class SolutionDocument(_Names):
         p = self.p
         r0 = first_row(p.bias)
         rows = []
-        cells = [(r, j) for r in range(s.W.shape[0]) for j in range(s.W.shape[1])]
-        if self.convention == "Wx+b":  # the biases, then neuron by neuron, as W is written
-            cells.sort(key=lambda rc: (rc[0] > 0 or not p.bias, rc[1], rc[0]))
         shared = p.bias and p.shared_bias
-        for r, j in cells:
+        for r, j in self.cells(s):
             i = r + r0
-            if shared and i == 0 and j > 0:
-                continue  # the layer's one shared bias: one row, for every column of row 0
             if True:
                 kept = i == 0 and not p.train_bias
                 name, product = weight_name(s.layer, i, j + 1), f"{self.pf(s.input[r])}{self.pf(s.delta[j])}"
@@ -541,6 +536,16 @@ class SolutionDocument(_Names):
             title=(f"Layer {s.layer}",),
             numeric=(False, True, False, True, True)[:4 + len(update)],
         )
+
+    def cells(self, s: LayerSolution) -> list[tuple[int, int]]:
+        """(array row, array column) of every weight of a layer, in the order the convention
+        writes them: row by row (bias-row, xW+b); the biases, then neuron by neuron (Wx+b). A
+        shared bias (bias: shared) is one weight: row 0 once, as its column 0."""
+        shared = self.p.bias and self.p.shared_bias
+        cells = [(r, j) for r in range(s.W.shape[0]) for j in range(s.W.shape[1]) if not (shared and r == 0 and j > 0)]
+        if self.convention == "Wx+b":
+            cells.sort(key=lambda rc: (rc[0] > 0 or not self.p.bias, rc[1], rc[0]))
+        return cells
 
     def given_gradient(self, layer: int, r: int, c: int) -> bool:
         computed = self.s.computed.get(f"dl/dW{layer}")
@@ -765,7 +770,7 @@ def check_document(report, tolerance, digits: int) -> Document:
 
 
 def summary(report, tolerance) -> str:
-    from ..check import CARRIED, CORRECT, WRONG
+    from ..grading import CARRIED, CORRECT, WRONG
 
     first = f"; first wrong: {report.first_wrong}" if report.first_wrong else ""
     return (
@@ -776,7 +781,7 @@ def summary(report, tolerance) -> str:
 
 def class_document(rows, tolerance) -> Document:
     """Many sheets, one row each; a sheet that could not be read gets its reason instead."""
-    from ..check import CARRIED, CORRECT, WRONG
+    from ..grading import CARRIED, CORRECT, WRONG
 
     folder, names = shared_folder([sheet for sheet, _, _ in rows])
     table_rows = []

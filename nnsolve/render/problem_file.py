@@ -91,7 +91,8 @@ def problem_text(problem, comments: Sequence[str] = ()) -> str:
     if examples:  # x and y are the first example's: the list of examples instead
         lines = [line for line in text.splitlines() if not line.startswith(("x: ", "y: "))]
         at = next(k for k, line in enumerate(lines) if line.startswith("W1:"))
-        lines[at:at] = ["examples:"] + [f"  - {{x: {vector(x)}, y: {vector(y)}}}" for x, y in examples]
+        batch = [f"batch: {problem.batch}"] if problem.batch is not None else []  # one update from all of them
+        lines[at:at] = ["examples:"] + [f"  - {{x: {vector(x)}, y: {vector(y)}}}" for x, y in examples] + batch
         text = "\n".join(lines) + "\n"
     if problem.points:
         text += "points:\n" + "".join(f"  {_quoted(name)}: {number(value)}\n" for name, value in problem.points)

@@ -140,7 +140,7 @@ def generate_solved(
     """generate(), with each variant's solution. Draws are solved a batch at a time, as one
     stacked computation, and judged in the order drawn: the same variants as one at a time.
     judge(first draw, the batch's keys as solution.Work.members) gives each draw of a batch one
-    more reason to draw again (check.slip_clashes: answers a tolerance could not tell from a
+    more reason to draw again (grading.slip_clashes: answers a tolerance could not tell from a
     slip), or None."""
     rng = np.random.default_rng(seed)
     solutions: list[Solution] = []
@@ -189,3 +189,24 @@ def default_questions(problem: Problem) -> list[str]:
         keys = [f"dl/d{w}", f"new {w}"] if problem.updates else [f"dl/d{w}"]
         names += [catalog.by_key[key].name for key in keys]  # in the problem's notation (dL/dW2[1,1], new b1[2])
     return list(dict.fromkeys(names))
+
+
+def clash_judge(questions, rtol: float, atol: float):
+    """A variant is drawn again when an answer it asks (--questions, or the worksheet's) could
+    not be told from a known slip at the quizzes' and check's tolerance (grading.slip_clashes),
+    judged for a batch of variants' keys at once."""
+    from .grading import Tolerance, asked_elements, slip_clashes
+    from .quantities import Catalog
+
+    tolerance = Tolerance(rtol, atol)
+    masks: dict = {}  # what is asked, found once: every variant has the first one's shape
+
+    def judge(first, keys):
+        if not masks:
+            catalog = Catalog(first)
+            names = [n.strip() for n in questions.split(",")] if questions else default_questions(first)
+            asked = [q for q in map(catalog.find, names) if q is not None]  # (unknown names are refused later)
+            masks.update(asked_elements(first, asked))
+        return slip_clashes(keys, masks, tolerance)
+
+    return judge
