@@ -59,3 +59,59 @@ def test_a_loss_by_another_name_points_to_nnsolves(write, loss, activation, mean
 
 def test_a_bias_vector_in_a_bias_row_file_points_to_the_conventions(write):
     assert_usage_error(invoke("run", write(WORKSHEET + "b1: [1, 2]\n")), "b1:", "row 0 of W1", "convention: Wx+b")
+
+
+# -- 2: grad's arguments ------------------------------------------------------------------------
+
+
+TWO_OUTPUTS = str(PROBLEMS / "two_outputs.yaml")
+
+
+def _grad_lines(*args):
+    import json
+
+    result = invoke("grad", *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    if result.stdout.startswith("{\n"):  # one weight: one indented object
+        return [json.loads(result.stdout)]
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_grad_takes_several_weights_and_the_file_in_either_order():
+    first = invoke("grad", TWO_OUTPUTS, "W2[1,1]", "W1[2,1]")
+    assert first.exit_code == 0, first.stderr
+    assert "the chain rule for W2[1,1]" in first.stdout and "the chain rule for W1[2,1]" in first.stdout
+    assert first.stdout.count("Two outputs") == 1  # the title once
+    assert invoke("grad", "W2[1,1]", TWO_OUTPUTS, "W1[2,1]").stdout == first.stdout
+    single = invoke("grad", "W2[1,1]", TWO_OUTPUTS)
+    assert single.exit_code == 0 and single.stdout == invoke("grad", TWO_OUTPUTS, "W2[1,1]").stdout
+    # --json: one nnsolve.grad object a line, each what grad gives for the weight alone
+    lines = _grad_lines(TWO_OUTPUTS, "W2[1,1]", "W1[2,1]")
+    assert [g["weight"] for g in lines] == ["W2[1,1]", "W1[2,1]"]
+    assert lines[1]["gradient"] == _grad_lines("W1[2,1]", TWO_OUTPUTS)[0]["gradient"]
+
+
+def test_grad_with_several_weights_and_no_file_is_the_worksheet():
+    result = invoke("grad", "W2[1,1]", "W1[2,1]")
+    assert result.exit_code == 0, result.stderr
+    assert "no such file" not in result.stderr and "1 Neural Network" in result.stdout
+
+
+def test_grad_with_a_file_only_asks_for_a_weight():
+    assert_usage_error(invoke("grad", TWO_OUTPUTS), "name a weight", "--all")
+    assert invoke("grad", TWO_OUTPUTS, "--all").exit_code == 0
+
+
+def test_grad_weights_in_the_problems_convention(tmp_path):
+    path = tmp_path / "wxb.yaml"
+    path.write_text("convention: Wx+b\nx: [2, 5]\ny: [1]\nW1: [[-2, 1], [2, 1]]\nb1: [-1, 2]\nW2: [[2, -4]]\nb2: [1]\n", encoding="utf-8")
+    assert [g["weight"] for g in _grad_lines(str(path), "b2[1]", "W1[1,2]")] == ["b2[1]", "W1[1,2]"]
+
+
+def test_grad_two_files_and_a_file_named_like_a_weight(tmp_path, monkeypatch):
+    assert_usage_error(invoke("grad", TWO_OUTPUTS, str(PROBLEMS / "xor.yaml"), "W1[1,1]"), "both files", "give one problem file")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "W2_11").write_text((PROBLEMS / "two_outputs.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    result = invoke("grad", "W2_11", "W1[1,1]")
+    assert result.exit_code == 0, result.stderr
+    assert "took 'W2_11' for the problem file" in result.stderr and "Two outputs" in result.stdout
