@@ -115,3 +115,39 @@ def test_grad_two_files_and_a_file_named_like_a_weight(tmp_path, monkeypatch):
     result = invoke("grad", "W2_11", "W1[1,1]")
     assert result.exit_code == 0, result.stderr
     assert "took 'W2_11' for the problem file" in result.stderr and "Two outputs" in result.stdout
+
+
+# -- 3: float noise ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (0.7 - 0.2, "0.5"),  # 0.49999999999999994
+        (0.2 - 0.7, "-0.5"),
+        (0.1 + 0.2, "0.3"),  # 0.30000000000000004
+        (0.7 * 0.7, "0.49"),  # 0.48999999999999994
+        (-(1 - 0.8808), "-0.1192"),  # -0.11919999999999997
+        (0.7 + 0.2 + 0.1, "1"),  # 0.9999999999999999
+        # a real difference is never hidden: more than a few ulps off a short decimal
+        (0.5 + 1e-12, "0.50000000"),
+        (0.3 - 2e-15, "0.30000000"),
+        (0.25 - 2.5e-15, "0.25000000"),  # sigmoid'(1e-7)
+        (-0.030000000000000054, "-0.03"),  # 0.7 a1 - 0.5 a2 with a = [0.1, 0.2] computed (docs/problem-files.md)
+        (1 - 1e-15, "0.999999999999999"),
+        (0.9999999999622486, "0.99999999996"),
+    ],
+)
+def test_float_noise_prints_short_and_a_real_difference_does_not(value, text):
+    from nnsolve.render.numbers import fmt
+
+    assert fmt(value, 8) == text
+
+
+def test_run_prints_computed_short_decimals_short(write):
+    # x = [0.7, 0.2, 1]: alpha1_1 = 0.7 - 0.2 - 0.2 = 0.30000000000000004, beta1_2 = 0.49 + 0.3 = 0.79
+    text = ("x: [0.7, 0.2, 1]\ny: [1, 0]\nW1: [[0, 0.3], [1, 0.7], [-1, 0], [-0.2, 0]]\n"
+            "W2: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]\nactivation: [relu, sigmoid]\nlearning_rate: 0.1\n")
+    out = invoke("run", write(text)).stdout
+    assert "relu(0.3) = 0.3" in out and "[1; β¹] = [1, 0.3, 0.79]" in out
+    assert "0.30000000" not in out and "0.79000000" not in out
