@@ -151,3 +151,106 @@ def test_run_prints_computed_short_decimals_short(write):
     out = invoke("run", write(text)).stdout
     assert "relu(0.3) = 0.3" in out and "[1; β¹] = [1, 0.3, 0.79]" in out
     assert "0.30000000" not in out and "0.79000000" not in out
+
+
+# -- 4: wrapped at the terminal's width ---------------------------------------------------------------
+
+TRAIN_DATA = {
+    "xor": ["--data", "problems/data/xor.csv", "--epochs", "20"],
+    "moons": ["--data", "problems/data/moons.csv", "--epochs", "3"],
+    "breast_cancer": ["--data", "problems/data/breast_cancer.csv", "--epochs", "2", "--validation-split", "0.2"],
+}
+
+
+def _key_sheet_with_slips(problem_path, folder) -> str:
+    """The problem's key as an answer sheet, with two answers wrong: check has notes to write."""
+    import re
+
+    from nnsolve.problem import load_problem
+    from nnsolve.render.answer_sheet import key_sheet
+    from nnsolve.solution import solve
+
+    lines = key_sheet(solve(load_problem(str(problem_path))), None).splitlines()
+    answers = [n for n, l in enumerate(lines) if ":" in l and not l.startswith(("#", "student"))]
+    for n in (answers[3], answers[-1]):
+        name, value = lines[n].split(":", 1)
+        lines[n] = name + ":" + re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", lambda m: str(-float(m.group(0)) + 0.3), value, count=1)
+    path = folder / f"{problem_path.stem}.sheet.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path.name
+
+
+def _commands(problem_path, folder):
+    p = str(problem_path)
+    yield ["run", p]
+    yield ["grad", "--all", p]
+    yield ["grad", p, "W1[1,1]", "W2[1,1]"]
+    yield ["check", _key_sheet_with_slips(problem_path, folder), "--problem", p]
+    if problem_path.stem in TRAIN_DATA:
+        yield ["train", p, *TRAIN_DATA[problem_path.stem]]
+
+
+@pytest.mark.parametrize("terminal", ["colour", "NO_COLOR"])
+@pytest.mark.parametrize("problem_path", PROBLEM_FILES, ids=lambda p: p.name)
+def test_at_80_columns_no_line_breaks_inside_a_word_or_a_number(problem_path, terminal, tmp_path, monkeypatch):
+    """What a terminal 80 columns wide shows: every line fits, so the terminal breaks none, and
+    rich cuts nothing short (no …). The terminal is the one thing simulated: stdout is a
+    terminal (rich's tables), or a terminal with NO_COLOR set (plain text), 80 columns wide."""
+    import shutil
+
+    from rich.cells import cell_len
+
+    from nnsolve.cli import common
+
+    # short paths, as a user types them: a path is one word, which no width can break
+    (tmp_path / "problems").symlink_to(PROBLEMS, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    if terminal == "colour":
+        monkeypatch.setattr(common, "colour_terminal", lambda: True)
+    else:
+        monkeypatch.setattr(common, "terminal_width", lambda: shutil.get_terminal_size().columns)
+    for args in _commands(PROBLEMS.relative_to(PROBLEMS.parent) / problem_path.name, tmp_path):
+        result = invoke(*args, env={"COLUMNS": "80", **({"NO_COLOR": "1"} if terminal == "NO_COLOR" else {})})
+        assert result.exit_code in (0, 1), (args, result.stderr)
+        assert result.stdout.strip(), args
+        for line in result.stdout.splitlines():
+            assert cell_len(line) <= 80 and "…" not in line, (args, line)
+
+
+@pytest.mark.parametrize("colour", [True, False], ids=["colour", "NO_COLOR"])
+def test_a_real_terminal_80_columns_wide(colour):
+    """The same, in a real pseudo-terminal of 80 columns (no COLUMNS): nnsolve asks the terminal its width."""
+    import os
+    import re
+    import sys
+
+    pexpect = pytest.importorskip("pexpect")
+    from conftest import ROOT
+    from rich.cells import cell_len
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    env.update({"TERM": "xterm-256color"} if colour else {"NO_COLOR": "1", "TERM": "dumb"})
+    child = pexpect.spawn(sys.executable, ["-m", "nnsolve", "run", "problems/moons.yaml"], cwd=str(ROOT), env=env,
+                          encoding="utf-8", timeout=60, dimensions=(50, 80))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before).replace("\r\n", "\n")
+    lines = text.splitlines()
+    assert any("[1; β¹] = [1, 0.05030151" in l for l in lines) and len(lines) > 100
+    assert max(cell_len(l.rstrip()) for l in lines) <= 80
+
+
+@pytest.mark.parametrize("text, width", [
+    ("After epoch 3: loss 0.077841, accuracy 97.6% (444 of 455); validation loss 0.2017898, accuracy 98.2% (112 of 114).", 80),
+    ("Row 0 of each weight matrix holds the bias weights, row i the weights from input i, column j the weights into neuron j.", 80),
+    ("[1; x] = [1, 1.0971, -2.0733, 1.2699, 0.9844, 1.5685, 3.2835, 2.6529, 2.5325, 2.2175, 2.2557, 2.4897, -0.5653]", 40),
+    ("α²₁ = (0.2)(1) + (1)(-0.37994896) + (-1)(0.94680601) + (0.5)(0.86172316) = -0.69589340", 30),
+])
+def test_wrapping_breaks_between_words_and_keeps_every_one(text, width):
+    from nnsolve.render.plain import CONTINUATION, wrap
+
+    lines = wrap(text, width, CONTINUATION)
+    assert len(lines) > 1 and all(len(l) <= width for l in lines)
+    assert " ".join(l.strip() for l in lines) == text  # every word, in order, none cut
+    assert all(not l.rstrip().endswith(("=", "+")) for l in lines)  # a continuation starts with its = or +
