@@ -254,3 +254,75 @@ def test_wrapping_breaks_between_words_and_keeps_every_one(text, width):
     assert len(lines) > 1 and all(len(l) <= width for l in lines)
     assert " ".join(l.strip() for l in lines) == text  # every word, in order, none cut
     assert all(not l.rstrip().endswith(("=", "+")) for l in lines)  # a continuation starts with its = or +
+
+
+# -- 5: pictures ---------------------------------------------------------------------------------------
+
+
+def _label_boxes(svg: str) -> dict[str, list[tuple[float, float]]]:
+    """Each edge label's box as matplotlib drew it in the SVG: the corners of its (rotated,
+    rounded) background patch, in the picture's pixels, and its text."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes = {}
+    for group in ET.fromstring(svg).iter(ns + "g"):
+        if group.get("id", "").startswith("edge-label-"):
+            path = next(group.iter(ns + "path")).get("d")
+            numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", path)]
+            text = "\n".join("".join(t.itertext()) for t in group.iter(ns + "text"))
+            boxes[f"{group.get('id')} {text}"] = list(zip(numbers[0::2], numbers[1::2]))
+    return boxes
+
+
+def _hull(points):
+    points = sorted(set(points))
+    def half(ps):
+        out = []
+        for p in ps:
+            while len(out) >= 2 and (out[-1][0] - out[-2][0]) * (p[1] - out[-2][1]) - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0]) <= 0:
+                out.pop()
+            out.append(p)
+        return out[:-1]
+    return half(points) + half(points[::-1])
+
+
+def _overlap(a, b) -> bool:
+    """Whether two convex polygons overlap (more than touching): no edge normal separates them."""
+    for poly in (a, b):
+        for p, q in zip(poly, poly[1:] + poly[:1]):
+            axis = (q[1] - p[1], p[0] - q[0])
+            sa = [axis[0] * x + axis[1] * y for x, y in a]
+            sb = [axis[0] * x + axis[1] * y for x, y in b]
+            if max(sa) <= min(sb) + 1e-9 or max(sb) <= min(sa) + 1e-9:
+                return False
+    return True
+
+
+@pytest.mark.parametrize("problem_path", PROBLEM_FILES, ids=lambda p: p.name)
+def test_no_two_edge_labels_overlap_in_any_picture_of_the_problems(problem_path):
+    pytest.importorskip("matplotlib")
+    for extra in ([], ["--color-by", "gradient"], ["--color-by", "weight", "--updated"]):
+        if "--updated" in extra and "learning_rate" not in problem_path.read_text(encoding="utf-8"):
+            continue
+        result = invoke("draw", str(problem_path), "--format", "svg", *extra)
+        assert result.exit_code == 0, result.stderr
+        boxes = _label_boxes(result.stdout)
+        assert boxes, "no edge labels found"
+        hulls = {name: _hull(points) for name, points in boxes.items()}
+        names = sorted(hulls)
+        for k, a in enumerate(names):
+            for b in names[k + 1:]:
+                assert not _overlap(hulls[a], hulls[b]), (extra, a, b)
+
+
+def test_pictures_coloured_by_gradient_label_each_edge_with_it(tmp_path):
+    pytest.importorskip("matplotlib")
+    svg = invoke("draw", "--format", "svg", "--color-by", "gradient").stdout
+    labels = {name.split(" ", 1)[1] for name in _label_boxes(svg)}
+    assert "W1[2,1] = 1\n∂ℓ/∂w = -0.2312" in labels, labels
+    assert all("∂ℓ/∂w = " in l for l in labels)
+    plain = invoke("draw", "--format", "svg").stdout
+    assert "∂ℓ/∂w = " not in "".join(_label_boxes(plain))  # without --color-by gradient, the weights only
+    assert invoke("draw", "--format", "png", "--color-by", "gradient", "-o", str(tmp_path / "n.png")).exit_code == 0
