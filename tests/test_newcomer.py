@@ -326,3 +326,42 @@ def test_pictures_coloured_by_gradient_label_each_edge_with_it(tmp_path):
     plain = invoke("draw", "--format", "svg").stdout
     assert "∂ℓ/∂w = " not in "".join(_label_boxes(plain))  # without --color-by gradient, the weights only
     assert invoke("draw", "--format", "png", "--color-by", "gradient", "-o", str(tmp_path / "n.png")).exit_code == 0
+
+
+# -- 6: new's "made by" remakes the file -------------------------------------------------------------
+
+
+def _made_by(text: str) -> list[str]:
+    import shlex
+
+    first = text.splitlines()[0]
+    command = first.split(": made by ", 1)[1].split("; its key is", 1)[0].replace(" (any new folder)", "")
+    words = shlex.split(command)
+    assert words[:2] == ["nnsolve", "new"], first
+    return words[1:]
+
+
+def test_new_from_a_file_says_the_command_that_remakes_it(monkeypatch):
+    from conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    made = invoke("new", "--from", "problems/worksheet.yaml", "--seed", "3")
+    assert made.exit_code == 0, made.stderr
+    again = _made_by(made.stdout)
+    assert again == ["new", "--from", "problems/worksheet.yaml", "--seed", "3"]
+    assert invoke(*again).stdout == made.stdout
+
+
+def test_new_with_every_drawing_option_says_them_all(tmp_path, monkeypatch):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    options = ["--layers", "2,3,2", "--activation", "tanh,softmax", "--loss", "cross_entropy", "--decimals", "1",
+               "--rtol", "0.02", "--seed", "4", "--count", "3", "--out", "class"]
+    monkeypatch.chdir(tmp_path / "a")
+    assert invoke("new", *options).exit_code == 0
+    text = (tmp_path / "a" / "class" / "variant-003.yaml").read_text(encoding="utf-8")
+    again = _made_by(text)
+    assert sorted(again[1:]) == sorted(options[:-1] + ["DIR"])
+    monkeypatch.chdir(tmp_path / "b")
+    assert invoke(*again).exit_code == 0
+    assert (tmp_path / "b" / "DIR" / "variant-003.yaml").read_text(encoding="utf-8") == text

@@ -61,7 +61,8 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
                 f"({describe(e.rejected)}); try other sizes or activations"
             ) from None
         names = question_names(problems[0], questions) if moodle or prairielearn else []  # every refusal before any file is written
-        files = variant_files(problems, solutions, key_format, seed, bool(out))  # made as they are written
+        made_by = remake_command(from_file, layers, activation, loss, decimals, questions, rtol, atol, seed, count, out)
+        files = variant_files(problems, solutions, key_format, made_by, bool(out))  # made as they are written
         if not out and not moodle and not prairielearn:
             click.echo(next(files)[1], nl=False)
         if out:
@@ -127,9 +128,32 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
-def variant_files(problems, solutions, key_format, seed: int, with_keys: bool):
+def remake_command(from_file, layers, activation, loss, decimals, questions, rtol, atol, seed, count, out) -> str:
+    """The command that makes the same variants again: every option that changes what is drawn
+    (the quizzes' questions and tolerance too: a draw whose answers they could not tell from a
+    slip is drawn again), and --count with --out where the variants are kept: DIR, any new
+    folder, so that the same options give the same bytes in every folder."""
+    import shlex
+
+    words = ["nnsolve", "new"]
+    for option, value in (("--from", from_file), ("--layers", layers), ("--activation", activation), ("--loss", loss),
+                          ("--decimals", decimals), ("--questions", questions)):
+        if value is not None:
+            words += [option, str(value)]
+    if rtol != 0.01:
+        words += ["--rtol", repr(rtol)]
+    if atol != 1e-4:
+        words += ["--atol", repr(atol)]
+    words += ["--seed", str(seed)]
+    if count > 1:
+        words += ["--count", str(count)]
+    command = shlex.join(words)
+    return command + " --out DIR (any new folder)" if out else command
+
+
+def variant_files(problems, solutions, key_format, made_by: str, with_keys: bool):
     """(file name, text) for every variant, its key sheet and its key document, one after the
-    other as they are asked for."""
+    other as they are asked for; made_by: the command that makes them again."""
     from ..quantities import Catalog
     from ..render.answer_sheet import key_sheets
     from ..render.problem_file import problem_yamls
@@ -137,7 +161,7 @@ def variant_files(problems, solutions, key_format, seed: int, with_keys: bool):
     catalog = Catalog(problems[0])  # every variant has the same shape, so the same names
     stems = [f"variant-{n:03d}" for n in range(1, len(problems) + 1)]
     keys = key_sheets(solutions, [f"{stem}.yaml" for stem in stems], [[f"The key of {stem}: `nnsolve check {stem}.key.yaml`"] for stem in stems], catalog)
-    texts = problem_yamls(problems, [[f"{stem}: made by nnsolve new --seed {seed}" + (f"; its key is {stem}.key.yaml" if with_keys else "")] for stem in stems])
+    texts = problem_yamls(problems, [[f"{stem}: made by {made_by}" + (f"; its key is {stem}.key.yaml" if with_keys else "")] for stem in stems])
     for stem, solution, text, key in zip(stems, solutions, texts, keys):
         yield (f"{stem}.yaml", text)
         yield (f"{stem}.key.yaml", key)
