@@ -365,3 +365,37 @@ def test_new_with_every_drawing_option_says_them_all(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "b")
     assert invoke(*again).exit_code == 0
     assert (tmp_path / "b" / "DIR" / "variant-003.yaml").read_text(encoding="utf-8") == text
+
+
+# -- 7: check --template from another folder -----------------------------------------------------
+
+
+def test_a_template_of_a_problem_elsewhere_says_where_it_is_and_how_to_check(tmp_path, monkeypatch):
+    import shutil
+
+    (tmp_path / "p" / "problems").mkdir(parents=True)
+    shutil.copy(PROBLEMS / "deep_tanh_relu.yaml", tmp_path / "p" / "problems")
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    where = "../p/problems/deep_tanh_relu.yaml"
+    made = invoke("check", "--template", where)
+    assert made.exit_code == 0
+    assert f"--problem {where}" in made.stderr and f"--problem {where}" in made.stdout
+    sheet = made.stdout.replace("loss:", "loss: 0.5", 1)
+    (tmp_path / "work" / "sheet.yaml").write_text(sheet, encoding="utf-8")
+    # the command the sheet gives grades it (the loss is wrong: exit 1, graded)
+    graded = invoke("check", "sheet.yaml", "--problem", where)
+    assert graded.exit_code == 1 and "loss" in graded.stdout, graded.stderr
+    # beside it, as the sheet says, it needs nothing more
+    shutil.copy(PROBLEMS / "deep_tanh_relu.yaml", tmp_path / "work")
+    assert invoke("check", "sheet.yaml").stdout == graded.stdout
+
+
+def test_a_template_of_a_problem_here_names_it_and_says_nothing_more(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copy(PROBLEMS / "deep_tanh_relu.yaml", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    made = invoke("check", "--template", "deep_tanh_relu.yaml")
+    assert made.exit_code == 0 and made.stderr == ""
+    assert "problem: deep_tanh_relu.yaml\n" in made.stdout and "--problem" not in made.stdout
