@@ -399,3 +399,40 @@ def test_a_template_of_a_problem_here_names_it_and_says_nothing_more(tmp_path, m
     made = invoke("check", "--template", "deep_tanh_relu.yaml")
     assert made.exit_code == 0 and made.stderr == ""
     assert "problem: deep_tanh_relu.yaml\n" in made.stdout and "--problem" not in made.stdout
+
+
+# -- 8: one parser for weight names -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("derivative, new, factor", [
+    ("dl/dW2_11", "new W2_11", "dalpha2/dW2_11"),
+    ("dl/dW^2_{11}", "new w2[1][1]", "dalpha2/dW^{2}_{1,1}"),
+    ("dl/dw2(1,1)", "new W2_1_1", "dalpha2/dw2[1][1]"),
+    ("∂ℓ/∂W2[1,1]", "new W2[1,1]", "dalpha2/dW2[1,1]"),
+])
+def test_a_sheet_takes_every_spelling_grad_takes(write, derivative, new, factor):
+    import json
+
+    spelling = derivative.replace("∂", "d").split("/d", 1)[1]
+    assert invoke("grad", spelling).exit_code == 0  # grad reads it
+    sheet = write(f"{derivative}: -0.0462\n{new}: 2.0925\n{factor}: 0.5\n", "sheet.yaml")
+    result = invoke("check", sheet, "--json")
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    graded = json.loads(result.stdout)["answers"]
+    assert [(a["quantity"], a["verdict"]) for a in graded] == [
+        ("dalpha2/dW2[1,1]", "correct"), ("dl/dW2[1,1]", "correct"), ("new W2[1,1]", "correct")]
+
+
+def test_a_sheet_in_wxb_takes_the_conventions_spellings(write):
+    import json
+
+    sheet = write("problem: wxb_relu_softmax.yaml\ndL/dW1_12: 0\ndl/db2_1: 0\n", "sheet.yaml")
+    import shutil
+
+    shutil.copy(PROBLEMS / "wxb_relu_softmax.yaml", sheet.rsplit("/", 1)[0])
+    names = [a["quantity"] for a in json.loads(invoke("check", sheet, "--json").stdout)["answers"]]
+    assert names == ["dL/db2[1]", "dL/dW1[1,2]"] or sorted(names) == ["dL/dW1[1,2]", "dL/db2[1]"]
+
+
+def test_given_takes_grads_spellings_too():
+    assert invoke("run", "--given", "dl/dW2_11=-0.05").exit_code == 0
