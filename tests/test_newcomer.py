@@ -436,3 +436,24 @@ def test_a_sheet_in_wxb_takes_the_conventions_spellings(write):
 
 def test_given_takes_grads_spellings_too():
     assert invoke("run", "--given", "dl/dW2_11=-0.05").exit_code == 0
+
+
+# -- 9: output folders and their parents -------------------------------------------------------------
+
+
+def test_every_output_folder_gets_its_missing_parents(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("new", "--count", "2", "--out", "week7/class/", "--prairielearn", "pl/questions/nnBackprop/")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "week7" / "class").iterdir())[:2] == ["variant-001.key.yaml", "variant-001.yaml"]
+    assert sorted(p.name for p in (tmp_path / "pl" / "questions" / "nnBackprop").iterdir()) == ["info.json", "question.html", "server.py"]
+
+
+def test_a_failed_command_leaves_no_folder_behind(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("new", "--out", "a/b/c", "--prairielearn", "d/e", "--questions", "no_such_name")
+    assert result.exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "f").write_text("", encoding="utf-8")
+    assert_usage_error(invoke("new", "--out", "f/g/h"), "is a file, not a folder")
+    assert [p.name for p in tmp_path.iterdir()] == ["f"]

@@ -191,12 +191,18 @@ class NewFolder:
             raise NnsolveError("holds files already", file=out, fix="give a new or empty folder, or --force to write into it")
         self.staging = None
         self.staged: list = []  # into a shared folder: (temporary, path) of each file
+        self.made: list[str] = []  # the missing folders above it, made for it (outermost first)
         if self.shared:
             return
         parent = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(parent):
-            raise NnsolveError("its parent folder does not exist", file=out, fix="create it first")
-        self.staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=parent)
+        try:
+            for folder in missing_folders(out):
+                os.mkdir(folder)
+                self.made.append(folder)
+            self.staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=parent)
+        except OSError as e:
+            self.discard()
+            raise NnsolveError(f"cannot make the folder: {e.strerror or e}", file=out, fix="give a folder name that is free") from None
 
     def fill(self, files, count: int) -> None:
         """Write every (name, text) of files (count of them; a generator's each as it is made)
@@ -222,6 +228,7 @@ class NewFolder:
         from ..errors import NnsolveError
         from ..files import commit_files, umask
 
+        self.made = []  # in place: the folders made for it stay
         if self.shared:
             staged, self.staged = self.staged, []
             commit_files(staged, force=True)
@@ -256,6 +263,30 @@ class NewFolder:
             self.staging = None
         discard_files(self.staged)
         self.staged = []
+        for folder in reversed(self.made):  # made for it: gone again, as nothing was written
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+        self.made = []
+
+
+def missing_folders(folder: str) -> list[str]:
+    """The folders above folder that do not exist yet, outermost first, which --out and
+    --prairielearn make (and take away again when nothing is written); NnsolveError when a
+    file stands where one of them would be."""
+    from ..errors import NnsolveError
+
+    missing = []
+    parent = os.path.dirname(os.path.abspath(folder))
+    while not os.path.isdir(parent):
+        if os.path.lexists(parent):
+            raise NnsolveError(f"{parent} is a file, not a folder", file=folder, fix="give a folder whose parents are folders")
+        missing.append(parent)
+        parent, above = os.path.dirname(parent), parent
+        if parent == above:
+            break
+    return missing[::-1]
 
 
 def question_names(problem, questions) -> list[str]:
@@ -289,8 +320,7 @@ def preflight(out, moodle, prairielearn, force: bool) -> None:
             raise NnsolveError("is a file, not a folder", file=folder, fix=f"give a folder for {option}")
         if os.path.isdir(folder) and os.listdir(folder) and not force:
             raise NnsolveError("holds files already", file=folder, fix="give a new or empty folder, or --force to write into it")
-        if not os.path.isdir(os.path.dirname(os.path.abspath(folder))):
-            raise NnsolveError("its parent folder does not exist", file=folder, fix="create it first")
+        missing_folders(folder)  # made when written; only a file in the way stops it
     if moodle and not (out and os.path.dirname(os.path.abspath(moodle)) == os.path.abspath(out)):
         check_target(moodle, force, "--moodle")
 
