@@ -457,3 +457,21 @@ def test_a_failed_command_leaves_no_folder_behind(tmp_path, monkeypatch):
     (tmp_path / "f").write_text("", encoding="utf-8")
     assert_usage_error(invoke("new", "--out", "f/g/h"), "is a file, not a folder")
     assert [p.name for p in tmp_path.iterdir()] == ["f"]
+
+
+# -- 10: hand rounding with given values ---------------------------------------------------------------
+
+
+def test_rounded_working_with_given_values_is_compared_with_the_exact_working_from_them():
+    import json
+
+    given = ["--given", "beta1=[0.5,0.999]"]
+    exact = json.loads(invoke("grad", "W2[1,1]", *given, "--json").stdout)
+    rounded = json.loads(invoke("grad", "W2[1,1]", *given, "--round", "4", "--json").stdout)
+    assert rounded["exact_gradient"] == pytest.approx(exact["gradient"], rel=1e-12)
+    assert rounded["exact_updated"] == pytest.approx(exact["updated"], rel=1e-12)
+    text = invoke("grad", "W2[1,1]", *given, "--round", "4").stdout
+    assert "exactly it is -0.04635787, a difference of 0.00004213" in text
+    # run's summary: the drift of the rounded working from the exact working with the same given values
+    run_text = invoke("run", *given, "--round", "4").stdout
+    assert "the largest difference from the exact result is 0.0004" in run_text
