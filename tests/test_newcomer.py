@@ -475,3 +475,44 @@ def test_rounded_working_with_given_values_is_compared_with_the_exact_working_fr
     # run's summary: the drift of the rounded working from the exact working with the same given values
     run_text = invoke("run", *given, "--round", "4").stdout
     assert "the largest difference from the exact result is 0.0004" in run_text
+
+
+# -- 11: how to get matplotlib ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["draw", "--format", "svg"], ["train", "problems/xor.yaml", "--data", "problems/data/xor.csv", "--plot", "x.png"]],
+                         ids=["draw", "train"])
+def test_without_matplotlib_the_fix_is_a_command_that_works_here(args, tmp_path, monkeypatch):
+    """From this clone: make plot where nnsolve runs from the clone's .venv (make run's), else pip
+    -e on the clone with the Python that runs nnsolve; never pip's 'nnsolve[plot]', which is no
+    package a clone can install from an index."""
+    import os
+    import sys
+
+    from conftest import ROOT
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` raises ImportError
+    monkeypatch.chdir(ROOT)
+    if args[0] == "train":
+        args = args[:-1] + [str(tmp_path / "x.png")]
+    line = assert_usage_error(invoke(*args), "needs matplotlib", "install it: ")
+    assert f"{sys.executable} -m pip install -e '.[plot]'" in line and "nnsolve[plot]" not in line
+    monkeypatch.setattr(sys, "prefix", str(ROOT / ".venv"))
+    assert "install it: make plot (or " in assert_usage_error(invoke(*args))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))  # another environment: pip, into it
+    monkeypatch.chdir(tmp_path)
+    line = assert_usage_error(invoke(*args if args[0] == "draw" else ["draw", "--format", "png", "-o", "n.png"]))
+    assert f"install it: {sys.executable} -m pip install -e '{ROOT}[plot]'" in line and "make" not in line
+
+
+def test_make_plot_installs_the_plot_extra():
+    import shutil
+    import subprocess
+
+    from conftest import ROOT
+
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    dry = subprocess.run(["make", "-n", "-B", "plot"], cwd=ROOT, capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+    assert "pip install" in dry.stdout and "-e '.[plot]'" in dry.stdout

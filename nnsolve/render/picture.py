@@ -2,7 +2,7 @@
 dashed grey boxes, neurons as circles, every edge labelled with its weight's name and value
 (and, coloured by gradient, its dl/dw), each label where it overlaps no other (_Labels).
 
-matplotlib is an optional extra (`pip install 'nnsolve[plot]'`); it is imported only here,
+matplotlib is an optional extra (`make plot` in a clone, `pip install 'nnsolve[plot]'`); it is imported only here,
 without pyplot, so no display or global backend is touched. One unit of the axes is one inch
 of the figure, so the circles stay round and the labels can follow their edges.
 """
@@ -32,9 +32,11 @@ def require_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
+        from ..errors import install_plot
+
         raise NnsolveError(
             "drawing SVG or PNG needs matplotlib, which is not installed",
-            fix="pip install 'nnsolve[plot]' (or use --format text, dot or mermaid)",
+            fix=f"install it: {install_plot()}; or use --format text, dot or mermaid",
         ) from None
 
 
