@@ -138,7 +138,7 @@ def test_the_terminal_output_marks_given_values():
     # one element of a weight's derivative is named as the element, not the whole matrix
     assert "Given: ∂ℓ/∂W2[1,1] = -0.05 in place of the computed -0.04623902;" in result.stdout
     result = invoke("run", "--given", "dl/dW2=[[0.1],[0.2],[0.3]]")
-    assert "Given: dl/dW² = [0.1, 0.2, 0.3] in place of the computed" in result.stdout
+    assert "Given: ∂ℓ/∂W² = [0.1, 0.2, 0.3] in place of the computed" in result.stdout  # one style: ∂ℓ/∂W² as ∂ℓ/∂W2[1,1]
     result = invoke("grad", "W1[2,1]", "--given", "beta1=[0.5,0.999]")
     assert "Given: " in result.stdout and "-0.23178936" in result.stdout
 

@@ -516,3 +516,16 @@ def test_make_plot_installs_the_plot_extra():
     dry = subprocess.run(["make", "-n", "-B", "plot"], cwd=ROOT, capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr
     assert "pip install" in dry.stdout and "-e '.[plot]'" in dry.stdout
+
+
+# -- 12: the check table ----------------------------------------------------------------------------
+
+
+def test_check_shows_a_matrix_answer_with_its_rows_and_names_in_one_style(write):
+    sheet = write("dl/dW1: [[-0.046, 0], [-0.092, 0], [-0.23, 0]]\ndl/dW2[1,1]: -0.046\n", "sheet.yaml")
+    lines = invoke("check", sheet).stdout.splitlines()
+    first = next(n for n, l in enumerate(lines) if l.lstrip().startswith("∂ℓ/∂W¹"))
+    assert "[-0.046, 0]" in lines[first] and "[-0.092, 0]" in lines[first + 1] and "[ -0.23, 0]" in lines[first + 2]
+    assert "[-0.04623902, 1.3964687e-11]" in lines[first] and "[-0.23119511, 6.9823434e-11]" in lines[first + 2]
+    assert not any("dl/d" in l for l in lines[:first + 3])  # the rows are all named ∂ℓ/∂...
+    assert any(l.lstrip().startswith("∂ℓ/∂W2[1,1]") for l in lines)
