@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test plot test-kernels bench clean latex-deps keys
+.PHONY: run test plot test-kernels bench clean latex-deps browser-deps keys
 
 run: $(VENV)/.installed
 	$(BIN)/nnsolve run problems/worksheet.yaml
@@ -16,7 +16,7 @@ test: $(VENV)/.installed-test
 # test that holds only for this machine's kernel fails here, not on a user's machine. CI runs it.
 # (No -q here: pyproject's addopts has one, and -qq would hide the "N passed in T s" line.)
 NUMERICAL_TESTS := tests/test_network.py tests/test_train.py tests/test_stacked.py tests/test_check_stacked.py tests/test_docs.py \
-                   tests/test_grad.py tests/test_steps.py tests/test_given.py
+                   tests/test_grad.py tests/test_steps.py tests/test_given.py tests/test_batch.py tests/test_conventions.py
 test-kernels: $(VENV)/.installed-test
 	OPENBLAS_CORETYPE=Haswell $(BIN)/python -m pytest $(NUMERICAL_TESTS)
 	OPENBLAS_CORETYPE=Sandybridge $(BIN)/python -m pytest $(NUMERICAL_TESTS)
@@ -61,6 +61,14 @@ latex-deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			texlive-latex-base texlive-latex-recommended >/dev/null; }
 	@pdflatex --version | head -n 1
+
+# Chromium from the distribution's packages, for the --format html test (tests/test_browser.py
+# skips, saying so, where there is none)
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@chromium --version 2>/dev/null || chromium-browser --version
 
 # Rewrite the worksheet's answer keys in problems/ from nnsolve's own output.
 keys: $(VENV)/.installed

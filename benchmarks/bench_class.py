@@ -59,12 +59,12 @@ def torch_states(torch, problem, sheets_given):
 
 
 def main(quick: bool = False) -> None:
-    from nnsolve.check import grade_many, stacked_overrides
+    from nnsolve.grading import grade_many, stacked_overrides
     from nnsolve.problem import load_problem
     from nnsolve.quantities import Catalog
     from nnsolve.sheet import bind, read_raw_sheet
     from nnsolve.solution import Work, solve_many, stack_problems
-    from nnsolve.variants import Shape, draw
+    from nnsolve.variant_drawing import Shape, draw
 
     count = 2000 if quick else 10_000
     repeats = 1 if quick else 3

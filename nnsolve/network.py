@@ -323,11 +323,15 @@ def _output_step(loss: Loss, y, alpha, y_hat, out: Activation, keep, rnd: Rounde
 
 
 def backward(
-    weights, fwd: Forward, y, activations, loss: Loss, bias: bool = True, rnd: Rounder = None, given: Given = None
+    weights, fwd: Forward, y, activations, loss: Loss, bias: bool = True, rnd: Rounder = None, given: Given = None,
+    shared_bias: bool = False,
 ) -> Backward:
     """Backpropagation: delta^L from the loss, then delta^l = f'(alpha^l) * (W^{l+1} delta^{l+1})
     without its bias row, and dl/dW^l = input^l (delta^l)^T. No weight is changed here.
-    With rnd, f'(alpha^l), the sum W^{l+1} delta^{l+1}, delta^l and dl/dW^l are each rounded."""
+    With rnd, f'(alpha^l), the sum W^{l+1} delta^{l+1}, delta^l and dl/dW^l are each rounded.
+    shared_bias: row 0 of each W is one parameter, the layer's shared bias (its entries equal):
+    its derivative, the sum over the layer's neurons of delta_j, is in every entry of row 0, so
+    that update() keeps the entries equal."""
     keep = _keeper(rnd, given)
     y = np.asarray(y, dtype=np.float64)
     L = len(weights)
@@ -342,8 +346,30 @@ def backward(
         grad_betas[l] = keep(f"dl/dbeta{l + 1}", (W_next @ deltas[l + 1][..., :, None])[..., 0])
         derivatives[l] = keep(f"dbeta{l + 1}/dalpha{l + 1}", act.derivative(fwd.alphas[l], fwd.betas[l]))
         deltas[l] = keep(f"delta{l + 1}", grad_betas[l] * derivatives[l])  # hidden layers are never softmax
-    grads = tuple(keep(f"dl/dW{l + 1}", fwd.inputs[l][..., :, None] * deltas[l][..., None, :]) for l in range(L))
+    grads = tuple(keep(f"dl/dW{l + 1}", _shared(fwd.inputs[l][..., :, None] * deltas[l][..., None, :], shared_bias)) for l in range(L))
     return Backward(tuple(deltas), grads, tuple(grad_betas), tuple(derivatives), dl_dy_hat)
+
+
+def _shared(grad: np.ndarray, shared_bias: bool) -> np.ndarray:
+    """dl/dW with row 0 the derivative of a shared bias, the sum of the row, in every entry."""
+    if shared_bias:
+        grad[..., 0, :] = np.sum(grad[..., 0, :], axis=-1, keepdims=True)
+    return grad
+
+
+def combine(grads, mode: str = "mean", rnd: Rounder = None) -> tuple:
+    """The gradient of a batch from its examples' gradients (each layer's array with the examples
+    on its leading axis): their mean, the gradient of the mean loss, or their sum, the gradient
+    of the summed loss (batch: mean|sum). With rnd, the result is rounded (the sum of the rounded
+    derivatives, divided, as by hand)."""
+    if mode not in ("mean", "sum"):
+        raise ValueError(f"a batch combines by mean or sum, not {mode!r}")
+    combined = []
+    for G in grads:
+        G = np.asarray(G, dtype=np.float64)
+        total = np.sum(G, axis=0)
+        combined.append((rnd or _exact)(total / G.shape[0] if mode == "mean" else total))
+    return tuple(combined)
 
 
 def update(weights, grads, learning_rate: float, bias: bool = True, train_bias: bool = True, rnd: Rounder = None):

@@ -24,7 +24,8 @@ MAX_FILE_BYTES = 1 << 20  # 1 MiB: a worksheet is a few hundred bytes
 BUILTIN_NAME = "worksheet.yaml"  # shipped in nnsolve/data; the same as problems/worksheet.yaml
 
 REQUIRED_KEYS = ("x", "y", "W1")
-OPTIONAL_KEYS = ("learning_rate", "title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples", "convention", "symbols")
+OPTIONAL_KEYS = ("learning_rate", "title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples", "batch", "convention", "symbols")
+BATCH_MODES = ("mean", "sum")  # batch: one update from the mean (or the sum) of the examples' gradients
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "squared_error"
 DEFAULT_THRESHOLD = 0.5
@@ -89,6 +90,13 @@ class Problem:
     # number (y is its one-hot vector); None where y was given as labels
     label_class: Optional[int] = None
     example_classes: tuple[Optional[int], ...] = ()  # label_class of each example, with examples
+    # bias: shared: one bias per layer, used by every neuron of it. The weights keep the one
+    # internal form: row 0 of each W holds it, every entry equal; its gradient is the sum of
+    # the row's (network.backward puts that sum in every entry), so the update keeps them equal
+    shared_bias: bool = False
+    # with examples: "mean" or "sum" makes one update from the mean (or the sum) of the examples'
+    # gradients, each taken at the same weights (solution.solve_batch); None: SGD, one update an example
+    batch: Optional[str] = None
 
     @property
     def updates(self) -> bool:
@@ -121,7 +129,7 @@ class Problem:
             W, b = to_convention(W, self.convention, self.bias)  # as the file's convention writes it
             d[f"W{l}"] = W.tolist()
             if b is not None:
-                d[f"b{l}"] = b.tolist()
+                d[f"b{l}"] = float(b[0]) if self.shared_bias else b.tolist()  # shared: one number
         d.update(
             activation=list(self.activations),
             loss=self.loss,
@@ -130,6 +138,10 @@ class Problem:
             bias=self.bias,
             train_bias=self.train_bias,
         )
+        if self.shared_bias:  # (only then: the documents of other problems are as they were)
+            d["shared_bias"] = True
+        if self.batch is not None:
+            d["batch"] = self.batch
         if self.convention != "bias-row" or self.symbols:  # (the worksheet's notation: as it always was, nnsolve.solution/1)
             d.update(convention=self.convention, symbols={**DEFAULT_SYMBOLS[self.convention], **dict(self.symbols)})
         return d
@@ -240,12 +252,12 @@ class ProblemReader(NodeReader):
             if total > MAX_NODES:
                 raise self.error(value_node, name, f"the file holds more than {MAX_NODES} values once its aliases expand", "write the values out")
 
-        bias = self.boolean(entries, "bias", True)
+        bias, shared_bias = self.bias_mode(entries)
         train_bias = self.boolean(entries, "train_bias", True)
         if not bias and "train_bias" in entries:
             raise self.error(entries["train_bias"][0], "train_bias", "has no effect with 'bias: false'", "remove one of them")
         convention = self.convention(entries)
-        self.check_bias_keys(entries, convention, bias, L, bias_layers)
+        self.check_bias_keys(entries, convention, bias, L, bias_layers, shared_bias)
         symbols = self.symbols(entries, convention) if "symbols" in entries else ()
         examples = self.examples(entries) if "examples" in entries else ()
         if examples:
@@ -259,8 +271,10 @@ class ProblemReader(NodeReader):
             rest = ()
         if convention == "bias-row":
             weights = tuple(self.weights(entries, l, bias) for l in range(1, L + 1))
+            if shared_bias:
+                self.check_shared_rows(entries, weights)
         else:
-            weights = self.convention_weights(entries, convention, bias, L, x)
+            weights = self.convention_weights(entries, convention, bias, L, x, shared_bias)
         n_out = weights[-1].shape[1]
         label_class = None
         if _class_number(y_node, n_out):  # y: 2 for several outputs: a class number, if softmax
@@ -294,10 +308,12 @@ class ProblemReader(NodeReader):
             if learning_rate <= 0:
                 raise self.error(entries["learning_rate"][1], "learning_rate", f"is {learning_rate:g}; it must be positive", "use a step size such as 0.1 or 2")
         elif examples:
+            what = "one update from the batch" if "batch" in entries else "SGD step by step (one update per example)"
             raise self.error(
-                entries["examples"][0], "examples", "SGD step by step (one update per example) needs a learning rate",
+                entries["examples"][0], "examples", f"{what} needs a learning rate",
                 "add learning_rate to the problem, such as 'learning_rate: 0.5'",
             )
+        batch = self.batch(entries) if "batch" in entries else None
         threshold = DEFAULT_THRESHOLD
         if "threshold" in entries:
             threshold = self.number(entries["threshold"][1], "threshold")
@@ -332,7 +348,21 @@ class ProblemReader(NodeReader):
             symbols=symbols,
             label_class=label_class,
             example_classes=tuple(classes) if examples and any(k is not None for k in classes) else (),
+            shared_bias=shared_bias,
+            batch=batch,
         )
+
+    def batch(self, entries) -> str:
+        """batch: mean or sum, for a problem with examples (and so a learning rate)."""
+        key_node, node = entries["batch"]
+        name = node.value if isinstance(node, yaml.ScalarNode) and node.tag != TAG + "null" else None
+        if name is None or name.strip().lower() not in BATCH_MODES:
+            what = f"unknown batch {show(name)}" if name else "is not a name"
+            raise self.error(node, "batch", what, "use mean (one update from the mean of the examples' gradients) or sum (from their sum)")
+        if "examples" not in entries:
+            raise self.error(key_node, "batch", "is given without examples: a batch is several examples, one update from all of them",
+                             "give a list of examples, such as 'examples: [{x: [2, 5], y: [1]}, {x: [1, -1], y: [0]}]', or remove batch")
+        return name.strip().lower()
 
     # -- conventions (notation.py): the weights as a course writes them ----------------------
 
@@ -347,7 +377,33 @@ class ProblemReader(NodeReader):
                              "use bias-row (the bias as row 0 of W), Wx+b (W is neurons x inputs, with b) or xW+b (W is inputs x neurons, with b)")
         return found
 
-    def check_bias_keys(self, entries, convention: str, bias: bool, L: int, bias_layers: dict) -> None:
+    def bias_mode(self, entries) -> tuple[bool, bool]:
+        """(bias, shared) from 'bias: true | false | shared' (shared: one bias per layer, used by
+        every neuron of it)."""
+        node = entries["bias"][1] if "bias" in entries else None
+        if node is None:
+            return True, False
+        scalar = isinstance(node, yaml.ScalarNode)
+        if scalar and node.tag != TAG + "bool" and node.value.strip().lower() == "shared":
+            return True, True
+        if not scalar or node.tag != TAG + "bool":
+            shown = f"is {show(node.value)}, not" if scalar and node.value else "is not"
+            raise self.error(node, "bias", f"{shown} true, false or shared", "write 'bias: true', 'bias: false' or 'bias: shared' (one bias per layer)")
+        return self.boolean(entries, "bias", True), False
+
+    def check_shared_rows(self, entries, weights) -> None:
+        """bias: shared in bias-row: row 0 of each W is the layer's one bias, so its entries are equal."""
+        for l, W in enumerate(weights, start=1):
+            if np.any(W[0] != W[0, 0]):
+                key = f"W{l}"
+                row = entries[key][1].value[0]
+                shown = ", ".join(f"{v:g}" for v in W[0])
+                raise self.error(
+                    row, f"{key} row 0", f"holds [{shown}], but with 'bias: shared' row 0 is the layer's one bias, the same for every neuron",
+                    f"write row 0 as [{', '.join([f'{W[0, 0]:g}'] * W.shape[1])}] (one number, repeated), or remove 'bias: shared'",
+                )
+
+    def check_bias_keys(self, entries, convention: str, bias: bool, L: int, bias_layers: dict, shared: bool = False) -> None:
         """b1, b2, ...: one per layer in Wx+b and xW+b (unless bias: false), none in bias-row."""
         for l, name in sorted(bias_layers.items()):
             node = entries[name][0]
@@ -360,12 +416,16 @@ class ProblemReader(NodeReader):
                 raise self.error(node, name, f"is for layer {l}, but the weights stop at W{L}", f"remove {name} or add W{l}")
         if convention != "bias-row" and bias:
             for l in range(1, L + 1):
+                if l not in bias_layers and shared:
+                    raise self.error(None, f"b{l}", f"missing: with 'bias: shared' each layer has one bias, a number b{l}",
+                                     f"add 'b{l}: 0' (layer {l}'s bias), or 'bias: false'")
                 if l not in bias_layers:
                     raise self.error(None, f"b{l}", f"missing: in {convention} each layer's biases are a vector b{l}",
                                      f"add 'b{l}: [...]' with one bias per neuron of layer {l}, or 'bias: false'")
 
-    def convention_weights(self, entries, convention: str, bias: bool, L: int, x) -> tuple:
-        """Each layer's W (and b) as the convention writes them, checked, in the bias-row form."""
+    def convention_weights(self, entries, convention: str, bias: bool, L: int, x, shared: bool = False) -> tuple:
+        """Each layer's W (and b) as the convention writes them, checked, in the bias-row form;
+        shared (bias: shared): each b is one number, the layer's one bias."""
         layout = "neurons x inputs" if convention == "Wx+b" else "inputs x neurons"
         result = []
         n_in, source = len(x), count(len(x), "input")
@@ -382,8 +442,18 @@ class ProblemReader(NodeReader):
                 need = f"(neurons of layer {l}) x {n_in}" if convention == "Wx+b" else f"{n_in} x (neurons of layer {l})"
                 raise self.error(entries[key][1], key, message, f"make {key} {need}")
             b = None
-            if bias:
-                b = np.array(self.numbers(entries[f"b{l}"][1], f"b{l}"), dtype=np.float64)
+            if shared:
+                node = entries[f"b{l}"][1]
+                if not isinstance(node, yaml.ScalarNode):
+                    raise self.error(node, f"b{l}", "is a list, but with 'bias: shared' each layer has one bias, used by every neuron",
+                                     f"write b{l} as one number, such as 'b{l}: 0.5', or remove 'bias: shared'")
+                b = np.full(neurons, self.number(node, f"b{l}"))
+            elif bias:
+                node = entries[f"b{l}"][1]
+                b = np.array(self.numbers(node, f"b{l}"), dtype=np.float64)
+                if isinstance(node, yaml.ScalarNode) and neurons > 1:
+                    raise self.error(node, f"b{l}", f"is one number, but W{l} has {count(neurons, 'neuron')}, each with its own bias",
+                                     f"give b{l} one bias per neuron, such as [{', '.join(['0'] * neurons)}], or add 'bias: shared' for one bias per layer")
                 if len(b) != neurons:
                     raise self.error(entries[f"b{l}"][1], f"b{l}", f"has {len(b)} bias{'' if len(b) == 1 else 'es'}, but W{l} has {count(neurons, 'neuron')}",
                                      f"give b{l} one bias per neuron of layer {l}")

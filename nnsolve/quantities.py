@@ -10,7 +10,7 @@ a weight matrix one weight at a time (dl/dW1[2,1], new W1[2,1]) or whole (dl/dW1
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
@@ -51,8 +51,15 @@ def _neuron(kind: str, layer: int, k: int, width: int) -> str:
     return f"{kind}{layer}" if width == 1 else f"{kind}{layer}_{k}"
 
 
+# what a sheet of a batch problem (batch: mean|sum) answers: the shapes, the batch's loss (the mean
+# or sum of the examples'), its dl/dW (the mean or sum of theirs) and the new weights of its one
+# update, read from solution.Batch.as_solution(); an example's own values are not answerable
+BATCH_KINDS = frozenset({"shape W", "loss", "dl/dW", "new W"})
+
+
 class Catalog:
-    """Every name of one problem, and how to read each from a Solution."""
+    """Every name of one problem, and how to read each from a Solution. A batch problem's are
+    the batch's (BATCH_KINDS)."""
 
     def __init__(self, problem: Problem):
         self.problem = problem
@@ -67,6 +74,16 @@ class Catalog:
         self.by_name: dict[str, Quantity] = {}  # as a sheet names them, in the problem's notation
         self.by_key: dict[str, Quantity] = {}  # by nnsolve's own names (Quantity.key)
         self._build()
+        if getattr(problem, "batch", None) is not None:
+            self._batch_only()
+
+    def _batch_only(self) -> None:
+        """Only the batch's quantities (BATCH_KINDS), in the same order."""
+        keep = [q for q in self.quantities if split_base(q.base)[0] in BATCH_KINDS]
+        self.quantities = [replace(q, order=n) for n, q in enumerate(keep)]
+        renumbered = {q.name: q for q in self.quantities}
+        self.by_name = {name: renumbered[q.name] for name, q in self.by_name.items() if q.name in renumbered}
+        self.by_key = {key: renumbered[q.name] for key, q in self.by_key.items() if q.name in renumbered}
 
     # -- building -------------------------------------------------------------------------
 
@@ -99,7 +116,10 @@ class Catalog:
             shape = (len(inputs), cols)
         name = self.notation.write(f"{kind}W{l}")
         self._add(f"{name} ({convention})", f"{kind}W{l}", index, shape, listed=False, name=name)
-        if bias:
+        if bias and self.problem.shared_bias:  # bias: shared: b is one number
+            name = self.notation.write(f"{kind}b{l}")
+            self._add(f"{name} ({convention})", f"{kind}W{l}", (0, 0), (), listed=False, name=name)
+        elif bias:
             name = self.notation.write(f"{kind}b{l}")
             self._add(f"{name} ({convention})", f"{kind}W{l}", (0, tuple(range(cols))), (cols,), listed=False, name=name)
 
@@ -139,6 +159,7 @@ class Catalog:
                 self._vector(f"dbeta{l}/dalpha{l}", l, width, lambda k, l=l: f"dbeta{l}_{k}/dalpha{l}_{k}")
             self._vector(f"delta{l}", l, width, lambda k, l=l: f"delta{l}_{k}")
         r0 = first_row(p.bias)
+        shared = p.bias and p.shared_bias  # bias: shared: row 0 of W is one parameter, the layer's bias
         for l in range(L, 0, -1):
             W = p.weights[l - 1]
             # the whole matrix dl/dW before any new weight of the layer, the whole new W after every
@@ -149,6 +170,11 @@ class Catalog:
                     w = weight_name(l, r + r0, c + 1)
                     alpha = _neuron("alpha", l, c + 1, n[l])
                     self._add(f"d{alpha}/d{w}", f"input{l}", (r,), ())
+                    if shared and r + r0 == 0 and c > 0:  # one shared bias: asked once (W1[0,1], b1), any W1[0,j] names it
+                        self._alias(f"dl/d{w}", self.by_key[f"dl/d{weight_name(l, 0, 1)}"])
+                        if p.updates:
+                            self._alias(f"new {w}", self.by_key[f"new {weight_name(l, 0, 1)}"])
+                        continue
                     self._add(f"dl/d{w}", f"dl/dW{l}", (r, c), ())
                     if p.updates:  # without a learning rate there is no update: no new weights
                         self._add(f"new {w}", f"new W{l}", (r, c), ())

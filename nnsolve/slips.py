@@ -5,7 +5,7 @@ key's own solution (never matched as text): the old weight for a new weight, the
 rather than subtracted, lambda left out or applied twice, a derivative's sign flipped or left
 at 0, delta without the activation's derivative, a hidden delta taken through the updated
 weights of the next layer, alpha where beta was asked and the reverse, alpha without the bias
-weight. check.py marks an answer that lands on a slip wrong, and names it (docs/check.md).
+weight. grading.py marks an answer that lands on a slip wrong, and names it (docs/check.md).
 
 Pure: a Solution in, arrays out. The Solution may be one member's or several members' at once
 (solution.Work.members: every array, the problem's too, with the members on its last axis).
@@ -26,7 +26,7 @@ from .solution import Solution
 SLIP_NAMES = (
     "old weight", "added the step", "lambda missing", "lambda twice", "sign flipped", "zero",
     "no activation derivative", "updated weights", "beta for alpha", "bias left out", "alpha for beta",
-    "rounding carried",
+    "rounding carried", "sum for mean", "mean for sum",
 )
 
 
@@ -44,6 +44,31 @@ class Slip:
 def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
     """Every known slip for a base quantity (alpha1, y_hat, delta2, dl/dW1, new W2, ...) of the
     key; () for a quantity with none."""
+    return _slips_of(key, base) + _batch_slips(key, base)
+
+
+def _batch_slips(key: Solution, base: str) -> tuple[Slip, ...]:
+    """A batch's (batch: mean|sum, solution.Batch.as_solution): its dl/dW and new weights from the
+    sum of the examples' derivatives where the mean was asked, or the mean for the sum."""
+    p = key.problem
+    n = len(p.examples)
+    kind, l = split_base(base)
+    if getattr(p, "batch", None) is None or n < 2 or kind not in ("dl/dW", "new W"):
+        return ()
+    s = key.layers[l - 1]
+    if p.batch == "mean":
+        name, factor, what = "sum for mean", float(n), f"the sum of the {n} examples' derivatives, not their mean"
+        gradient, update = f"{n} dl/dw", f"w - {n} lambda dl/dw"
+    else:
+        name, factor, what = "mean for sum", 1.0 / n, f"the mean of the {n} examples' derivatives, not their sum"
+        gradient, update = f"dl/dw / {n}", f"w - lambda dl/dw / {n}"
+    if kind == "dl/dW":
+        return (Slip(name, f"this is {what}", gradient, s.grad_W * factor),)
+    step = s.W - s.updated_W  # lambda dl/dw, as applied (a kept bias row has none)
+    return (Slip(name, f"the update was made from {what}", update, s.W - step * factor),)
+
+
+def _slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
     p, layers = key.problem, key.layers
     L = len(layers)
     kind, l = split_base(base)
@@ -103,7 +128,7 @@ def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
 
 
 # what people round every intermediate to, by hand: a wrong answer that one of these chains gives
-# is named "rounding carried" (check.py). The worksheet itself wrote 0.999 for sigmoid(24).
+# is named "rounding carried" (grading.py). The worksheet itself wrote 0.999 for sigmoid(24).
 HAND_ROUNDINGS = tuple((digits, mode) for digits in (4, 3, 2) for mode in ("half-up", "truncate"))
 
 

@@ -120,6 +120,12 @@ def solve(
     return work.solution((), finite, rounding, exact)
 
 
+def solve_key(problem: Problem):
+    """What a sheet of the problem is graded against: its solve(), or for a batch problem its
+    solve_batch(); raises SolveError where it overflows, naming the problem file."""
+    return solve_batch(problem) if problem.batch is not None else solve(problem)
+
+
 def solve_stack(problem: Problem, given: Mapping[str, np.ndarray], count: int) -> list[Solution]:
     """solve(problem, given=...) for count sets of given values at once (each given array has a
     leading axis of count): one stacked computation, as for a class's answer sheets. Values may
@@ -152,9 +158,10 @@ def stack_problems(problems) -> Problem:
 def same_shape(problem: Problem) -> tuple:
     """What problems must share to be stacked (stack_problems) and graded as one: everything but
     x, y, the weights' values and the learning rate (whether there is one counts: without it, no update),
-    and the notation (the convention and symbols: the names a sheet answers)."""
+    the notation (the convention and symbols: the names a sheet answers), whether it is a batch
+    (batch: mean|sum: a sheet answers the batch's gradient), and whether the bias is shared."""
     return (problem.sizes, problem.activations, problem.loss, problem.threshold, problem.bias, problem.train_bias, problem.updates,
-            problem.convention, problem.symbols)
+            problem.convention, problem.symbols, problem.batch, problem.shared_bias)
 
 
 class Work:
@@ -174,7 +181,8 @@ class Work:
             y_hat = f"beta{problem.n_layers}"
             y_hat_given = np.any(~np.isnan(given[y_hat]), axis=-1) if given and y_hat in given else False
             self.loss_value = network.loss_value(problem.y, self.fwd, activations, self.loss, rnd, y_hat_given)
-            self.bwd = network.backward(problem.weights, self.fwd, problem.y, activations, self.loss, problem.bias, rnd, take)
+            self.bwd = network.backward(problem.weights, self.fwd, problem.y, activations, self.loss, problem.bias, rnd, take,
+                                        shared_bias=problem.shared_bias)
             self.updated = (None,) * problem.n_layers if problem.learning_rate is None else network.update(
                 problem.weights, self.bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd
             )
@@ -319,6 +327,110 @@ def solve_steps(problem: Problem, epochs: int = 1, rounding: Optional[Rounding] 
             steps.append(Step(epoch, n, solution))
             weights = tuple(_frozen(s.updated_W) for s in solution.layers)
     return steps
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One update from a batch of examples (a problem with examples and batch: mean or sum):
+    every example solved from the same starting weights (forward pass and derivatives, no
+    update of its own), their gradients combined, and the one update from the combination."""
+
+    problem: Problem  # the batch problem, with its examples; its weights are where every example starts
+    mode: str  # "mean" or "sum": how the examples' gradients (and losses) are combined
+    solutions: tuple[Solution, ...]  # each example's whole working (example_problems: no learning rate)
+    grads: tuple[np.ndarray, ...]  # per layer, like W (bias-row form): the mean (or sum) of the examples' dl/dW
+    updated: tuple[np.ndarray, ...]  # per layer: W - learning_rate grads (bias rows kept with train_bias: false)
+    loss: float  # the mean (or sum) of the examples' losses: what grads are the derivatives of
+    rounding: Optional[Rounding] = None  # None: exact; else every value above is hand-rounded
+    exact: Optional["Batch"] = None  # with rounding: the same batch solved exactly
+
+    @property
+    def count(self) -> int:
+        """The number of examples."""
+        return len(self.solutions)
+
+    @property
+    def weights(self) -> tuple[np.ndarray, ...]:
+        """The starting weights, the same for every example."""
+        return self.problem.weights
+
+    def example_gradients(self, layer: int) -> np.ndarray:
+        """dl/dW^layer of every example, stacked: (examples, rows, columns)."""
+        return np.stack([s.layers[layer - 1].grad_W for s in self.solutions])
+
+    def max_difference(self) -> Optional[tuple[str, float]]:
+        """(name, |rounded - exact|) of the value of the batch that drifts furthest from the exact
+        one: an example's ("beta1_2 of example 2"), the combined dl/dW, a new weight or the loss;
+        None for an exact batch."""
+        if self.exact is None:
+            return None
+        worst_name, worst = "", -1.0
+        for n, s in enumerate(self.solutions, start=1):
+            name, diff = s.max_difference()
+            if diff > worst:
+                worst_name, worst = f"{name} of example {n}", diff
+        mine = self.as_solution()
+        for (name, rounded), (_, exact) in zip(mine.quantities(), mine.exact.quantities()):
+            if not (name.startswith(("dl/dW", "new W")) or name == "loss"):
+                continue  # (the rest is the first example's, above)
+            diff = np.abs(rounded - exact)
+            k = int(np.argmax(diff))
+            if diff.flat[k] > worst:
+                worst_name, worst = element_name(name, diff.shape, k, self.problem.bias), float(diff.flat[k])
+        return worst_name, worst
+
+    def as_solution(self) -> Solution:
+        """The batch as the quantities a sheet of it answers read it (quantities.BATCH_KINDS): a
+        Solution of the batch problem whose dl/dW are the combined gradients, whose new W are
+        the update, and whose loss is the combined loss (draw and check read it). Its forward
+        values are the first example's, which nothing of a batch reads; f'(alpha) and dl/dbeta,
+        which no slip of the batch's gradient may be taken from, are None."""
+        first = self.solutions[0]
+        layers = tuple(replace(s, grad_W=G, updated_W=U, derivative=None, dl_dbeta=None)
+                       for s, G, U in zip(first.layers, self.grads, self.updated))
+        return replace(first, problem=self.problem, layers=layers, loss=self.loss, rounding=self.rounding,
+                       exact=None if self.exact is None else self.exact.as_solution(), computed={})
+
+
+def example_problems(problem: Problem) -> list[Problem]:
+    """Each example of a problem as a problem of its own, from the problem's weights and without
+    a learning rate: the examples of a batch, whose one update is the batch's (solve_batch)."""
+    classes = problem.example_classes or (None,) * len(problem.examples)
+    return [
+        replace(problem, x=x, y=y, examples=(), label_class=k, example_classes=(), learning_rate=None, batch=None)
+        for (x, y), k in zip(problem.examples, classes)
+    ]
+
+
+def solve_batch(problem: Problem, rounding: Optional[Rounding] = None) -> Batch:
+    """One update from a batch (a problem with examples and batch: mean or sum): every example
+    solved from the same starting weights as one stacked computation, then the mean (or sum) of
+    their gradients, dl/dW = (1/N) sum_n dl_n/dW, and one update W - learning_rate dl/dW; the
+    loss is the mean (or sum) of theirs. With rounding, each example's working is rounded as by
+    hand, then the combination (the sum of the rounded values, divided) and the update."""
+    if problem.batch is None or not problem.examples or problem.learning_rate is None:
+        raise ProblemError("is not a batch: one update from several examples needs examples, batch: mean|sum and a learning rate",
+                           file=problem.source, key="batch", fix="add 'batch: mean' beside the problem's examples and learning_rate")
+    exact = solve_batch(problem) if rounding is not None else None  # first, so an overflow reads as before
+    ones = example_problems(problem)
+    work = Work(stack_problems(ones), rounding, None)
+    solutions = tuple(
+        replace(work.solution((k,), True, rounding, None if exact is None else exact.solutions[k]), problem=one)
+        for k, one in enumerate(ones)
+    )
+    rnd = rounding.apply if rounding is not None else None
+    with np.errstate(all="ignore"):  # an overflow is reported by name below
+        grads = network.combine(work.bwd.grads, problem.batch, rnd)
+        updated = network.update(problem.weights, grads, problem.learning_rate, problem.bias, problem.train_bias, rnd)
+        losses = np.asarray(work.loss_value, dtype=np.float64)
+        loss = float(np.sum(losses) / len(ones) if problem.batch == "mean" else np.sum(losses))
+        if rnd is not None:
+            loss = rnd(loss)
+    for l, (G, U) in enumerate(zip(grads, updated), start=1):
+        _check_finite(G, "grad_W", l, problem)
+        _check_finite(U, "updated_W", l, problem)
+    _check_finite(np.array(loss), "loss", None, problem)
+    return Batch(problem, problem.batch, solutions, tuple(map(_frozen, grads)), tuple(map(_frozen, updated)), loss, rounding, exact)
 
 
 def _frozen(values: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
 """A tutoring session: the worksheet's questions one at a time, each answer graded as it is
-typed, by the same code as `nnsolve check` (check.grade on the sheet so far, so a wrong answer
+typed, by the same code as `nnsolve check` (grading.grade on the sheet so far, so a wrong answer
 carries forward and a slip is named), with hints before the answer.
 
 No input or output here: cli/tutor.py asks and prints. The session's answers are an answer
@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 
 from . import chain
-from .check import CARRIED, CORRECT, Graded, Tolerance, grade
+from .grading import CARRIED, CORRECT, Graded, Tolerance, grade
 from .notation import Notation
 from .problem import Problem
 from .quantities import Catalog, Quantity
@@ -82,7 +82,7 @@ class Session:
         return None
 
     def answer(self, q: Quantity, value: np.ndarray) -> Graded:
-        """Grade value as the answer to q, with every answer before it (check.grade)."""
+        """Grade value as the answer to q, with every answer before it (grading.grade)."""
         self.answers[q.name] = value
         self.shown.discard(q.name)
         graded = self.grade()
@@ -99,7 +99,7 @@ class Session:
         return result
 
     def grade(self):
-        """check.grade of the sheet so far."""
+        """grading.grade of the sheet so far."""
         return grade(self.problem, self.sheet(), self.tolerance)
 
     def show(self, q: Quantity) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The grading of one sheet, written plainly, one answer at a time: the reference that the
-stacked grading of nnsolve.check (check.grade_many, arrays over a class's sheets) must agree
-with, verdict for verdict and value for value (tests/test_check.py). This is how check.py
+stacked grading of nnsolve.check (grading.grade_many, arrays over a class's sheets) must agree
+with, verdict for verdict and value for value (tests/test_check.py). This is how grading.py
 graded before it graded a class as arrays."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from typing import Mapping, Optional
 import numpy as np
 
 from nnsolve import chain
-from nnsolve.check import CARRIED, CORRECT, WRONG, Graded, Report, Tolerance, _as_answer, student_state
+from nnsolve.grading import CARRIED, CORRECT, WRONG, Graded, Report, Tolerance, _as_answer, student_state
 from nnsolve.errors import SolveError
 from nnsolve.rounding import Rounding
 from nnsolve.slips import HAND_ROUNDINGS, rounding_slips, slips_of
 from nnsolve.problem import Problem
 from nnsolve.quantities import Catalog, Quantity, network_name
 from nnsolve.sheet import Answer, Sheet
-from nnsolve.solution import Solution, solve
+from nnsolve.solution import Solution, solve, solve_batch
 
 
 def close(self, student: np.ndarray, target: np.ndarray, scale=None) -> bool:
@@ -108,14 +108,16 @@ def reference_grade(
     points: Optional[Mapping[str, float]] = None,
     partial: float = 1.0,
 ) -> Report:
-    """check.grade as it was written for one sheet at a time (with its own solve of the
+    """grading.grade as it was written for one sheet at a time (with its own solve of the
     student's state and the chain rule read off it with gradient_of)."""
     catalog = Catalog(problem)
-    key = solve(problem)
+    # a batch (batch: mean|sum): its loss, combined dl/dW and one update, and nothing a student
+    # gives changes what follows but a new weight's own dl/dW (recomputations)
+    key = solve(problem) if problem.batch is None else solve_batch(problem).as_solution()
     state = None
     if carry_forward:
         with np.errstate(all="ignore"):  # a student's numbers may overflow; such a value is simply not matched
-            state = student_state(problem, sheet.answers)
+            state = student_state(problem, sheet.answers) if problem.batch is None else key
     answered = {a.quantity.key: a for a in sheet.answers}  # by nnsolve's own names, as the factors are
     graded: list[Graded] = []
     departed: Optional[str] = None  # the first answer that left the key
@@ -148,7 +150,7 @@ def reference_grade(
                 verdict, score = CARRIED, worth * partial
         else:
             verdict, score = WRONG, 0.0
-            if slip is None and np.shape(answer) == np.shape(expected):
+            if slip is None and np.shape(answer) == np.shape(expected) and problem.batch is None:  # (no hand-rounded chains of a batch)
                 slip = rounding_carried(problem, q, answer, tolerance)
         graded.append(Graded(q.name, answer, expected, recomputed, verdict, departed, worth, score, a.line, carry_forward, slip))
         if verdict != CORRECT and departed is None:
@@ -162,6 +164,15 @@ def recomputations(catalog: Catalog, state: Solution, q: Quantity, answered: Map
     their factors, or from their delta (input times delta): either is their own working."""
     if q.base.startswith("shape") or q.base.startswith("W"):
         return []  # given by the problem, not computed
+    if problem.batch is not None:  # a batch: a new weight from the student's own dl/dW, and nothing else
+        if not q.base.startswith("new W") or _whole(q):
+            return []
+        layer, i, j = _weight_position(problem, q)
+        if problem.bias and i == 0 and not problem.train_bias:
+            return [np.asarray(problem.weights[layer - 1][q.index])]
+        a = answered.get(f"dl/dW{layer}[{i},{j}]")
+        g = float(a.value) if a is not None else (float(answered[f"dl/dW{layer}"].value[q.index]) if f"dl/dW{layer}" in answered else None)
+        return [] if g is None else [np.asarray(problem.weights[layer - 1][q.index] - problem.learning_rate * g)]
     if q.base.startswith("new W"):
         return _new_weights(catalog, state, q, answered, problem)
     if q.base.startswith("dl/dW") and not _whole(q):

@@ -1,4 +1,4 @@
-"""check.grade_many grades a class as arrays (every sheet that answers the same quantities at
+"""grading.grade_many grades a class as arrays (every sheet that answers the same quantities at
 once); tests/reference_check.py grades one sheet at a time, plainly. On random sheets of every
 problem, with every kind of mistake and every tolerance, the two agree on every verdict, first
 departure, score and recomputed value."""
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from nnsolve.check import Tolerance, grade, grade_each, grade_many, overflowing
+from nnsolve.grading import Tolerance, grade, grade_each, grade_many, overflowing
 from nnsolve.errors import ProblemError, SolveError
 from nnsolve.problem import load_problem
 from nnsolve.quantities import Catalog, network_name
@@ -147,7 +147,7 @@ def _variants(problem, count: int, rng) -> list:
 
 
 def test_a_class_of_variants_graded_stacked_agrees_with_one_sheet_at_a_time():
-    """check.grade_each: each sheet against its own problem, the problems of every shape mixed in
+    """grading.grade_each: each sheet against its own problem, the problems of every shape mixed in
     one class (and in no order), with points on some: each member's own key, slips, tolerances and
     carried-forward values, as grading each sheet alone gives them."""
     rng = np.random.default_rng(2026)
@@ -184,7 +184,8 @@ def test_grade_each_of_one_problem_is_grade_many():
 
 def test_grade_each_raises_for_a_problem_whose_key_overflows():
     problem = load_problem(str(PROBLEM_FILES[0]))
-    huge = dataclasses.replace(problem, x=problem.x * 1e200, weights=tuple(W * 1e200 for W in problem.weights), source="huge.yaml")
+    huge = dataclasses.replace(problem, x=problem.x * 1e200, weights=tuple(W * 1e200 for W in problem.weights), source="huge.yaml",
+                               examples=tuple((x * 1e200, y) for x, y in problem.examples))  # (a batch's examples too)
     sheet = random_sheets(problem, 1, np.random.default_rng(1))[0]
     assert overflowing([problem, huge, problem]) == [1]
     with pytest.raises(SolveError, match="huge.yaml"):

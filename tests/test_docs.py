@@ -160,3 +160,35 @@ def test_top_level_help_lists_every_command():
     out = invoke("--help").stdout
     for name in all_commands():
         assert name in out
+
+
+PYCON = re.compile(r"```pycon\n(.*?)```", re.S)
+
+
+def test_the_api_pages_examples_run(monkeypatch):
+    """docs/api.md: every ```pycon example is run (doctest), from the repository's root."""
+    import doctest
+
+    monkeypatch.chdir(ROOT)
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    blocks = PYCON.findall(text)
+    assert len(blocks) >= 7
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    globs: dict = {}
+    for n, block in enumerate(blocks):
+        test = parser.get_doctest(block, globs, f"docs/api.md block {n + 1}", "docs/api.md", 0)
+        result = runner.run(test, out=lambda s: pytest.fail(s), clear_globs=False)
+        assert result.failed == 0
+        globs = test.globs  # the next block goes on from this one, as the page reads
+
+
+def test_every_public_name_is_documented_and_imports():
+    import nnsolve
+
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    assert set(nnsolve.__all__) == {"Gradient", "NnsolveError", "Problem", "Report", "Solution", "check", "load", "variants", "__version__"}
+    for name in nnsolve.__all__:
+        assert getattr(nnsolve, name) is not None
+        if name != "__version__":
+            assert f"`{name}" in text or f"`nnsolve.{name}" in text, name
+    assert "api.md" in (ROOT / "README.md").read_text(encoding="utf-8")

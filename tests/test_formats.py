@@ -204,3 +204,20 @@ def test_a_write_that_fails_half_way_keeps_the_old_file(tmp_path, monkeypatch):
     assert_usage_error(result, "cannot write", "No space left on device")
     assert target.read_text() == "old key\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["key.md"]
+
+
+# -- html (issue 17) ---------------------------------------------------------------------------
+
+
+def test_html_is_one_self_contained_page_with_mathml_and_the_network_as_svg(tmp_path):
+    from conftest import invoke
+
+    page = invoke("run", "--format", "html").stdout
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert page.count("<math") > 50 and "<mfrac>" in page and "<svg" in page and "prefers-color-scheme: dark" in page and "@media print" in page
+    assert "<script" not in page and "src=" not in page and "href=" not in page  # nothing to run, nothing to fetch
+    assert "0.38790175" in page and "W2[1,1]" not in page.split("<svg")[0]  # the network is drawn first
+    grad = invoke("grad", "W2[1,1]", "--format", "html").stdout
+    assert "<math" in grad and "<mn>0.04623902</mn>" in grad
+    assert invoke("run", "--format", "html", "-o", str(tmp_path / "key.html")).exit_code == 0
+    assert (tmp_path / "key.html").read_text(encoding="utf-8") == page

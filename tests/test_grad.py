@@ -152,19 +152,26 @@ def test_grad_json_equals_run_json_on_every_problem_file():
         run = run_json(str(path))
         if run["schema"] == "nnsolve.steps/1":
             run = run["steps"][0]  # grad works on the first example, the first step
-        validator = jsonschema.Draft7Validator(schema("grad"))
+        batch = run["schema"].startswith("nnsolve.batch/")  # each example's derivative, and their mean (or sum)
+        validator = jsonschema.Draft7Validator(schema("grad-batch" if batch else "grad"))
         for w in json.loads(invoke("grad", "--all", str(path), "--json").stdout)["weights"]:
             g = grad_json(w["weight"], str(path))
             validator.validate(g)
             for part, value in (("gradients", g["gradient"]), ("updated", g["updated"])):
-                if g["schema"] == "nnsolve.grad/1":  # the worksheet's: row i from 0, the bias row
+                if g["schema"].endswith("/1"):  # the worksheet's: row i from 0, the bias row
                     expected = run[part][f"W{g['layer']}"][g["row"]][g["column"] - 1]
                 elif g["parameter"] == "b":  # version 2: as the convention writes it, from 1
                     expected = run[part][f"b{g['layer']}"][g["row"] - 1]
                 else:
                     expected = run[part][f"W{g['layer']}"][g["row"] - 1][g["column"] - 1]
                 assert value == pytest.approx(expected, rel=1e-12, abs=0), (path.name, g["weight"])
-            assert path_sum(g["paths"]) == pytest.approx(g["gradient"], rel=1e-9, abs=1e-15)
+            if batch:
+                for e in g["examples"]:
+                    assert path_sum(e["paths"]) == pytest.approx(e["gradient"], rel=1e-9, abs=1e-15)
+                total = sum(e["gradient"] for e in g["examples"])
+                assert g["gradient"] == pytest.approx(total / len(g["examples"]) if g["batch"] == "mean" else total, rel=1e-12)
+            else:
+                assert path_sum(g["paths"]) == pytest.approx(g["gradient"], rel=1e-9, abs=1e-15)
 
 
 # -- no learning rate: the derivative only --------------------------------------------------

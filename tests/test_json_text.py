@@ -112,7 +112,7 @@ def test_what_json_refuses_is_refused(data):
 
 def test_check_lines_refuse_what_json_refuses():
     """A value JSON cannot hold (NaN, an infinity, in a list or alone) raises json's own error."""
-    from nnsolve.check import CORRECT, Graded, Report, Tolerance
+    from nnsolve.grading import CORRECT, Graded, Report, Tolerance
 
     for bad in (np.array(np.nan), np.array([1.0, np.inf]), np.array([[1.0, 2.0], [-np.inf, 0.0]])):
         graded = Graded("alpha1", bad, np.array([0.0, 24.0]), bad, CORRECT, None, 1.0, 1.0, 3)
@@ -121,7 +121,7 @@ def test_check_lines_refuse_what_json_refuses():
 
 
 def test_a_check_line_is_one_compact_line_that_reads_back():
-    from nnsolve.check import CORRECT, Graded, Report, Tolerance
+    from nnsolve.grading import CORRECT, Graded, Report, Tolerance
 
     graded = Graded("alpha1", np.array([1.0, 24.0]), np.array([1.0, 24.0]), None, CORRECT, None, 1.0, 1.0, 3)
     line = check_line("s.yaml", Report("s.yaml", 'Zoë "the" \\ student\t\n', (graded,)), None, Tolerance(), True)

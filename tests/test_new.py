@@ -17,7 +17,7 @@ import yaml
 
 from nnsolve.problem import load_problem
 from nnsolve.solution import solve
-from nnsolve.variants import Shape, default_questions, degeneracy, generate
+from nnsolve.variant_drawing import Shape, default_questions, degeneracy, generate
 from conftest import PROBLEMS, assert_usage_error, invoke
 
 
@@ -325,11 +325,12 @@ def test_for_1000_variants_no_old_weight_and_no_zero_derivative_passes():
     """Issue 14: for 1,000 variants of the worksheet's shape, the old weight for a new weight and
     0 for a derivative are outside the tolerance that check, Moodle and PrairieLearn use, and
     check grades them wrong, naming the slip; the key's own value passes."""
-    from nnsolve.check import Tolerance, answer_width, grade
-    from nnsolve.cli.new import clash_judge, make_shape
+    from nnsolve.grading import Tolerance, answer_width, grade
+    from nnsolve.cli.new import make_shape
+    from nnsolve.variant_drawing import clash_judge
     from nnsolve.quantities import Catalog
     from nnsolve.sheet import Answer, Sheet
-    from nnsolve.variants import generate_solved
+    from nnsolve.variant_drawing import generate_solved
 
     problems, solutions, rejected = generate_solved(make_shape(None, None, None, None, None), 1000, 2026, clash_judge(None, 0.01, 1e-4))
     tolerance = Tolerance(0.01, 1e-4)

@@ -107,7 +107,7 @@ def test_a_class_of_problem_files_is_each_problem_file():
     problem as problem_yaml does: every shape, with and without bias rows, kept biases, odd
     thresholds, titles that need quoting, tenths and whole numbers."""
     from nnsolve.render.problem_file import problem_yaml, problem_yamls
-    from nnsolve.variants import Shape, generate
+    from nnsolve.variant_drawing import Shape, generate
 
     for sizes, acts, loss, bias, train_bias, threshold, decimals in [
         ((2, 2, 1), ("sigmoid", "sigmoid"), "squared_error", True, True, 0.5, 0),

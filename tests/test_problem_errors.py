@@ -624,17 +624,18 @@ def test_threshold_outside_sigmoid_range(write, value):
 @pytest.mark.parametrize(
     "key,value,message",
     [
-        ("bias", "yes please", "is 'yes please', not true or false"),
-        ("bias", '"yes"', "is 'yes', not true or false"),
-        ("bias", "1", "is '1', not true or false"),
-        ("bias", "[true]", "is not true or false"),
-        ("bias", "", "is not true or false"),
+        ("bias", "yes please", "is 'yes please', not true, false or shared"),
+        ("bias", '"yes"', "is 'yes', not true, false or shared"),
+        ("bias", "1", "is '1', not true, false or shared"),
+        ("bias", "[true]", "is not true, false or shared"),
+        ("bias", "", "is not true, false or shared"),
         ("train_bias", "nope", "is 'nope', not true or false"),
     ],
 )
 def test_bias_not_a_boolean(write, key, value, message):
     text = f"{key}: {value}".rstrip() + "\n" + GOOD
-    assert_error(write(text), f"1: {key}", message, f"write '{key}: true' or '{key}: false'")
+    fix = "write 'bias: true', 'bias: false' or 'bias: shared'" if key == "bias" else f"write '{key}: true' or '{key}: false'"
+    assert_error(write(text), f"1: {key}", message, fix)
 
 
 def test_train_bias_without_bias(write):
@@ -851,3 +852,37 @@ def test_every_message_is_one_line():
     """Messages quote user text; a newline in it must not break the one-line rule."""
     e = error_of(GOOD + '"a\\nb": 1\n')
     assert "\n" not in str(e)
+
+
+# -- batch: one update from the examples' gradients (issue 15, item 6) -------------------------------
+
+# the worksheet's network with two examples, one update from the mean of their gradients
+BATCHED = GOOD.replace("x: [2, 5]\ny: [1]\n", "examples:\n  - {x: [2, 5], y: [1]}\n  - {x: [1, 1], y: [0]}\n") + "batch: mean\n"
+
+
+def test_batch_is_read():
+    assert parse_problem(BATCHED).batch == "mean"
+    assert parse_problem(BATCHED.replace("batch: mean", "batch: Sum")).batch == "sum"
+    assert parse_problem(BATCHED).as_dict()["batch"] == "mean"
+    assert parse_problem(BATCHED.replace("batch: mean\n", "")).batch is None  # examples alone: SGD, as before
+    assert "batch" not in parse_problem(GOOD).as_dict()
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [("avg", "unknown batch 'avg'"), ("[mean]", "is not a name"), ("", "is not a name"), ("1", "unknown batch '1'")],
+)
+def test_batch_not_mean_or_sum(write, value, message):
+    line = assert_error(write(BATCHED.replace("batch: mean", f"batch: {value}".rstrip())), "9: batch", message)
+    assert line.endswith("; use mean (one update from the mean of the examples' gradients) or sum (from their sum)"), line
+
+
+def test_batch_needs_examples(write):
+    line = assert_error(write(GOOD + "batch: mean\n"), "8: batch", "is given without examples")
+    assert "give a list of examples, such as 'examples: [{x: [2, 5], y: [1]}, {x: [1, -1], y: [0]}]', or remove batch" in line
+
+
+def test_batch_needs_a_learning_rate(write):
+    text = BATCHED.replace("learning_rate: 2\n", "")
+    line = assert_error(write(text), "1: examples", "one update from the batch needs a learning rate")
+    assert line.endswith("; add learning_rate to the problem, such as 'learning_rate: 0.5'"), line

@@ -90,6 +90,13 @@ def test_json_validates_against_shipped_schema(path):
         jsonschema.Draft7Validator(schema("steps")).validate(data)
         data = data["steps"][0]
         del data["epoch"], data["example"]
+    if data["schema"].startswith("nnsolve.batch/"):  # examples and batch: one update from all of them
+        jsonschema.Draft7Validator(schema("batch")).validate(data)
+        assert data["schema"] == ("nnsolve.batch/1" if "convention" not in data["problem"] else "nnsolve.batch/2")
+        for part in ("gradients", "updated"):
+            for name, shape in data["shapes"].items():
+                assert list(np.shape(data[part][name])) == shape
+        return
     jsonschema.Draft7Validator(schema("solution")).validate(data)
     # version 2 for a problem in another convention (its weights as it writes them), else 1
     assert data["schema"] == ("nnsolve.solution/1" if "convention" not in data["problem"] else "nnsolve.solution/2")
@@ -109,7 +116,7 @@ def test_problem_files_validate_against_problem_schema(path):
 
 
 def test_schemas_are_valid_draft7():
-    for name in ("solution", "problem"):
+    for name in ("solution", "problem", "batch", "grad-batch"):
         jsonschema.Draft7Validator.check_schema(schema(name))
 
 

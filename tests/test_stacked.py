@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnsolve.check import overrides, student_state, student_states
+from nnsolve.grading import overrides, student_state, student_states
 from nnsolve.problem import load_problem
 from nnsolve.quantities import Catalog
 from nnsolve.sheet import bind, parse_raw_sheet
 from nnsolve.solution import solve, solve_many
-from nnsolve.variants import Shape, draw
+from nnsolve.variant_drawing import Shape, draw
 from conftest import PROBLEMS
 
 

@@ -78,7 +78,7 @@ def test_a_wrong_beta_then_answers_from_it_are_carried_forward():
     lines = key_lines()
     beta = [0.5, 0.9]
     own = Session(load_problem(None))
-    from nnsolve.check import student_state  # the state of a student whose beta1 is theirs
+    from nnsolve.grading import student_state  # the state of a student whose beta1 is theirs
     from nnsolve.sheet import Answer
 
     state = student_state(own.problem, [Answer(own.catalog.by_name["beta1"], np.asarray(beta), 0)])

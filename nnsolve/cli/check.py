@@ -45,7 +45,7 @@ def check(sheets, problem_file, rtol, atol, sig, no_ecf, partial, output_format,
       nnsolve check answers/ --problem problems/worksheet.yaml --gradescope results/
       nnsolve check answers/ --csv grades.csv
     """
-    from ..check import Tolerance
+    from ..grading import Tolerance
 
     if as_json and output_format not in (None, "json"):
         raise click.UsageError(f"--json and --format {output_format} ask for two formats; give one")
@@ -169,13 +169,13 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
     """(sheet, report, error) for every sheet read (a sheet that cannot be read or graded gets its
     error); and the worksheet's order of the quantities (name -> place), for a gradebook's columns.
     Each sheet is graded against its own problem; the sheets of problems of one shape are graded
-    as one stack (check.grade_each)."""
-    from ..check import grade_each, overflowing
+    as one stack (grading.grade_each)."""
+    from ..grading import grade_each, overflowing
     from ..errors import NnsolveError
     from ..problem import load_problem
     from ..quantities import Catalog
     from ..sheet import bind, problem_path
-    from ..solution import same_shape, solve
+    from ..solution import same_shape, solve_key
 
     problems: dict = {}  # path -> (problem, catalog), each read once
     catalogs: dict = {}  # a problem's shape -> its names: the same for every problem of the shape
@@ -193,7 +193,7 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
 
     if problem_file:
         problem, _ = problem_for(problem_file)  # the instructor's problem: an error in it stops everything, at once
-        solve(problem)
+        solve_key(problem)
     rows: list = [None] * len(read)
     graded: list = []  # (row number, sheet, problem path)
     for n, (path, raw) in enumerate(read):
@@ -213,7 +213,7 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
     sources = list(dict.fromkeys(source for _, _, source in graded))
     for k in overflowing([problems[source][0] for source in sources]):
         try:
-            solve(problems[sources[k]][0])
+            solve_key(problems[sources[k]][0])
         except NnsolveError as e:
             for n, _, source in graded:
                 if source == sources[k]:
@@ -345,6 +345,8 @@ def blank_sheet(problem_file) -> str:
         f"# Answer sheet for {problem.title or problem.source}: fill in what you have; blanks are not graded.",
         "# A list answers a whole layer ([0.5, 0.999]); name one element as beta1_2. Check with nnsolve check FILE.",
     ]
+    if problem.batch is not None:
+        lines.append(f"# A batch of {len(problem.examples)}: the loss, each dl/dW and each new W are the batch's ({problem.batch} over the examples), one update.")
     if problem_file:
         name, where = os.path.basename(problem_file), os.path.relpath(problem_file)
         if os.path.dirname(where):

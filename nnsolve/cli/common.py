@@ -10,7 +10,7 @@ EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
 
 problem_argument = click.argument("file", required=False, type=click.Path(dir_okay=True, allow_dash=False))
 
-FORMATS = ("text", "json", "markdown", "latex")
+from ..render.formats import FORMATS  # noqa: E402 (what every result can be written as)
 
 
 def output_options(schema_name: str):
@@ -20,7 +20,7 @@ def output_options(schema_name: str):
         options = (
             click.option(
                 "--format", "output_format", type=click.Choice(FORMATS), default=None,
-                help="text (tables, the default), json (for scripts), markdown (GitHub math) or latex (a document for pdflatex).",
+                help="text (tables, the default), json (for scripts), markdown (GitHub math), latex (a document for pdflatex) or html (one self-contained page: MathML, the network as SVG).",
             ),
             click.option("--json", "as_json", is_flag=True, help=f"Short for --format json: one JSON object, schema {schema_name}."),
             click.option(
@@ -75,7 +75,7 @@ def make_given(problem, given) -> "dict | None":
     """--given values as solve()'s given (network names -> arrays, NaN where not given), or None."""
     if not given:
         return None
-    from ..check import overrides
+    from ..grading import overrides
     from ..errors import NnsolveError
     from ..quantities import Catalog
     from ..sheet import SHEET_KEYS, bind, parse_raw_sheet
@@ -132,27 +132,15 @@ def resolve_format(output_format, as_json, fragment, output, force) -> str:
     return chosen
 
 
-def emit(chosen: str, digits: int, fragment: bool, output, force: bool, document, data) -> None:
-    """Write the solution in the chosen format: document() builds what people read, data() the JSON."""
-    if chosen == "json":
-        from ..render import json as render_json
-
-        text = render_json.dumps(data())
-    elif chosen == "markdown":
-        from ..render import markdown
-
-        text = markdown.write(document(digits))
-    elif chosen == "latex":
-        from ..render import latex
-
-        text = latex.write(document(digits), fragment)
-    elif output:
-        from ..render import plain
-
-        text = plain.text(document(digits))
-    else:
+def emit(chosen: str, digits: int, fragment: bool, output, force: bool, document, data, diagram=None) -> None:
+    """Write the solution in the chosen format: document(digits) builds what people read, data()
+    the JSON, diagram() the network as SVG for html (render/formats.py writes each)."""
+    if chosen == "text" and not output:
         show(document(digits))
         return
+    from ..render.formats import written
+
+    text = written(chosen, lambda: document(digits), data, fragment, diagram)
     if output:
         from ..files import write_text_atomic
 

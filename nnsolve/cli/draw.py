@@ -35,7 +35,8 @@ def draw(file, output_format, updated, color_by, digits, output, force):
 
     FILE is a problem in YAML (see problems/); without it, the built-in worksheet.
     Layers go left to right; every edge carries its weight's name and value, as
-    W1[2,1] = 1. Layers wider than 6 neurons are summarised: the first two, the last,
+    W1[2,1] = 1, in the problem's convention: in Wx+b and xW+b, names as the course
+    indexes them, z and a, and each neuron's bias b1[j] drawn with it. Layers wider than 6 neurons are summarised: the first two, the last,
     and one node standing for the rest. text, dot, mermaid and svg print to stdout
     without -o; png needs -o FILE. svg and png need matplotlib: make plot in a clone, pip install 'nnsolve[plot]' elsewhere.
 
@@ -61,7 +62,7 @@ def draw(file, output_format, updated, color_by, digits, output, force):
         check_target(output, force)  # an existing FILE is refused before any work
     from ..problem import load_problem
     from ..render.diagram import network_diagram
-    from ..solution import solve
+    from ..solution import solve, solve_batch
 
     problem = load_problem(file)
     if updated and not problem.updates:
@@ -69,7 +70,8 @@ def draw(file, output_format, updated, color_by, digits, output, force):
 
         raise NnsolveError("the problem has no learning rate, so no update to draw", file=problem.source, key="--updated",
                            fix="add learning_rate to the problem, or leave out --updated")
-    diagram = network_diagram(solve(problem), updated=updated, color_by=color_by, digits=digits)
+    solution = solve(problem) if problem.batch is None else solve_batch(problem).as_solution()  # a batch: its one update
+    diagram = network_diagram(solution, updated=updated, color_by=color_by, digits=digits)
     if output_format == "text" and not output:
         from ..render import diagram_text
         from .common import colour_terminal, make_console

@@ -1,4 +1,4 @@
-"""`nnsolve grad`: the chain rule for one weight, or every weight's gradient."""
+"""`nnsolve grad`: the chain rule for one weight or several, or every weight's gradient."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .common import emit, given_option, make_given, make_rounding, output_option
 @click.command()
 @click.argument("args", nargs=-1, metavar="[REF]... [FILE]")
 @click.option("--all", "all_weights", is_flag=True, help="List every weight of the network: value, gradient, updated value.")
-@output_options("nnsolve.grad/1 (one line per weight for several), or nnsolve.grad-all/1 with --all")
+@output_options("nnsolve.grad/1 (one line per weight for several), or nnsolve.grad-all/1 with --all; nnsolve.grad-batch/1 for a batch problem")
 @rounding_options
 @given_option
 def grad(args, all_weights, output_format, as_json, digits, fragment, output, force, round_decimals, round_sig, round_mode, given):
@@ -22,7 +22,8 @@ def grad(args, all_weights, output_format, as_json, digits, fragment, output, fo
     W^2_{11}, W2_11 and w2[1][1] are read the same way. Give one weight or several, before
     or after FILE. Without FILE, the built-in worksheet. Prints the path(s) by which the
     weight reaches the loss, the chain rule in symbols, each factor with its formula and
-    numbers, the product, and the update.
+    numbers, the product, and the update. For a problem with `batch: mean` (or sum): the
+    derivative in each example, then combined.
 
     \b
     Examples:
@@ -45,6 +46,11 @@ def grad(args, all_weights, output_format, as_json, digits, fragment, output, fo
     from ..solution import solve
 
     problem = load_problem(file)
+    if problem.batch is not None:  # the derivative in each example, then combined
+        if given:
+            raise click.UsageError("--given works on one example; a batch problem has several (drop --given, or give one x and y)")
+        _batch(problem, refs, all_weights, rounding, chosen, digits, fragment, output, force)
+        return
     solution = solve(problem, rounding, make_given(problem, given))
     if all_weights:
         grads = [chain.gradient_of(solution, *w) for w in chain.all_weights(solution)]
@@ -56,8 +62,7 @@ def grad(args, all_weights, output_format, as_json, digits, fragment, output, fo
 
         if all_weights:
             return doc.grad_table_document(solution, grads, digits)
-        documents = [doc.grad_document(solution, g, digits) for g in grads]
-        return doc.Document(documents[0].title, tuple(b for d in documents for b in d.blocks))
+        return _joined([doc.grad_document(solution, g, digits) for g in grads])
 
     def data():
         from ..render import json as render_json
@@ -67,16 +72,63 @@ def grad(args, all_weights, output_format, as_json, digits, fragment, output, fo
     if chosen == "json" and len(grads) > 1 and not all_weights:  # several weights: one JSON line each
         from ..render import json as render_json
 
-        text = "".join(render_json.dumps_line(render_json.grad_dict(g, problem)) for g in grads)
-        if output:
-            from ..files import write_text_atomic
-
-            write_text_atomic(output, text, force)
-            click.echo(f"nnsolve: wrote {output}", err=True)
-        else:
-            click.echo(text, nl=False)
+        _json_lines([render_json.grad_dict(g, problem) for g in grads], output, force)
         return
     emit(chosen, digits, fragment, output, force, document, data)
+
+
+def _batch(problem, refs, all_weights, rounding, chosen, digits, fragment, output, force) -> None:
+    """grad on a batch problem: each weight's derivative in each example, their mean (or sum)
+    and the one update; with --all, every weight's."""
+    from .. import chain
+    from ..solution import solve_batch
+
+    batch = solve_batch(problem, rounding)
+    per_weight = []  # for each weight named, its gradient in each example
+    if not all_weights:
+        for ref in refs:
+            layer, i, j = chain.resolve_ref(batch.solutions[0], ref)
+            per_weight.append([chain.gradient_of(s, layer, i, j) for s in batch.solutions])
+
+    def document(digits):
+        from ..render import batch as render_batch
+
+        if all_weights:
+            return render_batch.batch_grad_table_document(batch, digits)
+        return _joined([render_batch.batch_grad_document(batch, grads, digits) for grads in per_weight])
+
+    def data():
+        from ..render import json as render_json
+
+        return render_json.grad_all_batch_dict(batch) if all_weights else render_json.grad_batch_dict(batch, per_weight[0])
+
+    if chosen == "json" and len(per_weight) > 1:  # several weights: one JSON line each
+        from ..render import json as render_json
+
+        _json_lines([render_json.grad_batch_dict(batch, grads) for grads in per_weight], output, force)
+        return
+    emit(chosen, digits, fragment, output, force, document, data)
+
+
+def _joined(documents):
+    """Several weights' documents as one: the title once, then each weight's blocks in turn."""
+    from ..render.document import Document
+
+    return Document(documents[0].title, tuple(b for d in documents for b in d.blocks))
+
+
+def _json_lines(records, output, force: bool) -> None:
+    """One JSON object a line (JSON Lines), to stdout or atomically to -o FILE."""
+    from ..render.json import dumps_line
+
+    text = "".join(dumps_line(r) for r in records)
+    if output:
+        from ..files import write_text_atomic
+
+        write_text_atomic(output, text, force)
+        click.echo(f"nnsolve: wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 def _refs_and_file(args) -> tuple[list[str], "str | None"]:
@@ -84,8 +136,6 @@ def _refs_and_file(args) -> tuple[list[str], "str | None"]:
     is a file is the file (a weight name is never taken for a file that exists, nor a file for
     a weight: when a file's name could be a weight's, stderr says which it was taken for);
     one that is not is a weight, unless it is written as a path (a / or a .yaml)."""
-    import os
-
     refs, files = [], []
     for arg in args:
         if os.path.exists(arg):

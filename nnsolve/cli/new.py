@@ -6,7 +6,8 @@ import os
 
 import click
 
-KEY_FORMATS = ("markdown", "latex")
+KEY_FORMATS = ("markdown", "latex", "html")
+KEY_EXTENSIONS = {"markdown": "md", "latex": "tex", "html": "html"}
 
 
 @click.command()
@@ -18,7 +19,7 @@ KEY_FORMATS = ("markdown", "latex")
 @click.option("--count", type=click.IntRange(1, 100_000), default=1, show_default=True, metavar="N", help="How many variants; more than one needs --out.")
 @click.option("--out", type=click.Path(file_okay=False), metavar="DIR", help="Write variant-001.yaml, variant-001.key.yaml, ... into DIR (new or empty).")
 @click.option("--decimals", type=click.IntRange(0, 1), default=None, help="0: small integers (default); 1: numbers with one decimal.")
-@click.option("--keys", "key_format", type=click.Choice(KEY_FORMATS), default=None, help="Also write each variant's answer key as variant-001.key.md or .tex.")
+@click.option("--keys", "key_format", type=click.Choice(KEY_FORMATS), default=None, help="Also write each variant's answer key as variant-001.key.md, .tex or .html (a self-contained page).")
 @click.option("--moodle", type=click.Path(dir_okay=False), metavar="FILE", help="Write the variants' questions as Moodle XML: one multi-part (Cloze) question per variant, in a category of the assignment's own.")
 @click.option("--moodle-form", type=click.Choice(("cloze", "numerical")), default="cloze", show_default=True, help="With --moodle: cloze (one question per variant, every answer a part) or numerical (one question per answer per variant).")
 @click.option("--prairielearn", type=click.Path(file_okay=False), metavar="DIR", help="Write a PrairieLearn question folder whose server.py picks among the variants.")
@@ -42,7 +43,7 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
       nnsolve new --from problems/deep_tanh_relu.yaml --count 5 --out deep/ --moodle deep.xml
     """
     from ..notation import count as plural
-    from ..variants import TooManyRejections, generate_solved
+    from ..variant_drawing import TooManyRejections, clash_judge, generate_solved
 
     if count > 1 and not out:
         raise click.UsageError("--count above 1 needs --out DIR for the files")
@@ -88,7 +89,7 @@ def make_shape(layers, activation, loss, from_file, decimals):
     """The Shape the options ask for, checked as a problem file would be."""
     from ..errors import NnsolveError
     from ..problem import load_problem, parse_problem
-    from ..variants import Shape
+    from ..variant_drawing import Shape
 
     if from_file:
         if layers or activation or loss:
@@ -166,11 +167,13 @@ def variant_files(problems, solutions, key_format, made_by: str, with_keys: bool
         yield (f"{stem}.yaml", text)
         yield (f"{stem}.key.yaml", key)
         if key_format:
-            from ..render import document, latex, markdown
+            from ..render.diagram import network_diagram
+            from ..render.document import solution_document
+            from ..render.formats import written
+            from ..render.svg import svg
 
-            doc = document.solution_document(solution, 8)
-            text = markdown.write(doc) if key_format == "markdown" else latex.write(doc)
-            yield (f"{stem}.key.{'md' if key_format == 'markdown' else 'tex'}", text)
+            text = written(key_format, lambda: solution_document(solution, 8), dict, diagram=lambda: svg(network_diagram(solution)))
+            yield (f"{stem}.key.{KEY_EXTENSIONS[key_format]}", text)
 
 
 class NewFolder:
@@ -292,7 +295,7 @@ def missing_folders(folder: str) -> list[str]:
 def question_names(problem, questions) -> list[str]:
     """The quantities the quizzes ask: --questions, checked, or the defaults."""
     from ..quantities import Catalog
-    from ..variants import default_questions
+    from ..variant_drawing import default_questions
 
     catalog = Catalog(problem)
     names = [n.strip() for n in questions.split(",")] if questions else default_questions(problem)
@@ -325,28 +328,6 @@ def preflight(out, moodle, prairielearn, force: bool) -> None:
         check_target(moodle, force, "--moodle")
 
 
-def clash_judge(questions, rtol: float, atol: float):
-    """A variant is drawn again when an answer it asks (--questions, or the worksheet's) could
-    not be told from a known slip at the quizzes' and check's tolerance (check.slip_clashes),
-    judged for a batch of variants' keys at once."""
-    from ..check import Tolerance, asked_elements, slip_clashes
-    from ..quantities import Catalog
-    from ..variants import default_questions
-
-    tolerance = Tolerance(rtol, atol)
-    masks: dict = {}  # what is asked, found once: every variant has the first one's shape
-
-    def judge(first, keys):
-        if not masks:
-            catalog = Catalog(first)
-            names = [n.strip() for n in questions.split(",")] if questions else default_questions(first)
-            asked = [q for q in map(catalog.find, names) if q is not None]  # (unknown names are refused later)
-            masks.update(asked_elements(first, asked))
-        return slip_clashes(keys, masks, tolerance)
-
-    return judge
-
-
 def exports(problems, solutions, names, moodle, moodle_form, prairielearn, rtol, atol, force, seed, title) -> list:
     """The Moodle file and the PrairieLearn folder asking the quantities names, written and
     flushed but not yet in place: their commit() puts them there, their discard() takes them back."""
@@ -354,7 +335,7 @@ def exports(problems, solutions, names, moodle, moodle_form, prairielearn, rtol,
         return []
     import numpy as np
 
-    from ..check import Tolerance, answer_width
+    from ..grading import Tolerance, answer_width
     from ..quantities import Catalog
 
     catalog = Catalog(problems[0])

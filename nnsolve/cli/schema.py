@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-SCHEMAS = ("solution", "steps", "problem", "grad", "grad-all", "check", "train")
+SCHEMAS = ("solution", "steps", "batch", "problem", "grad", "grad-all", "grad-batch", "check", "train")
 
 
 @click.command()
@@ -15,9 +15,11 @@ def schema(name):
     \b
     solution  the output of `nnsolve run --json`
     steps     the output of `nnsolve run --json` for SGD over several examples
+    batch     the output of `nnsolve run --json` for one update from a batch (batch: mean|sum)
     problem   problem files (point your editor's YAML support at it)
     grad      the output of `nnsolve grad REF --json`
     grad-all  the output of `nnsolve grad --all --json`
+    grad-batch  the output of `nnsolve grad REF --json` for a batch problem
     check     one line of `nnsolve check --json` (JSON Lines, one per sheet)
     train     one line of `nnsolve train --json` (JSON Lines, one per epoch)
     """

@@ -56,7 +56,8 @@ class TrainedRun:
         h, net = self.history, self.network
         acts = ", ".join(dict.fromkeys(net.activations))
         intro = (
-            f"A {self.shape} network ({acts}, {net.loss}, learning rate {fmt(net.learning_rate, 8)}) "
+            f"A {self.shape} network ({acts}, {net.loss}, learning rate {fmt(net.learning_rate, 8)}"
+            + ("; one shared bias per layer" if net.bias and net.shared_bias else "") + ") "
             f"trained on {self.how()}."
         )
         validation = len(h.validation_rows) > 0
@@ -160,6 +161,7 @@ class TrainedRun:
             threshold=net.threshold,
             bias=net.bias,
             train_bias=net.train_bias,
+            shared_bias=net.shared_bias,
         )
 
 

@@ -63,6 +63,9 @@ def tutor(file, everything, save, resume, student, force):
     elif save:
         check_target(save, force, "--save")
     problem = load_problem(file)
+    if problem.batch is not None:  # (the tutor asks one example's working, step by step)
+        raise NnsolveError("the tutor works one example; this problem is a batch of several, one update from all of them",
+                           file=problem.source, key="batch", fix="see the batch's working with nnsolve run, or tutor a problem of one of its examples")
     session = Session(problem, student=student or (raw.student if raw else None), everything=everything)
     if raw is not None:
         _restore(session, raw, resume)
@@ -97,7 +100,7 @@ def _restore(session, raw, path: str) -> None:
 
 def _run(session, save, problem_name) -> bool:
     """Ask until every question is answered right or shown, or the student quits (or input ends)."""
-    from ..check import CARRIED, CORRECT
+    from ..grading import CARRIED, CORRECT
     from ..expressions import read_answer
     from ..render.mathtext import unicode
 

@@ -20,18 +20,23 @@ SOLUTION_SCHEMA_ID = "nnsolve.solution/1"
 def schema_id(name: str, problem) -> str:
     """The id a document of a problem carries: version 1 for the worksheet's convention (as it
     always was), version 2, whose weights are written in the problem's convention (W and b),
-    for Wx+b and xW+b (docs/json.md)."""
-    return f"nnsolve.{name}/{1 if problem.convention == 'bias-row' and not problem.symbols else 2}"
+    for Wx+b and xW+b, with symbols:, and with a shared bias (docs/json.md)."""
+    plain = problem.convention == "bias-row" and not problem.symbols and not problem.shared_bias
+    return f"nnsolve.{name}/{1 if plain else 2}"
 
 
 def weights_dict(problem, weights, shapes: bool = False) -> dict[str, Any]:
     """Each layer's weights (the bias-row form) as the problem's convention writes them:
-    W1, W2, ... (and b1, b2, ... in Wx+b and xW+b); with shapes, their shapes instead."""
+    W1, W2, ... (and b1, b2, ... in Wx+b and xW+b); with shapes, their shapes instead. A shared
+    bias (bias: shared) is one number in Wx+b and xW+b (its shape []); in bias-row, row 0 of W
+    with every entry equal (a gradient's: the shared bias's, the sum over the layer's neurons)."""
     result: dict[str, Any] = {}
     for l, values in enumerate(weights, start=1):
         W, b = to_convention(np.asarray(values), problem.convention, problem.bias)
         result[f"W{l}"] = list(W.shape) if shapes else W.tolist()
-        if b is not None:
+        if b is not None and problem.shared_bias:
+            result[f"b{l}"] = [] if shapes else float(b[0])
+        elif b is not None:
             result[f"b{l}"] = list(b.shape) if shapes else b.tolist()
     return result
 
@@ -97,6 +102,40 @@ def steps_dict(problem, steps) -> dict[str, Any]:
     }
 
 
+BATCH_SCHEMA_ID = "nnsolve.batch/1"
+# what each example of a batch keeps of solution_dict: its working, not the problem or an update of its own
+_EXAMPLE_KEYS = ("layers", "y_hat", "prediction", "loss", "output", "gradients", "rounding")
+
+
+def batch_dict(batch) -> dict[str, Any]:
+    """One update from a batch (solution.Batch): each example's working from the same starting
+    weights (as `run --json` gives one, without the problem and the update), then the combined
+    loss and gradients and the one update."""
+    problem = batch.problem
+    examples = []
+    for n, s in enumerate(batch.solutions, start=1):
+        one = solution_dict(s)
+        label = {} if s.problem.label_class is None else {"label_class": s.problem.label_class}
+        examples.append({"example": n, "x": s.problem.x.tolist(), "y": s.problem.y.tolist(), **label, **{k: one[k] for k in _EXAMPLE_KEYS}})
+    rounding = None
+    if batch.rounding is not None:
+        quantity, difference = batch.max_difference()
+        rounding = {**batch.rounding.as_dict(), "max_difference": {"quantity": quantity, "difference": difference}}
+    return {
+        "schema": schema_id("batch", problem),
+        "problem": problem.as_dict(),
+        "shapes": weights_dict(problem, problem.weights, shapes=True),
+        "batch": batch.mode,
+        "count": batch.count,
+        "examples": examples,
+        "loss": batch.loss,
+        "gradients": weights_dict(problem, batch.grads),
+        "learning_rate": problem.learning_rate,
+        "updated": weights_dict(problem, batch.updated),
+        "rounding": rounding,
+    }
+
+
 def rounding_dict(solution: Solution) -> Optional[dict[str, Any]]:
     """How the working was rounded, and how far that took it from the exact result; None if exact."""
     if solution.rounding is None:
@@ -126,24 +165,28 @@ GRAD_SCHEMA_ID = "nnsolve.grad/1"
 GRAD_ALL_SCHEMA_ID = "nnsolve.grad-all/1"
 
 
+def _weight_position(problem, weight: str, layer: int, row: int, column: int) -> dict[str, Any]:
+    """weight, layer, row and column of a weight (its internal row, 0 the bias row, and column
+    from 1), named and indexed in the problem's convention (with parameter W or b there)."""
+    notation = Notation.of(problem) if problem is not None else Notation()
+    position: dict[str, Any] = {"row": row, "column": column}
+    if not notation.plain and problem.convention != "bias-row":
+        if row == 0 and problem.bias and problem.shared_bias:  # b2: the layer's one bias
+            position = {"parameter": "b", "row": None, "column": None}
+        elif row == 0 and problem.bias:  # b2[j]: a vector's element
+            position = {"parameter": "b", "row": column, "column": None}
+        else:  # the input it comes from (rows count from 1 in these conventions)
+            position = {"parameter": "W", "row": column, "column": row} if problem.convention == "Wx+b" else {"parameter": "W", "row": row, "column": column}
+    return {"weight": notation.write(weight), "layer": layer, **position}
+
+
 def grad_dict(grad, problem=None) -> dict[str, Any]:
     """One weight's chain rule (chain.WeightGradient) as plain data; names and indices in the
     problem's convention (docs/json.md), the worksheet's without a problem."""
-    notation = Notation.of(problem) if problem is not None else Notation()
-    write = notation.write
-    row, column = grad.row, grad.column
-    position: dict[str, Any] = {"row": row, "column": column}
-    if not notation.plain and problem.convention != "bias-row":
-        if grad.row == 0 and problem.bias:  # b2[j]: a vector's element
-            position = {"parameter": "b", "row": column, "column": None}
-        else:
-            r = grad.row  # the input it comes from (rows count from 1 in these conventions)
-            position = {"parameter": "W", "row": column, "column": r} if problem.convention == "Wx+b" else {"parameter": "W", "row": r, "column": column}
+    write = (Notation.of(problem) if problem is not None else Notation()).write
     return {
         "schema": GRAD_SCHEMA_ID if problem is None else schema_id("grad", problem),
-        "weight": write(grad.weight),
-        "layer": grad.layer,
-        **position,
+        **_weight_position(problem, grad.weight, grad.layer, grad.row, grad.column),
         "value": grad.value,
         "paths": [
             [{"symbol": write(f.symbol), "formula": write(f.formula), "value": f.value} for f in path] for path in grad.paths
@@ -156,6 +199,77 @@ def grad_dict(grad, problem=None) -> dict[str, Any]:
         "rounding": None if grad.rounding is None else grad.rounding.as_dict(),
         "exact_gradient": grad.exact_gradient,
         "exact_updated": grad.exact_updated,
+        # a shared bias (bias: shared): its gradient is the sum over the layer's neurons
+        **({"shared": True} if grad.shared else {}),
+    }
+
+
+GRAD_BATCH_SCHEMA_ID = "nnsolve.grad-batch/1"
+# what each example of a batch keeps of grad_dict: the weight's chain rule in that example
+_EXAMPLE_GRAD_KEYS = ("paths", "path_count", "gradient", "exact_gradient")
+
+
+def grad_batch_dict(batch, grads) -> dict[str, Any]:
+    """One weight over a batch: its derivative in each example (grads: chain.WeightGradient of
+    each), the combination of them and the one update."""
+    from ..notation import first_row
+
+    problem = batch.problem
+    g = grads[0]
+    r, c = g.row - first_row(problem.bias), g.column - 1
+    head = grad_dict(g, problem)
+    G = batch.example_gradients(g.layer)[:, r, c]
+    examples = []
+    for n, (eg, s) in enumerate(zip(grads, batch.solutions), start=1):
+        one = grad_dict(eg, problem)
+        # the example's derivative as backpropagation computes it (the batch combines these)
+        examples.append({"example": n, "x": s.problem.x.tolist(), "y": s.problem.y.tolist(),
+                         **{k: one[k] for k in _EXAMPLE_GRAD_KEYS}, "gradient": float(G[n - 1])})
+    combined, updated = float(batch.grads[g.layer - 1][r, c]), float(batch.updated[g.layer - 1][r, c])
+    exact = batch.exact or batch
+    return {
+        "schema": schema_id("grad-batch", problem),
+        **{k: head[k] for k in ("weight", "parameter", "layer", "row", "column", "value") if k in head},
+        "batch": batch.mode,
+        "count": batch.count,
+        "examples": examples,
+        "gradient": combined,
+        "learning_rate": problem.learning_rate,
+        "updated": updated,
+        "trained": g.trained,
+        "rounding": None if batch.rounding is None else batch.rounding.as_dict(),
+        "exact_gradient": float(exact.grads[g.layer - 1][r, c]),
+        "exact_updated": float(exact.updated[g.layer - 1][r, c]),
+        **({"shared": True} if g.shared else {}),  # a layer's one shared bias (bias: shared)
+    }
+
+
+def grad_all_batch_dict(batch) -> dict[str, Any]:
+    """grad --all on a batch: every weight with the batch's derivative (the examples' mean or
+    sum) and its one update, as grad --all gives a problem's (schema nnsolve.grad-all), with batch."""
+    from ..chain import all_weights
+    from ..notation import weight_name
+
+    problem = batch.problem
+    exact = batch.exact or batch
+    weights = []
+    for layer, i, j in all_weights(batch.solutions[0]):
+        r, c = i - (0 if problem.bias else 1), j - 1
+        weights.append({
+            **_weight_position(problem, weight_name(layer, i, j), layer, i, j),
+            "value": float(problem.weights[layer - 1][r, c]),
+            "gradient": float(batch.grads[layer - 1][r, c]),
+            "learning_rate": problem.learning_rate,
+            "updated": float(batch.updated[layer - 1][r, c]),
+            "trained": not (problem.bias and i == 0 and not problem.train_bias),
+            "exact_gradient": float(exact.grads[layer - 1][r, c]),
+            "exact_updated": float(exact.updated[layer - 1][r, c]),
+        })
+    return {
+        "schema": schema_id("grad-all", problem),
+        "rounding": None if batch.rounding is None else batch.rounding.as_dict(),
+        "batch": batch.mode,
+        "weights": weights,
     }
 
 
@@ -185,7 +299,7 @@ def check_dict(sheet: str, report, error: Optional[str], tolerance, carry_forwar
     """One line of `nnsolve check --json`: a graded sheet, or the reason it could not be graded."""
     if error is not None:
         return {"schema": CHECK_SCHEMA_ID, "sheet": sheet, "error": error}
-    from ..check import CARRIED, CORRECT, WRONG
+    from ..grading import CARRIED, CORRECT, WRONG
 
     return {
         "schema": CHECK_SCHEMA_ID,

@@ -1,6 +1,8 @@
 """A Diagram drawn with matplotlib, as SVG or PNG: the layers left to right, bias nodes as
 dashed grey boxes, neurons as circles, every edge labelled with its weight's name and value
 (and, coloured by gradient, its dl/dw), each label where it overlaps no other (_Labels).
+In Wx+b and xW+b a neuron's own bias is written under its circle (b1[2] = 0.5), and coloured
+by sign (the text and the circle's outline) where edges are.
 
 matplotlib is an optional extra (`make plot` in a clone, `pip install 'nnsolve[plot]'`); it is imported only here,
 without pyplot, so no display or global backend is touched. One unit of the axes is one inch
@@ -15,7 +17,7 @@ from typing import Optional
 
 from ..errors import NnsolveError
 from .diagram import Diagram, Edge, Node
-from .mathtext import sup, tex, unicode
+from .mathtext import tex, unicode
 
 DPI = 150
 COLUMN_GAP = 3.4  # inches between layers: room for an edge label
@@ -104,8 +106,7 @@ def _draw(ax, d: Diagram, width: float, height: float) -> None:
                 color="#444444", parse_math=False)
 
     for layer in range(1, len(d.columns)):
-        rows, cols = d.weights[layer - 1].shape
-        ax.text(MARGIN + (layer - 0.5) * COLUMN_GAP, height - TOP + 0.55, f"W{sup(layer)}: {rows} × {cols}",
+        ax.text(MARGIN + (layer - 0.5) * COLUMN_GAP, height - TOP + 0.55, d.shapes(layer, short=True),
                 ha="center", va="top", fontsize=9, color="#444444", parse_math=False)
         targets = [n for n in d.columns[layer].nodes if n.kind != "bias"]
         for b, target in enumerate(targets):
@@ -130,8 +131,15 @@ def _draw(ax, d: Diagram, width: float, height: float) -> None:
                 ax.text(x, y - 0.22, f"{_math(n.label)} ({n.count} more)", ha="center", va="center", fontsize=7,
                         color="#666666", zorder=4, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none"))
             else:
-                ax.add_patch(Circle((x, y), RADIUS, fc=FILL[n.kind], ec="#333333", lw=1.2, zorder=3))
+                b = d.bias_of(n)
+                color = d.color(b) if b is not None else None
+                lw = 1.2 + 2.0 * d.strength(b) if color else 1.2
+                ax.add_patch(Circle((x, y), RADIUS, fc=FILL[n.kind], ec=color or "#333333", lw=lw, zorder=3))
                 ax.text(x, y, _math(n.label), ha="center", va="center", fontsize=11, zorder=4)
+                if b is not None:  # the neuron's own bias, under it
+                    ax.text(x, y - RADIUS - 0.11, unicode(d.edge_label(b, gradient=False)), ha="center", va="center",
+                            fontsize=LABEL_SIZE, color=color or "black", zorder=4, parse_math=False,
+                            bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.9))
 
 
 def _edge(ax, d: Diagram, e: Edge, where, t: float, labels: "_Labels") -> None:
@@ -174,6 +182,18 @@ class _Labels:
 
         self.renderer = RendererAgg(1, 1, DPI)  # for measuring text only
         self.nodes = [(where[n.id], 0.45 if n.kind == "gap" else 1.15 * RADIUS) for c in d.columns for n in c.nodes]
+        # the texts drawn under neurons (a Wx+b or xW+b neuron's own bias): kept clear as labels are
+        self.fixed = []
+        bias_of = getattr(d, "bias_of", lambda n: None)
+        for c in d.columns:
+            for n in c.nodes:
+                b = bias_of(n) if n.kind not in ("bias", "gap") else None
+                if b is not None:
+                    probe = ax.text(0, 0, unicode(d.edge_label(b, gradient=False)), fontsize=LABEL_SIZE, parse_math=False)
+                    box = probe.get_window_extent(self.renderer)
+                    probe.remove()
+                    x, y = where[n.id]
+                    self.fixed.append(((x, y - RADIUS - 0.11), (1.0, 0.0), (0.0, 1.0), box.width / DPI / 2 + 0.02, box.height / DPI / 2 + 0.02))
         self.texts: list = []
         self.choices: list[list[tuple]] = []  # each label's places, the most wanted first
 
@@ -195,7 +215,8 @@ class _Labels:
         places.sort(key=lambda p: (p[0], p[1]))
         box_list = [p[2] for p in places]
         # places that meet a node are no choice at all (while any other is free)
-        free = [b for b in box_list if not any(_box_meets_circle(b, node, r + self.CLEAR) for node, r in self.nodes)]
+        free = [b for b in box_list if not any(_box_meets_circle(b, node, r + self.CLEAR) for node, r in self.nodes)
+                and not any(_boxes_meet(b, other, self.CLEAR) for other in self.fixed)]
         text.set_gid(f"edge-label-{len(self.texts) + 1}")  # the SVG names each label's group
         self.texts.append((text, angle))
         self.choices.append(free or box_list)

@@ -39,6 +39,7 @@ class Shape:
     update: bool = True  # False: no learning rate, so no update (as the problem had none)
     convention: str = "bias-row"  # how the variants write their weights (notation.CONVENTIONS), as the problem did
     symbols: tuple[tuple[str, str], ...] = ()  # and the symbols it renamed
+    shared_bias: bool = False  # bias: shared: one bias per layer (row 0 of each W, every entry equal)
 
     @classmethod
     def of(cls, problem: Problem) -> "Shape":
@@ -49,7 +50,7 @@ class Shape:
             problem.sizes, problem.activations, problem.loss, problem.bias, problem.train_bias,
             problem.threshold, decimals, problem.learning_rate, problem.title or "Neural network",
             class_label=problem.label_class is not None, update=problem.updates,
-            convention=problem.convention, symbols=problem.symbols,
+            convention=problem.convention, symbols=problem.symbols, shared_bias=problem.shared_bias,
         )
 
 
@@ -88,13 +89,15 @@ def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
     sizes, d = shape.sizes, shape.decimals
     x = _numbers(rng, sizes[0], 3, d)
     weights = tuple(_numbers(rng, (sizes[l] + (1 if shape.bias else 0), sizes[l + 1]), 2, d) for l in range(len(sizes) - 1))
+    if shape.bias and shape.shared_bias:  # one bias per layer: the first of row 0, in every column
+        weights = tuple(np.vstack([np.full((1, W.shape[1]), W[0, 0]), W[1:]]) for W in weights)
     rate = shape.learning_rate if shape.learning_rate is not None else float(rng.choice(LEARNING_RATES))
     if not shape.update:
         rate = None  # (drawn all the same, so that the other numbers are those of a problem with one)
     y = _labels(rng, shape)
     return Problem(
         x=x, y=y, label_class=int(np.argmax(y)) + 1 if shape.class_label else None, weights=weights, activations=shape.activations, loss=shape.loss,
-        learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias,
+        learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias, shared_bias=shape.shared_bias,
         title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml",
         convention=shape.convention, symbols=shape.symbols,
     )
@@ -137,7 +140,7 @@ def generate_solved(
     """generate(), with each variant's solution. Draws are solved a batch at a time, as one
     stacked computation, and judged in the order drawn: the same variants as one at a time.
     judge(first draw, the batch's keys as solution.Work.members) gives each draw of a batch one
-    more reason to draw again (check.slip_clashes: answers a tolerance could not tell from a
+    more reason to draw again (grading.slip_clashes: answers a tolerance could not tell from a
     slip), or None."""
     rng = np.random.default_rng(seed)
     solutions: list[Solution] = []
@@ -186,3 +189,24 @@ def default_questions(problem: Problem) -> list[str]:
         keys = [f"dl/d{w}", f"new {w}"] if problem.updates else [f"dl/d{w}"]
         names += [catalog.by_key[key].name for key in keys]  # in the problem's notation (dL/dW2[1,1], new b1[2])
     return list(dict.fromkeys(names))
+
+
+def clash_judge(questions, rtol: float, atol: float):
+    """A variant is drawn again when an answer it asks (--questions, or the worksheet's) could
+    not be told from a known slip at the quizzes' and check's tolerance (grading.slip_clashes),
+    judged for a batch of variants' keys at once."""
+    from .grading import Tolerance, asked_elements, slip_clashes
+    from .quantities import Catalog
+
+    tolerance = Tolerance(rtol, atol)
+    masks: dict = {}  # what is asked, found once: every variant has the first one's shape
+
+    def judge(first, keys):
+        if not masks:
+            catalog = Catalog(first)
+            names = [n.strip() for n in questions.split(",")] if questions else default_questions(first)
+            asked = [q for q in map(catalog.find, names) if q is not None]  # (unknown names are refused later)
+            masks.update(asked_elements(first, asked))
+        return slip_clashes(keys, masks, tolerance)
+
+    return judge

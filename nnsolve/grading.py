@@ -15,11 +15,12 @@ from typing import Mapping, NamedTuple, Optional, Sequence
 import numpy as np
 
 from . import chain
+from .errors import SolveError
 from .problem import Problem
 from .quantities import Catalog, Quantity, base_shape, base_value, network_name
 from .sheet import Answer, Sheet
 from .slips import HAND_ROUNDINGS, Slip, rounding_slips, scale_of, slips_of
-from .solution import Solution, Work, same_shape, solve, solve_stack, stack_problems
+from .solution import Solution, Work, same_shape, solve, solve_batch, solve_stack, stack_problems
 
 CORRECT, CARRIED, WRONG = "correct", "carried forward", "wrong"
 VERDICTS = (CORRECT, CARRIED, WRONG)
@@ -147,6 +148,8 @@ def grade_many(
     key solved once, every student's state in one stacked computation (the problem solved with
     each student's answers in place of the computed values), and each answer graded for every
     sheet that answers the same quantities at once."""
+    if problem.batch is not None:
+        return _grade_batch(problem, sheets, tolerance, carry_forward, points, partial)
     solve(problem)  # an overflowing key raises SolveError, naming the problem file
     return _grade_stack(problem, problem, sheets, tolerance, carry_forward, points, partial)
 
@@ -169,6 +172,15 @@ def grade_each(
     reports: list = [None] * len(sheets)
     for rows in _by_shape(problems, with_points=True):
         members = [problems[n] for n in rows]
+        if members[0].batch is not None:  # each batch problem's sheets against its own key, not stacked
+            by_problem: dict = {}
+            for n in rows:
+                by_problem.setdefault(id(problems[n]), []).append(n)
+            for ns in by_problem.values():
+                p = problems[ns[0]]
+                for n, report in zip(ns, _grade_batch(p, [sheets[n] for n in ns], tolerance, carry_forward, dict(p.points), partial)):
+                    reports[n] = report
+            continue
         one = all(p is members[0] for p in members)
         solved = members[0] if one else stack_problems(members)
         graded = _grade_stack(members[0], solved, [sheets[n] for n in rows], tolerance, carry_forward, dict(members[0].points), partial, members)
@@ -183,6 +195,13 @@ def overflowing(problems: Sequence[Problem]) -> list[int]:
     bad = []
     for rows in _by_shape(problems, with_points=False):
         members = [problems[n] for n in rows]
+        if members[0].batch is not None:  # a batch's key is every example's: solved one problem at a time
+            for n in rows:
+                try:
+                    solve_batch(problems[n])
+                except SolveError:
+                    bad.append(n)
+            continue
         with np.errstate(all="ignore"):
             key = Work(stack_problems(members), None, None).members(np.arange(len(rows)))
         finite = np.isfinite(np.asarray(key.loss))
@@ -240,6 +259,46 @@ def _grade_stack(problem, solved, sheets, tolerance, carry_forward, points, part
         for n, report in zip(rows, graded):
             reports[n] = report
     return reports
+
+
+def _grade_batch(problem, sheets, tolerance, carry_forward, points, partial) -> list[Report]:
+    """grade_many() of the sheets of a batch problem (batch: mean|sum): the loss, dl/dW and new
+    weights they answer (quantities.BATCH_KINDS) against the batch's (solution.solve_batch), with
+    the slips of each; a new weight is carried forward from the student's own dl/dW of the batch."""
+    catalog = Catalog(problem)
+    key = _broadcast(solve_batch(problem).as_solution(), len(sheets))  # raises SolveError on an overflow
+    groups, answers = _groups(problem, sheets)
+    reports: list = [None] * len(sheets)
+    for signature, rows in groups.items():
+        members = _broadcast(key, len(rows), again=True)
+        graded = _grade_members(problem, catalog, members, [sheets[n] for n in rows], answers[signature],
+                                members if carry_forward else None, {}, tolerance, carry_forward, points, partial)
+        for n, report in zip(rows, graded):
+            reports[n] = report
+    return reports
+
+
+def _broadcast(solution: Solution, count: int, again: bool = False) -> Solution:
+    """One Solution as the Solution of count members (Work.members' form: every array, the
+    problem's too, with the members on its last axis), all of them the same; again: solution
+    is such a Solution already, with members for another count."""
+
+    def spread(values):
+        values = np.asarray(values)
+        if again:
+            values = values[..., 0]
+        return np.broadcast_to(values[..., None], values.shape + (count,))
+
+    p = solution.problem
+    problem = replace(p, weights=tuple(spread(W) for W in p.weights), learning_rate=spread(p.learning_rate))
+    layers = tuple(
+        replace(s, **{name: spread(getattr(s, name)) for name in ("W", "input", "alpha", "beta", "derivative", "delta", "grad_W", "updated_W", "dl_dbeta")
+                      if getattr(s, name) is not None})
+        for s in solution.layers
+    )
+    return replace(solution, problem=problem, layers=layers, y_hat=spread(solution.y_hat), prediction=spread(solution.prediction),
+                   loss=spread(solution.loss), dl_dy_hat=None if solution.dl_dy_hat is None else spread(solution.dl_dy_hat),
+                   dy_hat_dalpha=spread(solution.dy_hat_dalpha), exact=None)
 
 
 def _rounded_chains(problem: Problem) -> list:
@@ -502,11 +561,32 @@ def recomputations(catalog: Catalog, state: Solution, gave: Mapping[str, np.ndar
     their own working."""
     if q.base.startswith("shape") or q.base.startswith("W"):
         return []  # given by the problem, not computed
+    if problem.batch is not None:  # a batch's: only a new weight follows from an earlier answer, its dl/dW
+        return _batch_new_weights(state, q, answered, problem) if q.base.startswith("new W") else []
     if q.base.startswith("new W"):
         return _new_weights(catalog, state, gave, q, answered, problem)
     if q.base.startswith("dl/dW") and not _whole(q):
         return _gradients(state, gave, q, answered, problem)
     return [_before_given(catalog.value(state, q), state, gave, q, problem)]
+
+
+def _batch_new_weights(state: Solution, q: Quantity, answered: Mapping[str, np.ndarray], problem: Problem) -> list:
+    """A batch's new weight from the student's own dl/dW of the batch, where they gave it:
+    W - lambda dl/dW (as _new_weights, without a chain rule to recompute it from)."""
+    if _whole(q):
+        return []
+    layer, i, j = _weight_position(problem, q)
+    W = state.layers[layer - 1].W[q.index]
+    if problem.bias and i == 0 and not problem.train_bias:
+        return [np.asarray(W)]
+    grad_name = f"dl/dW{layer}[{i},{j}]"
+    if grad_name in answered:
+        gradient = answered[grad_name].reshape(-1)
+    elif f"dl/dW{layer}" in answered:
+        gradient = answered[f"dl/dW{layer}"][q.index]
+    else:
+        return []
+    return [W - state.problem.learning_rate * gradient]
 
 
 def _before_given(value: np.ndarray, state: Solution, gave: Mapping[str, np.ndarray], q: Quantity, problem: Problem) -> np.ndarray:
