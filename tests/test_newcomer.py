@@ -529,3 +529,14 @@ def test_check_shows_a_matrix_answer_with_its_rows_and_names_in_one_style(write)
     assert "[-0.04623902, 1.3964687e-11]" in lines[first] and "[-0.23119511, 6.9823434e-11]" in lines[first + 2]
     assert not any("dl/d" in l for l in lines[:first + 3])  # the rows are all named ∂ℓ/∂...
     assert any(l.lstrip().startswith("∂ℓ/∂W2[1,1]") for l in lines)
+
+
+def test_grad_takes_several_weights_of_a_batch_problem():
+    import json
+
+    path = str(PROBLEMS / "batch_mean.yaml")
+    result = invoke("grad", path, "W2[1,1]", "W1[1,1]", "--json")
+    assert result.exit_code == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    alone = json.loads(invoke("grad", "W1[1,1]", path, "--json").stdout)
+    assert len(lines) == 2 and lines[1] == alone
