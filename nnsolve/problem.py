@@ -49,6 +49,19 @@ KEY_ALIASES = {
     "loss_function": "loss",
 }
 
+# other names of the losses (spelled without '_', '-' or spaces, in lower case), and nnsolve's;
+# None: a log loss, which is cross_entropy for softmax outputs and binary_cross_entropy otherwise
+LOSS_ALIASES = {
+    "categoricalcrossentropy": "cross_entropy", "categoricalce": "cross_entropy", "cce": "cross_entropy",
+    "softmaxcrossentropy": "cross_entropy", "multiclasscrossentropy": "cross_entropy",
+    "binarycrossentropy": "binary_cross_entropy", "bce": "binary_cross_entropy", "logistic": "binary_cross_entropy",
+    "logisticloss": "binary_cross_entropy", "sigmoidcrossentropy": "binary_cross_entropy",
+    "meansquarederror": "mse", "meansquareerror": "mse", "meansquared": "mse", "l2": "squared_error",
+    "sse": "squared_error", "sumsquarederror": "squared_error", "sumofsquarederrors": "squared_error",
+    "sumofsquares": "squared_error", "quadratic": "squared_error", "squared": "squared_error",
+    "logloss": None, "log": None, "nll": None, "negativeloglikelihood": None, "ce": "cross_entropy",
+}
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -580,7 +593,16 @@ class ProblemReader(NodeReader):
             need = n_in + (1 if bias else 0)
             if W.shape[0] != need:
                 why = f"{source} plus the bias row need {need}" if bias else f"{source} need {need} (bias: false, so no bias row)"
-                raise self.error(entries[key][1], key, f"has {count(W.shape[0], 'row')}; {why}", f"make {key} {need} x {W.shape[1]}")
+                message, fix = f"has {count(W.shape[0], 'row')}; {why}", f"make {key} {need} x {W.shape[1]}"
+                if _looks_transposed(W, n_in, need, weights[l:], len(y), bias):
+                    neurons = W.shape[0]
+                    message += (f", and it looks transposed: its {count(W.shape[1], 'column')} match the "
+                                f"{'bias and the ' if W.shape[1] == need and bias else ''}inputs, but {key} has a row per input and a column per neuron")
+                    if W.shape[1] == need:
+                        fix = f"write its transpose, {need} x {neurons}"
+                    else:
+                        fix = f"make {key} {need} x {neurons}, its transpose with the biases as row 0 (or say 'convention: Wx+b' and give b{l})"
+                raise self.error(entries[key][1], key, message, fix)
             n_in = W.shape[1]
             source = f"{count(n_in, 'neuron')} of layer {l}"
         if weights[-1].shape[1] != len(y):
@@ -628,7 +650,7 @@ class ProblemReader(NodeReader):
         if node is not None:
             name = node.value if isinstance(node, yaml.ScalarNode) and node.value else None
             if name not in LOSSES:
-                raise self.error(node, "loss", f"unknown loss {show(name)}" if name else "is not a name", suggest(str(name), LOSSES))
+                raise self.error(node, "loss", f"unknown loss {show(name)}" if name else "is not a name", self.loss_fix(name, output_activation))
         loss = LOSSES[name]
         if loss.outputs and output_activation not in loss.outputs:
             needs = " or ".join(loss.outputs)
@@ -636,12 +658,33 @@ class ProblemReader(NodeReader):
         self.check_labels(name, output_activation, y, entries["y"][1], "y")
         return name
 
+    @staticmethod
+    def loss_fix(name: Optional[str], output_activation: str) -> str:
+        """The fix for an unknown loss: the loss another book's name means, with its formula."""
+        plain = re.sub(r"[\s_\-]", "", str(name).lower()) if name else ""
+        if plain not in LOSS_ALIASES:
+            return suggest(str(name), LOSSES)
+        meant = LOSS_ALIASES[plain] or ("cross_entropy" if output_activation == "softmax" else "binary_cross_entropy")
+        return f"did you mean '{meant}'? ({meant} is {LOSSES[meant].formula})"
+
     def check_labels(self, name: str, output_activation: str, y: np.ndarray, y_node, key: str) -> None:
         """Labels the loss can take: in [0, 1] for the cross-entropies, a distribution for softmax."""
         if LOSSES[name].outputs and np.any((y < 0) | (y > 1)):
             raise self.error(y_node, key, f"labels must lie in [0, 1] for {name}", "use 0/1 labels (one-hot for several classes)")
         if name == "cross_entropy" and output_activation == "softmax" and abs(np.sum(y) - 1.0) > 1e-9:
             raise self.error(y_node, key, f"labels sum to {np.sum(y):g}; softmax outputs sum to 1", "give a one-hot label such as [0, 1, 0]")
+
+
+def _looks_transposed(W: np.ndarray, n_in: int, need: int, later: tuple, n_labels: int, bias: bool) -> bool:
+    """Whether a W with the wrong number of rows was written neurons x inputs: its columns
+    match the inputs, its rows are not the inputs with a bias row forgotten (or one too many),
+    and what comes after it does not fit its columns as neurons (the next layer's rows, or the
+    labels after the output layer)."""
+    rows, columns = W.shape
+    if rows == columns or columns not in (n_in, need) or rows in (n_in, n_in + 1):
+        return False
+    fits_columns = later[0].shape[0] == columns + bias if later else columns == n_labels
+    return not fits_columns
 
 
 def _class_number(node, n_out: int) -> bool:

@@ -193,7 +193,35 @@ class Catalog:
         return [q.name for q in self.quantities if q.listed]
 
     def find(self, name: str) -> Optional[Quantity]:
-        return self.by_name.get(" ".join(name.split()).replace(" /", "/").replace("/ ", "/"))
+        """The quantity a name means: as the catalog names it, or with its weight in any spelling
+        `nnsolve grad` takes (notation.parse_weight_in): dl/dW2_11, new w2[1][1], dalpha2/dW^2_{11}."""
+        plain = " ".join(name.split()).replace(" /", "/").replace("/ ", "/")
+        found = self.by_name.get(plain)
+        if found is None and ("/" in plain or plain[:4].lower() == "new "):
+            found = self._weight_spelling(plain.replace("∂", "d").replace("ℓ", "l"))
+        return found
+
+    def _weight_spelling(self, name: str) -> Optional[Quantity]:
+        """dl/dW, new W or a factor d.../dW named with the weight in another spelling."""
+        from .notation import parse_weight_in
+
+        def weight(ref: str) -> Optional[tuple[int, int, int]]:
+            try:
+                return parse_weight_in(self.notation.convention, ref, self.problem.bias)
+            except ValueError:
+                return None
+
+        if name[:4].lower() == "new ":
+            found = weight(name[4:])
+            return found and self.by_key.get(f"new {weight_name(*found)}")
+        at = name.rfind("/d")
+        found = weight(name[at + 2:]) if at > 0 else None
+        if found is None:
+            return None
+        prefix, own = name[: at + 2], weight_name(*found)
+        if prefix.lower() in ("dl/d", "de/d"):  # the loss, as the problem names it or as nnsolve does
+            return self.by_key.get(f"dl/d{own}")
+        return self.by_name.get(prefix + self.notation.weight(*found)) or self.by_key.get(prefix + own)
 
     def missing_update(self, name: str) -> bool:
         """Whether name asks for a new weight of a problem that has no learning rate (and so no

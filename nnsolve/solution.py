@@ -113,7 +113,9 @@ def solve(
     given values (network names -> arrays, NaN where not given), each given value replaces the
     computed one and everything after it follows from it. finite=False lets values overflow
     (a student's own numbers, which may be anything) rather than raise SolveError."""
-    exact = solve(problem) if rounding is not None else None  # first, so an overflow reads as before
+    # first, so an overflow reads as before; from the same given values, so that the rounding's
+    # drift is measured against the working it rounds
+    exact = solve(problem, given=given, finite=finite) if rounding is not None else None
     work = Work(problem, rounding, given)
     return work.solution((), finite, rounding, exact)
 

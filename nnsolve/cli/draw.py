@@ -38,7 +38,7 @@ def draw(file, output_format, updated, color_by, digits, output, force):
     W1[2,1] = 1, in the problem's convention: in Wx+b and xW+b, names as the course
     indexes them, z and a, and each neuron's bias b1[j] drawn with it. Layers wider than 6 neurons are summarised: the first two, the last,
     and one node standing for the rest. text, dot, mermaid and svg print to stdout
-    without -o; png needs -o FILE. svg and png need matplotlib: pip install 'nnsolve[plot]'.
+    without -o; png needs -o FILE. svg and png need matplotlib: make plot in a clone, pip install 'nnsolve[plot]' elsewhere.
 
     \b
     Examples:

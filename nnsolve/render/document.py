@@ -728,6 +728,15 @@ def _answer_text(values, digits: int) -> str:
     return shown[0] if len(shown) == 1 else "[" + ", ".join(shown) + "]"
 
 
+def _answer_cell(values, digits: int) -> str:
+    """An answer in a table cell: a matrix a row a line, as it is written; else _answer_text."""
+    if np.ndim(values) == 2 and np.shape(values)[0] > 1:
+        cells = [[fmt(float(v), digits) for v in row] for row in np.asarray(values)]
+        widths = [max(len(row[c]) for row in cells) for c in range(len(cells[0]))]  # each column aligned
+        return "\n".join("[" + ", ".join(v.rjust(w) for v, w in zip(row, widths)) + "]" for row in cells)
+    return _answer_text(values, digits)
+
+
 def check_document(report, tolerance, digits: int) -> Document:
     """One sheet: every answer with the key, what follows from the student's answers, the verdict."""
     rows, notes = [], []
@@ -735,9 +744,9 @@ def check_document(report, tolerance, digits: int) -> Document:
         rows.append(
             (
                 M(g.quantity),
-                _answer_text(g.answer, digits),
-                _answer_text(g.key, digits),
-                "" if g.recomputed is None else _answer_text(g.recomputed, digits),
+                _answer_cell(g.answer, digits),
+                _answer_cell(g.key, digits),
+                "" if g.recomputed is None else _answer_cell(g.recomputed, digits),
                 g.verdict,
             )
         )
