@@ -119,9 +119,6 @@ class Session:
         self.hints[q.name] = n + 1
         return self.notation.write(texts[n])
 
-    def hints_left(self, q: Quantity) -> int:
-        return len(self._hint_texts.get(q.key, ())) - self.hints.get(q.name, 0)
-
     # -- the sheet ---------------------------------------------------------------------------
 
     def sheet(self) -> Sheet:

@@ -75,11 +75,7 @@ def tutor(file, everything, save, resume, student, force):
         problem_name = os.path.basename(file)
         if not here:
             click.echo(f"nnsolve: note: {save} names {problem_name}; check it with --problem {file}", err=True)
-    try:
-        done = _run(session, save, problem_name)
-    except NnsolveError:
-        raise
-    sys.exit(EXIT_OK if done else EXIT_FOUND)
+    sys.exit(EXIT_OK if _run(session, save, problem_name) else EXIT_FOUND)
 
 
 def _restore(session, raw, path: str) -> None:
@@ -142,7 +138,7 @@ def _run(session, save, problem_name) -> bool:
             _save(session, save, problem_name)
             k = session.next_open(k + 1)
         elif word == "skip":
-            k = _after(session, k)
+            k = session.next_open(k + 1)
         elif word == "back":
             k = max(k - 1, 0)
         else:
@@ -173,11 +169,6 @@ def _shape_typed(line: str) -> str:
 
     m = re.fullmatch(r"\s*(\d+)\s*[x×X*]\s*(\d+)\s*", line)
     return f"{m.group(1)}, {m.group(2)}" if m else line
-
-
-def _after(session, k: int):
-    """The next question after k that is still open; past the last, None."""
-    return session.next_open(k + 1)
 
 
 def _introduce(session, say) -> None:
