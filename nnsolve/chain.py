@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Optional
 
 from . import network
 from .errors import NnsolveError
-from .notation import first_row, input_name, parse_weight_in, parse_weight_ref, weight_name
+from .notation import first_row, input_name, parse_weight_in, weight_name
 from .solution import Solution
 
 if TYPE_CHECKING:  # rounding (and decimal) load only for --round
