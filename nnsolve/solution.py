@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Iterator, Mapping, Optional
 import numpy as np
 
 from . import network
+from .optimizers import LayerStep
+from .optimizers import Step as OptimizerStep
+from . import optimizers
 from .errors import ProblemError, SolveError
 from .notation import first_row, weight_name
 from .problem import Problem
@@ -60,6 +63,10 @@ class Solution:
     # with given values: what each given quantity would have been, computed from the values
     # before it (a student's own earlier numbers); keyed by network names (alpha2, beta1, dl/dW1)
     computed: Mapping[str, np.ndarray] = field(default_factory=dict)  # {} when nothing is given
+    # the optimizer's step (optimizers.Step: its working per layer, the state before and after);
+    # None for plain SGD and for a problem without a learning rate
+    optimizer_step: Optional[OptimizerStep] = None
+    penalty: float = 0.0  # the l2 term of the loss (included in loss), l2/2 ||W||^2; 0 without l2
 
     def quantities(self) -> Iterator[tuple[str, np.ndarray]]:
         """(name, values) of every computed quantity: per layer alpha, beta, delta, dl/dW and the
@@ -179,10 +186,21 @@ class Work:
             y_hat = f"beta{problem.n_layers}"
             y_hat_given = np.any(~np.isnan(given[y_hat]), axis=-1) if given and y_hat in given else False
             self.loss_value = network.loss_value(problem.y, self.fwd, activations, self.loss, rnd, y_hat_given)
-            self.bwd = network.backward(problem.weights, self.fwd, problem.y, activations, self.loss, problem.bias, rnd, take)
-            self.updated = (None,) * problem.n_layers if problem.learning_rate is None else network.update(
-                problem.weights, self.bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd
-            )
+            self.penalty = 0.0
+            if problem.l2:  # the l2 term of the loss: l2/2 ||W||^2
+                self.penalty = keep(network.l2_penalty(problem.weights, problem.l2, problem.bias, problem.decay_bias))
+                self.loss_value = keep(self.loss_value + self.penalty)
+            self.bwd = network.backward(problem.weights, self.fwd, problem.y, activations, self.loss, problem.bias, rnd, take,
+                                        problem.l2, problem.decay_bias)
+            self.step = None
+            if problem.learning_rate is None:
+                self.updated = (None,) * problem.n_layers
+            elif problem.optimizer is not None:
+                self.step = optimizers.step(problem.optimizer, problem.learning_rate, problem.weights, self.bwd.grads,
+                                            problem.state, problem.bias, problem.train_bias, rnd)
+                self.updated = self.step.updated
+            else:
+                self.updated = network.update(problem.weights, self.bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd)
             # the values backward used (rounded, or given, there), kept for the renderers; where
             # backward took a shortcut (delta = y_hat - y), as a person would compute them
             bwd, fwd = self.bwd, self.fwd
@@ -274,6 +292,7 @@ class Work:
         else:
             prediction = (y_hat >= problem.threshold).astype(int)
         dl_dy_hat = pick(self.dl_dy_hat, 1)
+        penalty = pick(self.penalty, 0)
         return Solution(
             problem=problem,
             layers=tuple(layers),
@@ -291,7 +310,22 @@ class Work:
                 for name, values in self.computed.items()
                 if gave(name)
             },
+            optimizer_step=None if self.step is None else _picked_step(self.step, pick, problem),
+            penalty=float(penalty) if np.ndim(penalty) == 0 else penalty,
         )
+
+
+def _picked_step(step: OptimizerStep, pick, problem: Problem) -> OptimizerStep:
+    """A stacked optimizer step's member, through pick (see Work._record)."""
+    if all(np.ndim(s.updated) == 2 for s in step.layers) and np.ndim(step.learning_rate) == 0:
+        return step
+    layers = tuple(
+        LayerStep(tuple((n, pick(v, 2)) for n, v in s.working), pick(s.updated, 2), tuple((n, pick(v, 2)) for n, v in s.state))
+        for s in step.layers
+    )
+    rate = problem.learning_rate
+    lr_t = step.lr_t if np.ndim(step.lr_t) == 0 else pick(np.asarray(step.lr_t).reshape(-1), 0)
+    return replace(step, learning_rate=rate, lr_t=lr_t, layers=layers)
 
 
 @dataclass(frozen=True)
@@ -316,13 +350,16 @@ def solve_steps(problem: Problem, epochs: int = 1, rounding: Optional[Rounding] 
     examples = problem.examples or ((problem.x, problem.y),)
     classes = problem.example_classes or ((None,) * len(problem.examples) if problem.examples else (problem.label_class,))
     weights = problem.weights
+    state = problem.state
     steps = []
     for epoch in range(1, epochs + 1):
         for n, ((x, y), label_class) in enumerate(zip(examples, classes), start=1):
-            one = replace(problem, x=x, y=y, weights=weights, examples=(), label_class=label_class, example_classes=())
+            one = replace(problem, x=x, y=y, weights=weights, examples=(), label_class=label_class, example_classes=(), state=state)
             solution = solve(one, rounding)
             steps.append(Step(epoch, n, solution))
             weights = tuple(_frozen(s.updated_W) for s in solution.layers)
+            if solution.optimizer_step is not None:  # the optimizer's state carries to the next step
+                state = solution.optimizer_step.after
     return steps
 
 
