@@ -261,7 +261,11 @@ def gradient_of(solution: Solution, layer: int, i: int, j: int) -> WeightGradien
         # by hand the chain rule is its own working, not a copy of backpropagation's rounded
         # dl/dW: the two can differ in the last digit
         gradient = rounding.apply(sum(_path_product(path, rounding) for path in paths))
-        if updates:
+        if getattr(p, "l2", 0.0) and not (p.bias and i == 0 and not p.decay_bias):  # the l2 term's l2 w
+            gradient = rounding.apply(gradient + rounding.apply(p.l2 * value))
+        if updates and getattr(p, "optimizer", None) is not None:  # the optimizer's rounded working (solution.optimizer_step)
+            updated = float(s.updated_W[r, j - 1])
+        elif updates:
             updated = rounding.apply(value - p.learning_rate * gradient) if trained else value
     return WeightGradient(
         weight=weight_name(layer, i, j),

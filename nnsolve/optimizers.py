@@ -42,9 +42,8 @@ ALIASES = {"nesterov": ("momentum", {"nesterov": True}), "rmsprop_centered": ("r
 DEFAULT_WEIGHT_DECAY = {"adamw": 0.01}  # torch.optim.AdamW's; 0 for the others
 BOOLEAN_OPTIONS = ("nesterov", "centered", "amsgrad")
 TITLES = {"sgd": "SGD", "momentum": "SGD with momentum", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW"}
-# nnsolve's name of each state array -> torch.optim's key in optimizer.state[p]
-TORCH_STATE = {"v": "momentum_buffer", "G": "sum", "v_rms": "square_avg", "g_avg": "grad_avg", "u": "momentum_buffer",
-               "m": "exp_avg", "v_adam": "exp_avg_sq", "v_max": "max_exp_avg_sq"}
+# nnsolve's name of each state array -> torch.optim's key in optimizer.state[p] (v: see Optimizer.torch_state)
+TORCH_STATE = {"G": "sum", "g_avg": "grad_avg", "u": "momentum_buffer", "m": "exp_avg", "v_max": "max_exp_avg_sq"}
 
 
 @dataclass(frozen=True)
@@ -382,62 +381,3 @@ def step(opt: Optimizer, learning_rate, weights, grads, state: Optional[State] =
             new_state = kept
         layers.append(LayerStep(tuple(working), new, tuple(new_state)))
     return Step(opt, float(lr) if np.ndim(lr) == 0 else lr, t, float(lr_t) if np.ndim(lr_t) == 0 else lr_t, state, tuple(layers))
-
-
-# ---------------------------------------------------------------------------
-# The formulas, as the working writes them (nnsolve's ASCII math; see render/mathtext)
-
-
-def formulas(opt: Optimizer, bias: bool = True) -> list[tuple[str, str]]:
-    """(name, formula) of each line of the rule, in order, with the options' numbers in place;
-    g is dl/dw (plus the weight decay where it adds to the gradient), lambda the learning rate."""
-    from .render.numbers import fmt  # (the numbers as a person writes them)
-
-    def n(v):
-        return fmt(v, 10)
-
-    lines: list[tuple[str, str]] = []
-    wd = opt.weight_decay
-    if wd and not opt.decoupled:
-        lines.append(("g", f"dl/dw + {n(wd)} w"))
-    if wd and opt.decoupled:
-        lines.append(("w", f"w - lambda ({n(wd)}) w"))
-    if opt.kind == "sgd":
-        mu = opt["momentum"]
-        if mu > 0:
-            damp = f"(1 - {n(opt['dampening'])}) g" if opt["dampening"] else "g"
-            lines.append(("v", f"{n(mu)} v + {damp}"))
-            if opt["nesterov"]:
-                lines.append(("new w", f"w - lambda (g + {n(mu)} v)"))
-            else:
-                lines.append(("new w", "w - lambda v"))
-        else:
-            lines.append(("new w", "w - lambda g"))
-    elif opt.kind == "adagrad":
-        lines.append(("G", "G + g^2"))
-        rate = "lambda" if not opt["lr_decay"] else f"lambda / (1 + (t - 1) {n(opt['lr_decay'])})"
-        lines.append(("new w", f"w - {rate} g / (sqrt(G) + {n(opt['eps'])})"))
-    elif opt.kind == "rmsprop":
-        a = n(opt["alpha"])
-        lines.append(("v", f"{a} v + (1 - {a}) g^2"))
-        root = "sqrt(v)"
-        if opt["centered"]:
-            lines.append(("g_avg", f"{a} g_avg + (1 - {a}) g"))
-            root = "sqrt(v - g_avg^2)"
-        if opt["momentum"] > 0:
-            lines.append(("u", f"{n(opt['momentum'])} u + g / ({root} + {n(opt['eps'])})"))
-            lines.append(("new w", "w - lambda u"))
-        else:
-            lines.append(("new w", f"w - lambda g / ({root} + {n(opt['eps'])})"))
-    else:
-        b1, b2 = n(opt["beta1"]), n(opt["beta2"])
-        lines.append(("m", f"{b1} m + (1 - {b1}) g"))
-        lines.append(("v", f"{b2} v + (1 - {b2}) g^2"))
-        v = "v"
-        if opt["amsgrad"]:
-            lines.append(("v_max", "max(v_max, v)"))
-            v = "v_max"
-        lines.append(("m_hat", f"m / (1 - {b1}^t)"))
-        lines.append(("v_hat", f"{v} / (1 - {b2}^t)"))
-        lines.append(("new w", f"w - lambda m_hat / (sqrt(v_hat) + {n(opt['eps'])})"))
-    return lines

@@ -377,6 +377,8 @@ class Batch:
     loss: float  # the mean (or sum) of the examples' losses: what grads are the derivatives of
     rounding: Optional[Rounding] = None  # None: exact; else every value above is hand-rounded
     exact: Optional["Batch"] = None  # with rounding: the same batch solved exactly
+    optimizer_step: Optional[OptimizerStep] = None  # the optimizer's step from the combined gradient; None: plain SGD
+    penalty: float = 0.0  # the l2 term, added once to the combined loss (and l2 W to grads)
 
     @property
     def count(self) -> int:
@@ -423,7 +425,8 @@ class Batch:
         layers = tuple(replace(s, grad_W=G, updated_W=U, derivative=None, dl_dbeta=None)
                        for s, G, U in zip(first.layers, self.grads, self.updated))
         return replace(first, problem=self.problem, layers=layers, loss=self.loss, rounding=self.rounding,
-                       exact=None if self.exact is None else self.exact.as_solution(), computed={})
+                       exact=None if self.exact is None else self.exact.as_solution(), computed={},
+                       optimizer_step=self.optimizer_step, penalty=self.penalty)
 
 
 def example_problems(problem: Problem) -> list[Problem]:
@@ -431,7 +434,8 @@ def example_problems(problem: Problem) -> list[Problem]:
     a learning rate: the examples of a batch, whose one update is the batch's (solve_batch)."""
     classes = problem.example_classes or (None,) * len(problem.examples)
     return [
-        replace(problem, x=x, y=y, examples=(), label_class=k, example_classes=(), learning_rate=None, batch=None)
+        replace(problem, x=x, y=y, examples=(), label_class=k, example_classes=(), learning_rate=None, batch=None,
+                optimizer=None, state=None, l2=0.0)
         for (x, y), k in zip(problem.examples, classes)
     ]
 
@@ -455,16 +459,30 @@ def solve_batch(problem: Problem, rounding: Optional[Rounding] = None) -> Batch:
     rnd = rounding.apply if rounding is not None else None
     with np.errstate(all="ignore"):  # an overflow is reported by name below
         grads = network.combine(work.bwd.grads, problem.batch, rnd)
-        updated = network.update(problem.weights, grads, problem.learning_rate, problem.bias, problem.train_bias, rnd)
+        penalty = 0.0
+        if problem.l2:  # added once, to the batch's loss and its gradient
+            keep = rnd or (lambda v: v)
+            grads = tuple(keep(G + network.l2_gradient(W, problem.l2, problem.bias, problem.decay_bias)) for G, W in zip(grads, problem.weights))
+            penalty = float(keep(network.l2_penalty(problem.weights, problem.l2, problem.bias, problem.decay_bias)))
+        opt_step = None
+        if problem.optimizer is not None:
+            opt_step = optimizers.step(problem.optimizer, problem.learning_rate, problem.weights, grads, problem.state,
+                                       problem.bias, problem.train_bias, rnd)
+            updated = opt_step.updated
+        else:
+            updated = network.update(problem.weights, grads, problem.learning_rate, problem.bias, problem.train_bias, rnd)
         losses = np.asarray(work.loss_value, dtype=np.float64)
         loss = float(np.sum(losses) / len(ones) if problem.batch == "mean" else np.sum(losses))
         if rnd is not None:
             loss = rnd(loss)
+        if penalty:
+            loss = float((rnd or (lambda v: v))(loss + penalty))
     for l, (G, U) in enumerate(zip(grads, updated), start=1):
         _check_finite(G, "grad_W", l, problem)
         _check_finite(U, "updated_W", l, problem)
     _check_finite(np.array(loss), "loss", None, problem)
-    return Batch(problem, problem.batch, solutions, tuple(map(_frozen, grads)), tuple(map(_frozen, updated)), loss, rounding, exact)
+    return Batch(problem, problem.batch, solutions, tuple(map(_frozen, grads)), tuple(map(_frozen, updated)), loss, rounding, exact,
+                 opt_step, penalty)
 
 
 def _frozen(values: np.ndarray) -> np.ndarray:
