@@ -56,6 +56,11 @@ class WeightGradient:
     rounding: Optional[Rounding] = None  # the solution's: None for exact working
     exact_gradient: Optional[float] = None  # dl/dw without rounding (gradient itself when exact)
     exact_updated: Optional[float] = None  # the update without rounding (updated itself when exact); None without a learning rate
+    # with an optimizer (solution.optimizer_step): its step t, this weight's state before the step
+    # and every intermediate of its working ((name, value), in order); 0 and () for plain SGD
+    optimizer_t: int = 0
+    optimizer_before: tuple[tuple[str, float], ...] = ()
+    optimizer_working: tuple[tuple[str, float], ...] = ()
 
     def path_products(self) -> tuple[float, ...]:
         """The product of each path's factors, rounded as the gradient's working rounds it."""
@@ -282,7 +287,20 @@ def gradient_of(solution: Solution, layer: int, i: int, j: int) -> WeightGradien
         rounding=rounding,
         exact_gradient=exact_gradient,
         exact_updated=exact_updated,
+        **_optimizer_of(solution, layer, r, j - 1),
     )
+
+
+def _optimizer_of(solution: Solution, layer: int, r: int, c: int) -> dict:
+    """One weight's part of the solution's optimizer step (WeightGradient's optimizer_ fields)."""
+    step = getattr(solution, "optimizer_step", None)
+    if step is None:
+        return {}
+    return {
+        "optimizer_t": step.t,
+        "optimizer_before": tuple((n, float(v[r, c])) for n, v in step.before.layer(layer).items()),
+        "optimizer_working": tuple((n, float(v[r, c])) for n, v in step.layers[layer - 1].working),
+    }
 
 
 def _path_product(path, rounding: Optional[Rounding]) -> float:

@@ -292,84 +292,15 @@ def step(opt: Optimizer, learning_rate, weights, grads, state: Optional[State] =
     before the next uses it, as by hand. A bias row with train_bias off is neither changed nor
     does its state move."""
     state = state or State()
-    keep = rnd or (lambda values: values)
     t = state.step + 1
-    lr = learning_rate
-    lr_t = lr
+    lr_t = learning_rate
     if opt.kind == "adagrad" and opt["lr_decay"]:
-        lr_t = lr / (1 + (t - 1) * opt["lr_decay"])
+        lr_t = learning_rate / (1 + (t - 1) * opt["lr_decay"])
     layers = []
-    for l, (W, g0) in enumerate(zip(weights, grads), start=1):
+    for l, (W, g) in enumerate(zip(weights, grads), start=1):
         W = np.asarray(W, dtype=np.float64)
-        g = np.asarray(g0, dtype=np.float64)
         old = state.layer(l)
-        working: list[tuple[str, np.ndarray]] = []
-        new_state: list[tuple[str, np.ndarray]] = []
-        wd = opt.weight_decay
-        mask = decay_mask(W, bias, opt.decay_bias)
-        base = W
-        if wd and not opt.decoupled:
-            g = keep(g + wd * mask * W)
-            working.append(("g", g))
-        if wd and opt.decoupled:
-            base = keep(W - lr * wd * mask * W)
-            working.append(("w_decayed", base))
-        if opt.kind == "sgd":
-            mu = opt["momentum"]
-            if mu > 0:
-                v = g if "v" not in old else keep(mu * old["v"] + (1 - opt["dampening"]) * g)
-                v = np.array(v, dtype=np.float64)
-                working.append(("v", v))
-                new_state.append(("v", v))
-                direction = keep(g + mu * v) if opt["nesterov"] else v
-                if opt["nesterov"]:
-                    working.append(("g_nesterov", direction))
-            else:
-                direction = g
-            delta = keep(lr * direction)
-        elif opt.kind == "adagrad":
-            G0 = old.get("G", np.full_like(W, opt["initial_accumulator"]))
-            G = keep(G0 + g * g)
-            working.append(("G", G))
-            new_state.append(("G", G))
-            delta = keep(lr_t * g / (np.sqrt(G) + opt["eps"]))
-        elif opt.kind == "rmsprop":
-            a = opt["alpha"]
-            v = keep(a * old.get("v", np.zeros_like(W)) + (1 - a) * g * g)
-            working.append(("v", v))
-            new_state.append(("v", v))
-            v_tilde = v
-            if opt["centered"]:
-                g_avg = keep(a * old.get("g_avg", np.zeros_like(W)) + (1 - a) * g)
-                working.append(("g_avg", g_avg))
-                new_state.append(("g_avg", g_avg))
-                v_tilde = keep(v - g_avg * g_avg)
-                working.append(("v_tilde", v_tilde))
-            scaled = g / (np.sqrt(v_tilde) + opt["eps"])
-            if opt["momentum"] > 0:
-                u = keep(opt["momentum"] * old.get("u", np.zeros_like(W)) + scaled)
-                working.append(("u", u))
-                new_state.append(("u", u))
-                delta = keep(lr * u)
-            else:
-                delta = keep(lr * scaled)
-        else:  # adam, adamw
-            b1, b2 = opt["beta1"], opt["beta2"]
-            m = keep(b1 * old.get("m", np.zeros_like(W)) + (1 - b1) * g)
-            v = keep(b2 * old.get("v", np.zeros_like(W)) + (1 - b2) * g * g)
-            working += [("m", m), ("v", v)]
-            new_state += [("m", m), ("v", v)]
-            v_used = v
-            if opt["amsgrad"]:
-                v_used = np.maximum(old.get("v_max", np.zeros_like(W)), v)
-                working.append(("v_max", v_used))
-                new_state.append(("v_max", v_used))
-            m_hat = keep(m / (1 - b1 ** t))
-            v_hat = keep(v_used / (1 - b2 ** t))
-            working += [("m_hat", m_hat), ("v_hat", v_hat)]
-            delta = keep(lr * m_hat / (np.sqrt(v_hat) + opt["eps"]))
-        working.append(("step", delta))
-        new = keep(base - delta)
+        working, new_state, new = rule(opt, learning_rate, W, g, old, t, decay_mask(W, bias, opt.decay_bias), rnd)
         if bias and not train_bias:  # the bias row stays, and so does its state
             new = np.array(new, dtype=np.float64)
             new[..., 0, :] = W[..., 0, :]
@@ -378,6 +309,98 @@ def step(opt: Optimizer, learning_rate, weights, grads, state: Optional[State] =
                 values = np.array(values, dtype=np.float64)
                 values[..., 0, :] = old[name][..., 0, :] if name in old else (opt["initial_accumulator"] if name == "G" else 0.0)
                 kept.append((name, values))
-            new_state = kept
-        layers.append(LayerStep(tuple(working), new, tuple(new_state)))
-    return Step(opt, float(lr) if np.ndim(lr) == 0 else lr, t, float(lr_t) if np.ndim(lr_t) == 0 else lr_t, state, tuple(layers))
+            new_state = tuple(kept)
+        layers.append(LayerStep(working, new, new_state))
+    return Step(opt, float(learning_rate) if np.ndim(learning_rate) == 0 else learning_rate, t,
+                float(lr_t) if np.ndim(lr_t) == 0 else lr_t, state, tuple(layers))
+
+
+def rule(opt: Optimizer, lr, W, g, old: dict, t: int, mask, rnd: Rounder = None, bias_correction: bool = True):
+    """The rule elementwise: (working, state after, new W) from W, its gradient g, the state
+    before (old: name -> array; missing names are the fresh state), the step number t and the
+    decay mask (1 where weight decay applies). Every array broadcasts: a layer, a stack, one
+    weight of many students. bias_correction=False leaves out Adam's (a slip check names)."""
+    keep = rnd or (lambda values: values)
+    W = np.asarray(W, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    lr_t = lr / (1 + (t - 1) * opt["lr_decay"]) if opt.kind == "adagrad" and opt["lr_decay"] else lr
+    working: list[tuple[str, np.ndarray]] = []
+    new_state: list[tuple[str, np.ndarray]] = []
+    wd = opt.weight_decay
+    base = W
+    if wd and not opt.decoupled:
+        g = keep(g + wd * mask * W)
+        working.append(("g", g))
+    if wd and opt.decoupled:
+        base = keep(W - lr * wd * mask * W)
+        working.append(("w_decayed", base))
+    zeros = np.zeros_like(W + g)
+    if opt.kind == "sgd":
+        mu = opt["momentum"]
+        if mu > 0:
+            v = g if "v" not in old else keep(mu * old["v"] + (1 - opt["dampening"]) * g)
+            v = np.array(v, dtype=np.float64)
+            working.append(("v", v))
+            new_state.append(("v", v))
+            direction = keep(g + mu * v) if opt["nesterov"] else v
+            if opt["nesterov"]:
+                working.append(("g_nesterov", direction))
+        else:
+            direction = g
+        delta = keep(lr * direction)
+    elif opt.kind == "adagrad":
+        G = keep(old.get("G", zeros + opt["initial_accumulator"]) + g * g)
+        working.append(("G", G))
+        new_state.append(("G", G))
+        delta = keep(lr_t * g / (np.sqrt(G) + opt["eps"]))
+    elif opt.kind == "rmsprop":
+        a = opt["alpha"]
+        v = keep(a * old.get("v", zeros) + (1 - a) * g * g)
+        working.append(("v", v))
+        new_state.append(("v", v))
+        v_tilde = v
+        if opt["centered"]:
+            g_avg = keep(a * old.get("g_avg", zeros) + (1 - a) * g)
+            working.append(("g_avg", g_avg))
+            new_state.append(("g_avg", g_avg))
+            v_tilde = keep(v - g_avg * g_avg)
+            working.append(("v_tilde", v_tilde))
+        scaled = g / (np.sqrt(v_tilde) + opt["eps"])
+        if opt["momentum"] > 0:
+            u = keep(opt["momentum"] * old.get("u", zeros) + scaled)
+            working.append(("u", u))
+            new_state.append(("u", u))
+            delta = keep(lr * u)
+        else:
+            delta = keep(lr * scaled)
+    else:  # adam, adamw
+        b1, b2 = opt["beta1"], opt["beta2"]
+        m = keep(b1 * old.get("m", zeros) + (1 - b1) * g)
+        v = keep(b2 * old.get("v", zeros) + (1 - b2) * g * g)
+        working += [("m", m), ("v", v)]
+        new_state += [("m", m), ("v", v)]
+        v_used = v
+        if opt["amsgrad"]:
+            v_used = np.maximum(old.get("v_max", zeros), v)
+            working.append(("v_max", v_used))
+            new_state.append(("v_max", v_used))
+        m_hat = keep(m / (1 - b1 ** t)) if bias_correction else m
+        v_hat = keep(v_used / (1 - b2 ** t)) if bias_correction else v_used
+        working += [("m_hat", m_hat), ("v_hat", v_hat)]
+        delta = keep(lr * m_hat / (np.sqrt(v_hat) + opt["eps"]))
+    working.append(("step", delta))
+    return tuple(working), tuple(new_state), keep(base - delta)
+
+
+def new_weight(opt: Optimizer, lr, w, g, state: Optional[State], layer: int, index, decayed, t_shift: int = 0,
+               bias_correction: bool = True, expand: int = 0) -> np.ndarray:
+    """The new weight(s) W[index] of a layer from a gradient g (a student's own, or a slip's), from
+    the problem's state before the step; decayed says whether weight decay reaches them;
+    expand adds that many trailing axes to the state (arrays with members on the last axis)."""
+    state = state or State()
+    old = {}
+    for name, values in state.layer(layer).items():
+        values = np.asarray(values)[index]
+        old[name] = values.reshape(np.shape(values) + (1,) * expand)
+    mask = np.asarray(decayed, dtype=np.float64)
+    return rule(opt, lr, w, g, old, state.step + 1 + t_shift, mask, None, bias_correction)[2]

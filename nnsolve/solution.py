@@ -164,9 +164,13 @@ def same_shape(problem: Problem) -> tuple:
     """What problems must share to be stacked (stack_problems) and graded as one: everything but
     x, y, the weights' values and the learning rate (whether there is one counts: without it, no update),
     the notation (the convention and symbols: the names a sheet answers), and whether it is a batch
-    (batch: mean|sum: a sheet answers the batch's gradient)."""
+    (batch: mean|sum: a sheet answers the batch's gradient), and the update rule: the optimizer, its state, l2."""
+    state = problem.state
     return (problem.sizes, problem.activations, problem.loss, problem.threshold, problem.bias, problem.train_bias, problem.updates,
-            problem.convention, problem.symbols, problem.batch)
+            problem.convention, problem.symbols, problem.batch,
+            # the update rule and what it starts from (an optimizer's state is the problem's own, not stacked)
+            problem.optimizer, problem.l2, problem.decay_bias,
+            None if state is None else (state.step, tuple(tuple((n, np.asarray(a).tobytes()) for n, a in named) for named in state.arrays)))
 
 
 class Work:
