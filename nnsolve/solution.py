@@ -319,7 +319,7 @@ class Work:
         )
 
 
-def _picked_step(step: OptimizerStep, pick, problem: Problem) -> OptimizerStep:
+def _picked_step(step: OptimizerStep, pick, problem: Problem) -> OptimizerStep:  # noqa: ARG001
     """A stacked optimizer step's member, through pick (see Work._record)."""
     if all(np.ndim(s.updated) == 2 for s in step.layers) and np.ndim(step.learning_rate) == 0:
         return step
@@ -327,9 +327,13 @@ def _picked_step(step: OptimizerStep, pick, problem: Problem) -> OptimizerStep:
         LayerStep(tuple((n, pick(v, 2)) for n, v in s.working), pick(s.updated, 2), tuple((n, pick(v, 2)) for n, v in s.state))
         for s in step.layers
     )
-    rate = problem.learning_rate
-    lr_t = step.lr_t if np.ndim(step.lr_t) == 0 else pick(np.asarray(step.lr_t).reshape(-1), 0)
-    return replace(step, learning_rate=rate, lr_t=lr_t, layers=layers)
+    def rate(value):  # a stack's learning rates are (count, 1, 1): one per member
+        if np.ndim(value) == 0:
+            return value
+        member = pick(np.asarray(value).reshape(-1), 0)
+        return float(member) if np.ndim(member) == 0 else member
+
+    return replace(step, learning_rate=rate(step.learning_rate), lr_t=rate(step.lr_t), layers=layers)
 
 
 @dataclass(frozen=True)
