@@ -62,7 +62,10 @@ browser-deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 	@chromium --version 2>/dev/null || chromium-browser --version
 
-# Rewrite the worksheet's answer keys in problems/ from nnsolve's own output.
+# Rewrite the worksheet's answer keys in problems/ from nnsolve's own output (and its momentum and Adam versions';
+# their answer sheets worksheet_*.key.yaml are tests/test_optimizer_cli.py's to check).
 keys: $(VENV)/.installed
 	$(BIN)/nnsolve run problems/worksheet.yaml --format markdown -o problems/worksheet.key.md --force
 	$(BIN)/nnsolve run problems/worksheet.yaml --format latex -o problems/worksheet.key.tex --force
+	$(BIN)/nnsolve run problems/worksheet_momentum.yaml --format markdown -o problems/worksheet_momentum.key.md --force
+	$(BIN)/nnsolve run problems/worksheet_adam.yaml --format markdown -o problems/worksheet_adam.key.md --force

@@ -179,6 +179,21 @@ def test_grad_shows_the_weights_optimizer_working_after_its_derivative():
 # -- check, new, convert ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("name", ["worksheet_adam", "worksheet_momentum"])
+def test_the_worksheets_keys_check_and_are_current(name):
+    """problems/NAME.key.yaml (every quantity) checks right at a tight tolerance; NAME.key.md is
+    what run --format markdown writes (make keys)."""
+    result = invoke("check", str(PROBLEMS / f"{name}.key.yaml"), "--rtol", "1e-9", "--atol", "1e-12", "--json")
+    assert result.exit_code == 0, result.stdout
+    record = json.loads(result.stdout)
+    assert record["counts"]["wrong"] == 0 and record["score"] == record["max_score"] and record["max_score"] > 40
+    assert any(a["quantity"] == "new W1[2,1]" for a in record["answers"])
+    from test_docs import same_text
+
+    written = invoke("run", str(PROBLEMS / f"{name}.yaml"), "--format", "markdown").stdout
+    assert same_text((PROBLEMS / f"{name}.key.md").read_text(encoding="utf-8"), written)
+
+
 def test_check_names_the_optimizers_slips(write):
     s = solve(load_problem(ADAM))
     from nnsolve.slips import slips_of
