@@ -426,7 +426,8 @@ class ProblemReader(NodeReader):
         each array as the convention writes W (and b) of its layer."""
         key_node, node = entries["state"]
         if optimizer is None:
-            raise self.error(key_node, "state", "is an optimizer's state, but the problem has no optimizer",
+            what = "plain SGD (no momentum) keeps none" if "optimizer" in entries else "the problem has no optimizer"
+            raise self.error(key_node, "state", f"is an optimizer's state, but {what}",
                              "add 'optimizer: momentum' (or adam, ...), or remove state")
         if not isinstance(node, yaml.MappingNode):
             raise self.error(node, "state", "is not a mapping", "write 'state:' then 'step: 1' and one 'W1: {m: [[...]], v: [[...]]}' per layer")

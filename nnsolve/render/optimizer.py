@@ -132,7 +132,8 @@ class OptimizerWorking:
             elif names:
                 yield Para(("Before the first step ", *_joined(names), " are 0." if len(names) > 1 else " is 0."))
         else:
-            yield Para((f"The state is the one the steps before left: {step.before.step} taken, so this is step ", M(f"t = {step.t}"), "."))
+            yield Para((f"The state is the one the steps before left: {step.before.step} taken, so this is step ", M(f"t = {step.t}"), ".")
+                       if step.before.step else ("The state is the one the problem gives (state:).",))
         if opt.kind == "adagrad" and opt["lr_decay"]:
             yield Equations((("lambda_t", f"lambda / (1 + (t - 1) {number(opt['lr_decay'])})",
                               f"{d.f(step.learning_rate)} / (1 + ({t} - 1) {number(opt['lr_decay'])})", d.f(step.lr_t)),))
