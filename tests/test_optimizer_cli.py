@@ -313,3 +313,17 @@ def test_adam_on_moons_reaches_sgds_accuracy_in_fewer_epochs():
     first = {name: next(r["epoch"] for r in rows if r["accuracy"] >= target) for name, rows in runs.items()}
     assert first["adam:lr=0.03"] < first["sgd"] / 2, first
     assert max(r["accuracy"] for r in adam) > target
+
+
+def test_the_working_in_another_convention_and_in_mathml(tmp_path):
+    path = tmp_path / "wxb.yaml"
+    path.write_text(invoke("convert", MOMENTUM, "--to", "Wx+b").stdout)
+    out = invoke("run", str(path)).stdout
+    assert "b1[1]:" in out and "g = ∂L/∂b1[1] = -0.04623902" in out and "new b1[1] = -1 − (0.5)(-0.09123902) = -0.95438049" in out
+    assert "new w = w − η v" in out  # the convention's learning rate, eta
+    from nnsolve.render.mathml import mathml
+
+    written = mathml("new w = w - lambda m_hat / (sqrt(v_hat) + 1e-8); g_avg, v_max, v_tilde")
+    assert "<msqrt>" in written and "hat" not in written and "<mi>max</mi>" in written and "_" not in written
+    html = invoke("run", ADAM, "--format", "html").stdout
+    assert "<msqrt>" in html and "m_hat" not in html
