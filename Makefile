@@ -15,7 +15,7 @@ test: $(VENV)/.installed-test
 # test that holds only for this machine's kernel fails here, not on a user's machine. CI runs it.
 # (No -q here: pyproject's addopts has one, and -qq would hide the "N passed in T s" line.)
 NUMERICAL_TESTS := tests/test_network.py tests/test_train.py tests/test_stacked.py tests/test_check_stacked.py tests/test_docs.py \
-                   tests/test_grad.py tests/test_steps.py tests/test_given.py tests/test_batch.py tests/test_conventions.py
+                   tests/test_grad.py tests/test_steps.py tests/test_given.py tests/test_batch.py tests/test_conventions.py tests/test_optimizers.py
 test-kernels: $(VENV)/.installed-test
 	OPENBLAS_CORETYPE=Haswell $(BIN)/python -m pytest $(NUMERICAL_TESTS)
 	OPENBLAS_CORETYPE=Sandybridge $(BIN)/python -m pytest $(NUMERICAL_TESTS)
