@@ -1,9 +1,10 @@
-# Two commands from a fresh clone: `make run` and `make test`. Each builds .venv as needed.
+# Two commands from a fresh clone: `make run` and `make test`. Each builds .venv as needed;
+# `make plot` adds matplotlib, for pictures (draw --format svg|png, train --plot).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-kernels bench clean latex-deps browser-deps keys
+.PHONY: run test plot test-kernels bench clean latex-deps browser-deps keys
 
 run: $(VENV)/.installed
 	$(BIN)/nnsolve run problems/worksheet.yaml
@@ -34,6 +35,13 @@ $(VENV)/.installed: $(VENV)/.created pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.created pyproject.toml
 	$(BIN)/python -m pip install -q $(COMPAT) -e '.[test,plot]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-plot
+
+# matplotlib, for pictures: `nnsolve draw --format svg|png` and `nnsolve train --plot`
+plot: $(VENV)/.installed-plot
+
+$(VENV)/.installed-plot: $(VENV)/.created pyproject.toml
+	$(BIN)/python -m pip install -q $(COMPAT) -e '.[plot]'
 	touch $@ $(VENV)/.installed
 
 # the benchmarks (BENCHMARKS.md); torch only for their comparisons: exactly 2.13.0, the CPU build

@@ -61,6 +61,9 @@ class WeightGradient:
     optimizer_t: int = 0
     optimizer_before: tuple[tuple[str, float], ...] = ()
     optimizer_working: tuple[tuple[str, float], ...] = ()
+    # a layer's one shared bias (bias: shared; weight is any entry of row 0, all of them that
+    # bias): it reaches the loss through every neuron of its layer, and the paths are theirs
+    shared: bool = False
 
     def path_products(self) -> tuple[float, ...]:
         """The product of each path's factors, rounded as the gradient's working rounds it."""
@@ -71,7 +74,7 @@ def resolve_ref(solution: Solution, ref: str) -> tuple[int, int, int]:
     """(layer, i, j) of a weight name, checked against the network; NnsolveError if it has none."""
     p = solution.problem
     try:
-        layer, i, j = parse_weight_in(p.convention, ref, p.bias)
+        layer, i, j = parse_weight_in(p.convention, ref, p.bias, p.shared_bias)
     except ValueError as e:
         raise NnsolveError(str(e), key=ref) from None
     if not 1 <= layer <= p.n_layers:
@@ -183,9 +186,11 @@ class _PathBuilder:
             Factor(f"d{b}/d{a}", formula, _used(formula, values), self.number(cur.derivative[j - 1])),
         ]
 
-    def input_factor(self, layer: int, i: int, j: int) -> Factor:
+    def input_factor(self, layer: int, i: int, j: int, k: Optional[int] = None) -> Factor:
+        """dalpha_k/dW[i,j]: the weight's input (1 for a bias); k is j but for a shared bias,
+        whose one weight W[0,j] reaches every neuron k of its layer."""
         s = self.s.layers[layer - 1]
-        a = self.sym("alpha", layer, j)
+        a = self.sym("alpha", layer, j if k is None else k)
         w = weight_name(layer, i, j)
         value = self.number(s.input[i - first_row(self.p.bias)])
         if i == 0 and self.p.bias:
@@ -194,16 +199,20 @@ class _PathBuilder:
         return Factor(f"d{a}/d{w}", name, ((name, value),), value)
 
     def paths(self, layer: int, i: int, j: int) -> tuple[list[list[Factor]], int]:
-        """Every path from the loss to W^layer[i,j], or the one through delta when there are too many."""
-        count = self.path_count(layer)
-        last = self.input_factor(layer, i, j)
-        if count > MAX_LISTED_PATHS:
-            delta = self.number(self.s.layers[layer - 1].delta[j - 1])
-            d = neuron("delta", layer, j, self.sizes[layer])
-            a = self.sym("alpha", layer, j)
-            return [[Factor(f"dl/d{a}", d, ((d, delta),), delta), last]], count
+        """Every path from the loss to W^layer[i,j], or the one through delta when there are too
+        many; a shared bias's, through each neuron of its layer in turn."""
+        neurons = range(1, self.sizes[layer] + 1) if shared_bias(self.p, i) else (j,)
+        count = self.path_count(layer) * len(neurons)
         result = []
-        self._extend(layer, j, [last], result)
+        for k in neurons:
+            last = self.input_factor(layer, i, j, k)
+            if count > MAX_LISTED_PATHS:
+                delta = self.number(self.s.layers[layer - 1].delta[k - 1])
+                d = neuron("delta", layer, k, self.sizes[layer])
+                a = self.sym("alpha", layer, k)
+                result.append([Factor(f"dl/d{a}", d, ((d, delta),), delta), last])
+            else:
+                self._extend(layer, k, [last], result)
         return result, count
 
     def path_count(self, layer: int) -> int:
@@ -239,6 +248,11 @@ def _used(formula: str, values) -> tuple[tuple[str, float], ...]:
 @functools.lru_cache(maxsize=4096)
 def _names(formula: str, name: str) -> bool:
     return re.search(rf"(?<![\w\[]){re.escape(name)}(?![\w\]])", formula) is not None
+
+
+def shared_bias(problem, i: int) -> bool:
+    """Whether row i of a W is a layer's one shared bias (bias: shared)."""
+    return i == 0 and problem.bias and problem.shared_bias
 
 
 def weight_gradient(solution: Solution, ref: str) -> WeightGradient:
@@ -288,6 +302,7 @@ def gradient_of(solution: Solution, layer: int, i: int, j: int) -> WeightGradien
         exact_gradient=exact_gradient,
         exact_updated=exact_updated,
         **_optimizer_of(solution, layer, r, j - 1),
+        shared=shared_bias(p, i),
     )
 
 
@@ -311,11 +326,12 @@ def _path_product(path, rounding: Optional[Rounding]) -> float:
 
 def all_weights(solution: Solution):
     """(layer, i, j) of every weight, layer by layer, row by row."""
-    r0 = first_row(solution.problem.bias)
+    p = solution.problem
+    r0 = first_row(p.bias)
     for s in solution.layers:
         rows, cols = s.W.shape
         for r in range(rows):
-            for j in range(1, cols + 1):
+            for j in range(1, 2 if shared_bias(p, r + r0) else cols + 1):  # a shared bias once, as W[0,1]
                 yield s.layer, r + r0, j
 
 

@@ -42,3 +42,23 @@ class ProblemError(NnsolveError):
 
 class SolveError(NnsolveError):
     """A problem that reads well but whose numbers overflow float64."""
+
+
+def install_plot() -> str:
+    """The command that installs matplotlib (the plot extra) for the nnsolve that runs: from a
+    clone, its editable install with the extra (make plot, where it runs from the clone's
+    .venv); installed from a package, pip with this Python."""
+    import os
+    import shlex
+    import sys
+
+    python = shlex.quote(sys.executable or "python3")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.isfile(os.path.join(root, "pyproject.toml")):  # installed: no clone beside it
+        return f"{python} -m pip install 'nnsolve[plot]'"
+    here = os.path.realpath(root) == os.path.realpath(os.getcwd())
+    target = "." if here else root
+    command = f"{python} -m pip install -e {shlex.quote(target + '[plot]')}"
+    if os.path.realpath(sys.prefix) == os.path.realpath(os.path.join(root, ".venv")):
+        return f"make{'' if here else ' -C ' + shlex.quote(root)} plot (or {command})"
+    return command

@@ -107,24 +107,37 @@ def symbol_error(what: str, name: str) -> str | None:
     return None
 
 
-def weight_in(convention: str, layer: int, i: int, j: int) -> str:
+def weight_in(convention: str, layer: int, i: int, j: int, shared: bool = False) -> str:
     """The name, in a convention, of the internal weight (layer, row i with 0 the bias row,
-    column j from 1): bias-row W2[0,1]; Wx+b and xW+b b2[1]; W2[1,2] in Wx+b is W2[2,1]'s."""
+    column j from 1): bias-row W2[0,1]; Wx+b and xW+b b2[1] (b2, a layer's one shared bias,
+    with shared); W2[1,2] in Wx+b is W2[2,1]'s."""
     if convention == "bias-row":
         return weight_name(layer, i, j)
     if i == 0:
-        return f"b{layer}[{j}]"
+        return f"b{layer}" if shared else f"b{layer}[{j}]"
     return f"W{layer}[{j},{i}]" if convention == "Wx+b" else f"W{layer}[{i},{j}]"
 
 
 _BIAS_REF = r"(?ix)(?:d\s*[lLE]\s*/\s*d\s*)?b\s*\^?\s*\{?\s*(?P<layer>\d+)\s*\}?\s*(?:\[\s*(?P<j1>\d+)\s*\]|_\s*\{?\s*(?P<j2>\d+)\s*\}?|\(\s*(?P<j3>\d+)\s*\))\s*"
+# b2, b^2, b^{2}: a layer's one shared bias (bias: shared)
+_SHARED_BIAS_REF = r"(?ix)(?:d\s*[lLE]\s*/\s*d\s*)?b\s*\^?\s*\{?\s*(?P<layer>\d+)\s*\}?\s*"
 
 
-def parse_weight_in(convention: str, text: str, bias: bool = True) -> tuple[int, int, int]:
+def parse_weight_in(convention: str, text: str, bias: bool = True, shared: bool = False) -> tuple[int, int, int]:
     """(layer, row i, column j) internal, from a weight's name as the convention writes it
-    (any spelling parse_weight_ref takes, and b2[1] for a bias); ValueError if it is none."""
+    (any spelling parse_weight_ref takes, and b2[1] for a bias); ValueError if it is none.
+    With shared (bias: shared), b2 names layer 2's one bias, as row 0 column 1 (as does any
+    b2[j], and in bias-row any W2[0,j]: every entry of row 0 is that one bias)."""
     if convention == "bias-row":
         return parse_weight_ref(text)
+    m = re.fullmatch(_SHARED_BIAS_REF, text.strip())
+    if m:
+        if not bias:
+            raise ValueError(f"{text!r} names a bias, but the problem has none (bias: false)")
+        if not shared:
+            layer = m.group("layer")
+            raise ValueError(f"{text!r} is layer {layer}'s bias vector; name one of its biases, such as b{layer}[1] (the bias of neuron 1)")
+        return int(m.group("layer")), 0, 1
     m = re.fullmatch(_BIAS_REF, text.strip())
     if m:
         if not bias:
@@ -168,22 +181,24 @@ class Notation:
     own ASCII math (alpha2_1, dl/dW2[0,1], lambda, as in the JSON of bias-row problems) into
     the problem's (z2_1, dL/db2[1], eta). Presentation reads it; the math never does."""
 
-    def __init__(self, convention: str = "bias-row", symbols=(), bias: bool = True):
+    def __init__(self, convention: str = "bias-row", symbols=(), bias: bool = True, shared: bool = False):
         self.convention = convention
         self.bias = bias
+        self.shared = shared  # bias: shared: b2, the layer's one bias, for every b2[j] (Wx+b, xW+b)
         self.symbols = {**DEFAULT_SYMBOLS[convention], **dict(symbols)}
         self.plain = self.symbols == DEFAULT_SYMBOLS["bias-row"] and convention == "bias-row"
 
     @classmethod
     def of(cls, problem) -> "Notation":
-        return cls(getattr(problem, "convention", "bias-row"), getattr(problem, "symbols", ()), problem.bias)
+        return cls(getattr(problem, "convention", "bias-row"), getattr(problem, "symbols", ()), problem.bias,
+                   getattr(problem, "shared_bias", False))
 
     def symbol(self, what: str) -> str:
         """alpha, beta, y_hat, loss or learning_rate, as this problem writes it."""
         return self.symbols[what]
 
     def weight(self, layer: int, i: int, j: int) -> str:
-        return weight_in(self.convention, layer, i, j)
+        return weight_in(self.convention, layer, i, j, self.shared)
 
     def write(self, text: str) -> str:
         """nnsolve's ASCII math in this notation (unchanged for the worksheet's)."""
@@ -198,7 +213,7 @@ class Notation:
             if self.convention == "bias-row":
                 return m.group(0)
             if i == "0" and self.bias:
-                return f"b{layer}[{j}]"
+                return f"b{layer}" if self.shared else f"b{layer}[{j}]"
             if self.bias and i.isdigit():  # a numbered row counts from 0 (the bias row) only in bias-row
                 i = str(int(i))
             return f"W{layer}[{j},{i}]" if self.convention == "Wx+b" else f"W{layer}[{i},{j}]"

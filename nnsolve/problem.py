@@ -59,6 +59,19 @@ KEY_ALIASES = {
     "lambda_l2": "l2",
 }
 
+# other names of the losses (spelled without '_', '-' or spaces, in lower case), and nnsolve's;
+# None: a log loss, which is cross_entropy for softmax outputs and binary_cross_entropy otherwise
+LOSS_ALIASES = {
+    "categoricalcrossentropy": "cross_entropy", "categoricalce": "cross_entropy", "cce": "cross_entropy",
+    "softmaxcrossentropy": "cross_entropy", "multiclasscrossentropy": "cross_entropy",
+    "binarycrossentropy": "binary_cross_entropy", "bce": "binary_cross_entropy", "logistic": "binary_cross_entropy",
+    "logisticloss": "binary_cross_entropy", "sigmoidcrossentropy": "binary_cross_entropy",
+    "meansquarederror": "mse", "meansquareerror": "mse", "meansquared": "mse", "l2": "squared_error",
+    "sse": "squared_error", "sumsquarederror": "squared_error", "sumofsquarederrors": "squared_error",
+    "sumofsquares": "squared_error", "quadratic": "squared_error", "squared": "squared_error",
+    "logloss": None, "log": None, "nll": None, "negativeloglikelihood": None, "ce": "cross_entropy",
+}
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -87,6 +100,10 @@ class Problem:
     # number (y is its one-hot vector); None where y was given as labels
     label_class: Optional[int] = None
     example_classes: tuple[Optional[int], ...] = ()  # label_class of each example, with examples
+    # bias: shared: one bias per layer, used by every neuron of it. The weights keep the one
+    # internal form: row 0 of each W holds it, every entry equal; its gradient is the sum of
+    # the row's (network.backward puts that sum in every entry), so the update keeps them equal
+    shared_bias: bool = False
     # with examples: "mean" or "sum" makes one update from the mean (or the sum) of the examples'
     # gradients, each taken at the same weights (solution.solve_batch); None: SGD, one update an example
     batch: Optional[str] = None
@@ -127,7 +144,7 @@ class Problem:
             W, b = to_convention(W, self.convention, self.bias)  # as the file's convention writes it
             d[f"W{l}"] = W.tolist()
             if b is not None:
-                d[f"b{l}"] = b.tolist()
+                d[f"b{l}"] = float(b[0]) if self.shared_bias else b.tolist()  # shared: one number
         d.update(
             activation=list(self.activations),
             loss=self.loss,
@@ -136,6 +153,8 @@ class Problem:
             bias=self.bias,
             train_bias=self.train_bias,
         )
+        if self.shared_bias:  # (only then: the documents of other problems are as they were)
+            d["shared_bias"] = True
         if self.batch is not None:
             d["batch"] = self.batch
         if self.optimizer is not None:
@@ -257,12 +276,12 @@ class ProblemReader(NodeReader):
             if total > MAX_NODES:
                 raise self.error(value_node, name, f"the file holds more than {MAX_NODES} values once its aliases expand", "write the values out")
 
-        bias = self.boolean(entries, "bias", True)
+        bias, shared_bias = self.bias_mode(entries)
         train_bias = self.boolean(entries, "train_bias", True)
         if not bias and "train_bias" in entries:
             raise self.error(entries["train_bias"][0], "train_bias", "has no effect with 'bias: false'", "remove one of them")
         convention = self.convention(entries)
-        self.check_bias_keys(entries, convention, bias, L, bias_layers)
+        self.check_bias_keys(entries, convention, bias, L, bias_layers, shared_bias)
         symbols = self.symbols(entries, convention) if "symbols" in entries else ()
         examples = self.examples(entries) if "examples" in entries else ()
         if examples:
@@ -276,8 +295,10 @@ class ProblemReader(NodeReader):
             rest = ()
         if convention == "bias-row":
             weights = tuple(self.weights(entries, l, bias) for l in range(1, L + 1))
+            if shared_bias:
+                self.check_shared_rows(entries, weights)
         else:
-            weights = self.convention_weights(entries, convention, bias, L, x)
+            weights = self.convention_weights(entries, convention, bias, L, x, shared_bias)
         n_out = weights[-1].shape[1]
         label_class = None
         if _class_number(y_node, n_out):  # y: 2 for several outputs: a class number, if softmax
@@ -344,7 +365,7 @@ class ProblemReader(NodeReader):
         if "decay_bias" in entries and optimizer is None and not l2:
             raise self.error(entries["decay_bias"][0], "decay_bias", "has nothing to decay: the problem has no weight_decay and no l2",
                              "add 'weight_decay: 0.01' or 'l2: 0.01', or remove decay_bias")
-        state = self.state(entries, optimizer, convention, bias, weights) if "state" in entries else None
+        state = self.state(entries, optimizer, convention, bias, weights, shared_bias) if "state" in entries else None
         return Problem(
             x=_frozen(x),
             y=_frozen(y),
@@ -363,6 +384,7 @@ class ProblemReader(NodeReader):
             symbols=symbols,
             label_class=label_class,
             example_classes=tuple(classes) if examples and any(k is not None for k in classes) else (),
+            shared_bias=shared_bias,
             batch=batch,
             optimizer=optimizer,
             l2=l2,
@@ -421,7 +443,7 @@ class ProblemReader(NodeReader):
             raise self.error(where, e.key, e.message, e.fix) from None
         return None if optimizer.plain else optimizer
 
-    def state(self, entries, optimizer: Optional[Optimizer], convention: str, bias: bool, weights) -> State:
+    def state(self, entries, optimizer: Optional[Optimizer], convention: str, bias: bool, weights, shared_bias: bool = False) -> State:
         """state: {step: t, W1: {m: ..., v: ...}, ...}: the optimizer's state after the steps taken,
         each array as the convention writes W (and b) of its layer."""
         key_node, node = entries["state"]
@@ -459,7 +481,11 @@ class ProblemReader(NodeReader):
                 if arr not in names:
                     keeps = ", ".join(names) if names else "no state"
                     raise self.error(a_key, f"state: {name}: {cut(arr)}", f"is not {optimizer.title}'s state", f"{optimizer.title} keeps {keeps}")
-                if name.startswith("b"):
+                if name.startswith("b") and shared_bias and isinstance(a_node, yaml.ScalarNode):
+                    # bias: shared: the layer's one bias, one number (as b is), in every neuron's entry
+                    one = self.numbers(yaml.SequenceNode(TAG + "seq", [a_node], a_node.start_mark, a_node.end_mark), f"state: {name}: {arr}")[0]
+                    arrays[arr] = np.full(weights[int(name[1:]) - 1].shape[1], one, dtype=np.float64)
+                elif name.startswith("b"):
                     arrays[arr] = np.array(self.numbers(a_node, f"state: {name}: {arr}"), dtype=np.float64)
                 else:
                     arrays[arr] = self.matrix(a_node, f"state: {name}: {arr}")
@@ -527,7 +553,33 @@ class ProblemReader(NodeReader):
                              "use bias-row (the bias as row 0 of W), Wx+b (W is neurons x inputs, with b) or xW+b (W is inputs x neurons, with b)")
         return found
 
-    def check_bias_keys(self, entries, convention: str, bias: bool, L: int, bias_layers: dict) -> None:
+    def bias_mode(self, entries) -> tuple[bool, bool]:
+        """(bias, shared) from 'bias: true | false | shared' (shared: one bias per layer, used by
+        every neuron of it)."""
+        node = entries["bias"][1] if "bias" in entries else None
+        if node is None:
+            return True, False
+        scalar = isinstance(node, yaml.ScalarNode)
+        if scalar and node.tag != TAG + "bool" and node.value.strip().lower() == "shared":
+            return True, True
+        if not scalar or node.tag != TAG + "bool":
+            shown = f"is {show(node.value)}, not" if scalar and node.value else "is not"
+            raise self.error(node, "bias", f"{shown} true, false or shared", "write 'bias: true', 'bias: false' or 'bias: shared' (one bias per layer)")
+        return self.boolean(entries, "bias", True), False
+
+    def check_shared_rows(self, entries, weights) -> None:
+        """bias: shared in bias-row: row 0 of each W is the layer's one bias, so its entries are equal."""
+        for l, W in enumerate(weights, start=1):
+            if np.any(W[0] != W[0, 0]):
+                key = f"W{l}"
+                row = entries[key][1].value[0]
+                shown = ", ".join(f"{v:g}" for v in W[0])
+                raise self.error(
+                    row, f"{key} row 0", f"holds [{shown}], but with 'bias: shared' row 0 is the layer's one bias, the same for every neuron",
+                    f"write row 0 as [{', '.join([f'{W[0, 0]:g}'] * W.shape[1])}] (one number, repeated), or remove 'bias: shared'",
+                )
+
+    def check_bias_keys(self, entries, convention: str, bias: bool, L: int, bias_layers: dict, shared: bool = False) -> None:
         """b1, b2, ...: one per layer in Wx+b and xW+b (unless bias: false), none in bias-row."""
         for l, name in sorted(bias_layers.items()):
             node = entries[name][0]
@@ -540,12 +592,16 @@ class ProblemReader(NodeReader):
                 raise self.error(node, name, f"is for layer {l}, but the weights stop at W{L}", f"remove {name} or add W{l}")
         if convention != "bias-row" and bias:
             for l in range(1, L + 1):
+                if l not in bias_layers and shared:
+                    raise self.error(None, f"b{l}", f"missing: with 'bias: shared' each layer has one bias, a number b{l}",
+                                     f"add 'b{l}: 0' (layer {l}'s bias), or 'bias: false'")
                 if l not in bias_layers:
                     raise self.error(None, f"b{l}", f"missing: in {convention} each layer's biases are a vector b{l}",
                                      f"add 'b{l}: [...]' with one bias per neuron of layer {l}, or 'bias: false'")
 
-    def convention_weights(self, entries, convention: str, bias: bool, L: int, x) -> tuple:
-        """Each layer's W (and b) as the convention writes them, checked, in the bias-row form."""
+    def convention_weights(self, entries, convention: str, bias: bool, L: int, x, shared: bool = False) -> tuple:
+        """Each layer's W (and b) as the convention writes them, checked, in the bias-row form;
+        shared (bias: shared): each b is one number, the layer's one bias."""
         layout = "neurons x inputs" if convention == "Wx+b" else "inputs x neurons"
         result = []
         n_in, source = len(x), count(len(x), "input")
@@ -562,8 +618,18 @@ class ProblemReader(NodeReader):
                 need = f"(neurons of layer {l}) x {n_in}" if convention == "Wx+b" else f"{n_in} x (neurons of layer {l})"
                 raise self.error(entries[key][1], key, message, f"make {key} {need}")
             b = None
-            if bias:
-                b = np.array(self.numbers(entries[f"b{l}"][1], f"b{l}"), dtype=np.float64)
+            if shared:
+                node = entries[f"b{l}"][1]
+                if not isinstance(node, yaml.ScalarNode):
+                    raise self.error(node, f"b{l}", "is a list, but with 'bias: shared' each layer has one bias, used by every neuron",
+                                     f"write b{l} as one number, such as 'b{l}: 0.5', or remove 'bias: shared'")
+                b = np.full(neurons, self.number(node, f"b{l}"))
+            elif bias:
+                node = entries[f"b{l}"][1]
+                b = np.array(self.numbers(node, f"b{l}"), dtype=np.float64)
+                if isinstance(node, yaml.ScalarNode) and neurons > 1:
+                    raise self.error(node, f"b{l}", f"is one number, but W{l} has {count(neurons, 'neuron')}, each with its own bias",
+                                     f"give b{l} one bias per neuron, such as [{', '.join(['0'] * neurons)}], or add 'bias: shared' for one bias per layer")
                 if len(b) != neurons:
                     raise self.error(entries[f"b{l}"][1], f"b{l}", f"has {len(b)} bias{'' if len(b) == 1 else 'es'}, but W{l} has {count(neurons, 'neuron')}",
                                      f"give b{l} one bias per neuron of layer {l}")
@@ -703,7 +769,16 @@ class ProblemReader(NodeReader):
             need = n_in + (1 if bias else 0)
             if W.shape[0] != need:
                 why = f"{source} plus the bias row need {need}" if bias else f"{source} need {need} (bias: false, so no bias row)"
-                raise self.error(entries[key][1], key, f"has {count(W.shape[0], 'row')}; {why}", f"make {key} {need} x {W.shape[1]}")
+                message, fix = f"has {count(W.shape[0], 'row')}; {why}", f"make {key} {need} x {W.shape[1]}"
+                if _looks_transposed(W, n_in, need, weights[l:], len(y), bias):
+                    neurons = W.shape[0]
+                    message += (f", and it looks transposed: its {count(W.shape[1], 'column')} match the "
+                                f"{'bias and the ' if W.shape[1] == need and bias else ''}inputs, but {key} has a row per input and a column per neuron")
+                    if W.shape[1] == need:
+                        fix = f"write its transpose, {need} x {neurons}"
+                    else:
+                        fix = f"make {key} {need} x {neurons}, its transpose with the biases as row 0 (or say 'convention: Wx+b' and give b{l})"
+                raise self.error(entries[key][1], key, message, fix)
             n_in = W.shape[1]
             source = f"{count(n_in, 'neuron')} of layer {l}"
         if weights[-1].shape[1] != len(y):
@@ -751,7 +826,7 @@ class ProblemReader(NodeReader):
         if node is not None:
             name = node.value if isinstance(node, yaml.ScalarNode) and node.value else None
             if name not in LOSSES:
-                raise self.error(node, "loss", f"unknown loss {show(name)}" if name else "is not a name", suggest(str(name), LOSSES))
+                raise self.error(node, "loss", f"unknown loss {show(name)}" if name else "is not a name", self.loss_fix(name, output_activation))
         loss = LOSSES[name]
         if loss.outputs and output_activation not in loss.outputs:
             needs = " or ".join(loss.outputs)
@@ -759,12 +834,33 @@ class ProblemReader(NodeReader):
         self.check_labels(name, output_activation, y, entries["y"][1], "y")
         return name
 
+    @staticmethod
+    def loss_fix(name: Optional[str], output_activation: str) -> str:
+        """The fix for an unknown loss: the loss another book's name means, with its formula."""
+        plain = re.sub(r"[\s_\-]", "", str(name).lower()) if name else ""
+        if plain not in LOSS_ALIASES:
+            return suggest(str(name), LOSSES)
+        meant = LOSS_ALIASES[plain] or ("cross_entropy" if output_activation == "softmax" else "binary_cross_entropy")
+        return f"did you mean '{meant}'? ({meant} is {LOSSES[meant].formula})"
+
     def check_labels(self, name: str, output_activation: str, y: np.ndarray, y_node, key: str) -> None:
         """Labels the loss can take: in [0, 1] for the cross-entropies, a distribution for softmax."""
         if LOSSES[name].outputs and np.any((y < 0) | (y > 1)):
             raise self.error(y_node, key, f"labels must lie in [0, 1] for {name}", "use 0/1 labels (one-hot for several classes)")
         if name == "cross_entropy" and output_activation == "softmax" and abs(np.sum(y) - 1.0) > 1e-9:
             raise self.error(y_node, key, f"labels sum to {np.sum(y):g}; softmax outputs sum to 1", "give a one-hot label such as [0, 1, 0]")
+
+
+def _looks_transposed(W: np.ndarray, n_in: int, need: int, later: tuple, n_labels: int, bias: bool) -> bool:
+    """Whether a W with the wrong number of rows was written neurons x inputs: its columns
+    match the inputs, its rows are not the inputs with a bias row forgotten (or one too many),
+    and what comes after it does not fit its columns as neurons (the next layer's rows, or the
+    labels after the output layer)."""
+    rows, columns = W.shape
+    if rows == columns or columns not in (n_in, need) or rows in (n_in, n_in + 1):
+        return False
+    fits_columns = later[0].shape[0] == columns + bias if later else columns == n_labels
+    return not fits_columns
 
 
 def _class_number(node, n_out: int) -> bool:

@@ -116,7 +116,10 @@ class Catalog:
             shape = (len(inputs), cols)
         name = self.notation.write(f"{kind}W{l}")
         self._add(f"{name} ({convention})", f"{kind}W{l}", index, shape, listed=False, name=name)
-        if bias:
+        if bias and self.problem.shared_bias:  # bias: shared: b is one number
+            name = self.notation.write(f"{kind}b{l}")
+            self._add(f"{name} ({convention})", f"{kind}W{l}", (0, 0), (), listed=False, name=name)
+        elif bias:
             name = self.notation.write(f"{kind}b{l}")
             self._add(f"{name} ({convention})", f"{kind}W{l}", (0, tuple(range(cols))), (cols,), listed=False, name=name)
 
@@ -156,6 +159,7 @@ class Catalog:
                 self._vector(f"dbeta{l}/dalpha{l}", l, width, lambda k, l=l: f"dbeta{l}_{k}/dalpha{l}_{k}")
             self._vector(f"delta{l}", l, width, lambda k, l=l: f"delta{l}_{k}")
         r0 = first_row(p.bias)
+        shared = p.bias and p.shared_bias  # bias: shared: row 0 of W is one parameter, the layer's bias
         for l in range(L, 0, -1):
             W = p.weights[l - 1]
             # the whole matrix dl/dW before any new weight of the layer, the whole new W after every
@@ -166,6 +170,11 @@ class Catalog:
                     w = weight_name(l, r + r0, c + 1)
                     alpha = _neuron("alpha", l, c + 1, n[l])
                     self._add(f"d{alpha}/d{w}", f"input{l}", (r,), ())
+                    if shared and r + r0 == 0 and c > 0:  # one shared bias: asked once (W1[0,1], b1), any W1[0,j] names it
+                        self._alias(f"dl/d{w}", self.by_key[f"dl/d{weight_name(l, 0, 1)}"])
+                        if p.updates:
+                            self._alias(f"new {w}", self.by_key[f"new {weight_name(l, 0, 1)}"])
+                        continue
                     self._add(f"dl/d{w}", f"dl/dW{l}", (r, c), ())
                     if p.updates:  # without a learning rate there is no update: no new weights
                         self._add(f"new {w}", f"new W{l}", (r, c), ())
@@ -184,7 +193,35 @@ class Catalog:
         return [q.name for q in self.quantities if q.listed]
 
     def find(self, name: str) -> Optional[Quantity]:
-        return self.by_name.get(" ".join(name.split()).replace(" /", "/").replace("/ ", "/"))
+        """The quantity a name means: as the catalog names it, or with its weight in any spelling
+        `nnsolve grad` takes (notation.parse_weight_in): dl/dW2_11, new w2[1][1], dalpha2/dW^2_{11}."""
+        plain = " ".join(name.split()).replace(" /", "/").replace("/ ", "/")
+        found = self.by_name.get(plain)
+        if found is None and ("/" in plain or plain[:4].lower() == "new "):
+            found = self._weight_spelling(plain.replace("∂", "d").replace("ℓ", "l"))
+        return found
+
+    def _weight_spelling(self, name: str) -> Optional[Quantity]:
+        """dl/dW, new W or a factor d.../dW named with the weight in another spelling."""
+        from .notation import parse_weight_in
+
+        def weight(ref: str) -> Optional[tuple[int, int, int]]:
+            try:
+                return parse_weight_in(self.notation.convention, ref, self.problem.bias)
+            except ValueError:
+                return None
+
+        if name[:4].lower() == "new ":
+            found = weight(name[4:])
+            return found and self.by_key.get(f"new {weight_name(*found)}")
+        at = name.rfind("/d")
+        found = weight(name[at + 2:]) if at > 0 else None
+        if found is None:
+            return None
+        prefix, own = name[: at + 2], weight_name(*found)
+        if prefix.lower() in ("dl/d", "de/d"):  # the loss, as the problem names it or as nnsolve does
+            return self.by_key.get(f"dl/d{own}")
+        return self.by_name.get(prefix + self.notation.weight(*found)) or self.by_key.get(prefix + own)
 
     def missing_update(self, name: str) -> bool:
         """Whether name asks for a new weight of a problem that has no learning rate (and so no

@@ -120,7 +120,9 @@ def solve(
     given values (network names -> arrays, NaN where not given), each given value replaces the
     computed one and everything after it follows from it. finite=False lets values overflow
     (a student's own numbers, which may be anything) rather than raise SolveError."""
-    exact = solve(problem) if rounding is not None else None  # first, so an overflow reads as before
+    # first, so an overflow reads as before; from the same given values, so that the rounding's
+    # drift is measured against the working it rounds
+    exact = solve(problem, given=given, finite=finite) if rounding is not None else None
     work = Work(problem, rounding, given)
     return work.solution((), finite, rounding, exact)
 
@@ -164,10 +166,11 @@ def same_shape(problem: Problem) -> tuple:
     """What problems must share to be stacked (stack_problems) and graded as one: everything but
     x, y, the weights' values and the learning rate (whether there is one counts: without it, no update),
     the notation (the convention and symbols: the names a sheet answers), and whether it is a batch
-    (batch: mean|sum: a sheet answers the batch's gradient), and the update rule: the optimizer, its state, l2."""
+    (batch: mean|sum: a sheet answers the batch's gradient), whether the bias is shared,
+    and the update rule: the optimizer, its state, l2."""
     state = problem.state
     return (problem.sizes, problem.activations, problem.loss, problem.threshold, problem.bias, problem.train_bias, problem.updates,
-            problem.convention, problem.symbols, problem.batch,
+            problem.convention, problem.symbols, problem.batch, problem.shared_bias,
             # the update rule and what it starts from (an optimizer's state is the problem's own, not stacked)
             problem.optimizer, problem.l2, problem.decay_bias,
             None if state is None else (state.step, tuple(tuple((n, np.asarray(a).tobytes()) for n, a in named) for named in state.arrays)))
@@ -192,10 +195,10 @@ class Work:
             self.loss_value = network.loss_value(problem.y, self.fwd, activations, self.loss, rnd, y_hat_given)
             self.penalty = 0.0
             if problem.l2:  # the l2 term of the loss: l2/2 ||W||^2
-                self.penalty = keep(network.l2_penalty(problem.weights, problem.l2, problem.bias, problem.decay_bias))
+                self.penalty = keep(network.l2_penalty(problem.weights, problem.l2, problem.bias, problem.decay_bias, problem.shared_bias))
                 self.loss_value = keep(self.loss_value + self.penalty)
             self.bwd = network.backward(problem.weights, self.fwd, problem.y, activations, self.loss, problem.bias, rnd, take,
-                                        problem.l2, problem.decay_bias)
+                                        problem.l2, problem.decay_bias, shared_bias=problem.shared_bias)
             self.step = None
             if problem.learning_rate is None:
                 self.updated = (None,) * problem.n_layers
@@ -471,7 +474,7 @@ def solve_batch(problem: Problem, rounding: Optional[Rounding] = None) -> Batch:
         if problem.l2:  # added once, to the batch's loss and its gradient
             keep = rnd or (lambda v: v)
             grads = tuple(keep(G + network.l2_gradient(W, problem.l2, problem.bias, problem.decay_bias)) for G, W in zip(grads, problem.weights))
-            penalty = float(keep(network.l2_penalty(problem.weights, problem.l2, problem.bias, problem.decay_bias)))
+            penalty = float(keep(network.l2_penalty(problem.weights, problem.l2, problem.bias, problem.decay_bias, problem.shared_bias)))
         opt_step = None
         if problem.optimizer is not None:
             opt_step = optimizers.step(problem.optimizer, problem.learning_rate, problem.weights, grads, problem.state,

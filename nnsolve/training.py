@@ -77,6 +77,7 @@ class Network:
     def plain(self) -> bool:
         """Whether each step is w - lambda dl/dw (no optimizer, no l2)."""
         return (self.optimizer is None or self.optimizer.plain) and not self.l2
+    shared_bias: bool = False  # bias: shared: row 0 of each W is one bias; its step is the row's sum, in every entry
 
     @classmethod
     def of(cls, problem, weights: Optional[Sequence[np.ndarray]] = None) -> "Network":
@@ -99,6 +100,7 @@ class Network:
             l2=float(getattr(problem, "l2", 0.0)),
             decay_bias=bool(getattr(problem, "decay_bias", False)),
             state=getattr(problem, "state", None) if weights is None else None,
+            shared_bias=bool(getattr(problem, "shared_bias", False)),
         )
 
     @property
@@ -435,6 +437,7 @@ class _Step:
         loss = LOSSES[network.loss]
         sizes = [Ws[0].shape[0] - extra] + [W.shape[1] for W in Ws]
         keep_bias = network.bias and not network.train_bias
+        shared = network.bias and network.shared_bias  # row 0's gradient (or step) summed into every entry
         deltas = [np.empty((B, n), dtype=dtype) for n in sizes[1:]]
         slopes: dict[int, np.ndarray] = {}  # f'(alpha^l), where backpropagation takes it
         program: Program = []
@@ -504,10 +507,14 @@ class _Step:
                 program.append((_dot, (inputs[l].T, deltas[l], G)))
                 if keep_bias:
                     program.append((_copyto, (G[0], k.zero)))
+                elif shared:
+                    program += _shared_ops(G[0])
             else:  # the step (the sum over the batch; delta is scaled: the product is the step), then W^l - step
                 program.append((_dot, (inputs[l].T, deltas[l], G[extra:])))
                 if extra and not keep_bias:  # (kept: row 0 of the steps stays 0, as it was made)
                     program.append((_dot, (ones, deltas[l], G[0])))  # 1^T delta, the bias row's step
+                    if shared:
+                        program += _shared_ops(G[0])
                 if optimizer is None:
                     program.append((np.subtract, (Ws[l], G, Ws[l])))
             if l:
@@ -519,6 +526,13 @@ class _Step:
             program.append((np.subtract, (weights.flat, weights.grad_flat, weights.flat)))
         self.program = program
         self.B = B
+
+
+def _shared_ops(row: np.ndarray) -> Program:
+    """row[:] = sum(row): a shared bias's gradient (or step), the sum over its layer's neurons,
+    in every entry of row 0, so that the update keeps the entries equal (network._shared)."""
+    total = np.empty(1, dtype=row.dtype)
+    return [(partial(np.add.reduce, axis=-1, keepdims=True, out=total), (row,)), (_copyto, (row, total))]
 
 
 def _runs(acts: Sequence[Activation], loss: Loss, merge: bool = True) -> list[tuple[int, int]]:

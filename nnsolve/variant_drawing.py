@@ -45,6 +45,7 @@ class Shape:
     l2: float = 0.0
     decay_bias: bool = False
     state: Optional[object] = None
+    shared_bias: bool = False  # bias: shared: one bias per layer (row 0 of each W, every entry equal)
 
     @classmethod
     def of(cls, problem: Problem) -> "Shape":
@@ -57,6 +58,7 @@ class Shape:
             class_label=problem.label_class is not None, update=problem.updates,
             convention=problem.convention, symbols=problem.symbols,
             optimizer=problem.optimizer, l2=problem.l2, decay_bias=problem.decay_bias, state=problem.state,
+            shared_bias=problem.shared_bias,
         )
 
 
@@ -95,13 +97,15 @@ def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
     sizes, d = shape.sizes, shape.decimals
     x = _numbers(rng, sizes[0], 3, d)
     weights = tuple(_numbers(rng, (sizes[l] + (1 if shape.bias else 0), sizes[l + 1]), 2, d) for l in range(len(sizes) - 1))
+    if shape.bias and shape.shared_bias:  # one bias per layer: the first of row 0, in every column
+        weights = tuple(np.vstack([np.full((1, W.shape[1]), W[0, 0]), W[1:]]) for W in weights)
     rate = shape.learning_rate if shape.learning_rate is not None else float(rng.choice(LEARNING_RATES))
     if not shape.update:
         rate = None  # (drawn all the same, so that the other numbers are those of a problem with one)
     y = _labels(rng, shape)
     return Problem(
         x=x, y=y, label_class=int(np.argmax(y)) + 1 if shape.class_label else None, weights=weights, activations=shape.activations, loss=shape.loss,
-        learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias,
+        learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias, shared_bias=shape.shared_bias,
         title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml",
         convention=shape.convention, symbols=shape.symbols,
         optimizer=shape.optimizer, l2=shape.l2, decay_bias=shape.decay_bias, state=shape.state,

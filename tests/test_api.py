@@ -45,9 +45,9 @@ def test_a_problem_from_python_values_is_the_file_and_its_mistakes_are_the_files
     worksheet = nnsolve.load(str(PROBLEMS / "worksheet.yaml"))
     assert p.to_yaml() == worksheet.to_yaml() and p.solve().to_json() == worksheet.solve().to_json()
     with pytest.raises(nnsolve.NnsolveError) as e:
-        nnsolve.Problem(x=[2, 5], y=[1], W1=[[1, 2]], learning_rate=2)
+        nnsolve.Problem(x=[2, 5], y=[1], W1=[[1], [2]], learning_rate=2)
     # the message a file with the same mistake gets, but for where it is
-    assert str(e.value) == "Problem(...): W1: has 1 row; 2 inputs plus the bias row need 3; make W1 3 x 2"
+    assert str(e.value) == "Problem(...): W1: has 2 rows; 2 inputs plus the bias row need 3; make W1 3 x 1"
     with pytest.raises(nnsolve.NnsolveError, match="unknown convention"):
         p.convert("Wxb")
     assert p.convert("Wx+b").weights["W1"].tolist() == [[-2, 1], [1, 4]]

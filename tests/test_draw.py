@@ -390,7 +390,7 @@ def test_without_matplotlib_the_command_says_how_to_get_it(tmp_path, monkeypatch
     target = tmp_path / "net.png"
     for fmt in ("png", "svg"):
         result = invoke("draw", "--format", fmt, "-o", str(target))
-        assert_usage_error(result, "needs matplotlib", "pip install 'nnsolve[plot]'")
+        assert_usage_error(result, "needs matplotlib", "install it: ", "[plot]")  # the command: tests/test_newcomer.py
     assert not target.exists()
     assert invoke("draw", "--format", "dot").exit_code == 0  # the text formats need none
 

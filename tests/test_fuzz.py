@@ -32,6 +32,8 @@ import shutil
 import warnings
 import zipfile
 
+import click
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -845,6 +847,14 @@ def test_fuzz_every_commands_options(work, args):
     if wants_json and args[0] in ("run", "grad"):
         json_out = "object"
         output = params.get("output")
+        if args[0] == "grad" and not params.get("all_weights"):  # several weights: a JSON line each
+            from nnsolve.cli.grad import _refs_and_file
+
+            try:
+                if len(_refs_and_file(params.get("args") or ())[0]) > 1:
+                    json_out = "lines"
+            except click.UsageError:
+                pass
     elif wants_json and args[0] in ("check", "train"):
         json_out = "lines"
     if args[0] == "schema":

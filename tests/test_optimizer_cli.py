@@ -327,3 +327,29 @@ def test_the_working_in_another_convention_and_in_mathml(tmp_path):
     assert "<msqrt>" in written and "hat" not in written and "<mi>max</mi>" in written and "_" not in written
     html = invoke("run", ADAM, "--format", "html").stdout
     assert "<msqrt>" in html and "m_hat" not in html
+
+
+def test_a_shared_bias_with_adam_in_wx_plus_b_solves(write):
+    """bias: shared with optimizer: adam (main's shared bias meets issue 19): the shared bias's
+    derivative is the sum over its layer's neurons, and Adam's step keeps row 0 one bias."""
+    from test_shared_bias import WXB
+
+    path = write(WXB + "optimizer: adam\n")
+    s = solve(load_problem(path))
+    assert s.problem.shared_bias and s.problem.optimizer == optimizers.make("adam")
+    for layer in s.layers:
+        assert np.all(layer.grad_W[0] == layer.grad_W[0][0])  # one derivative, in every entry of row 0
+        assert np.all(layer.updated_W[0] == layer.updated_W[0][0])  # the shared row stays equal after the step
+    assert s.layers[0].updated_W[0][0] == pytest.approx(0.5 + 2, abs=1e-5)  # Adam's first step: lr * sign(g)
+    data = run_json(path)
+    jsonschema.Draft7Validator(schema("solution")).validate(data)
+    assert data["schema"] == "nnsolve.solution/3" and data["problem"]["shared_bias"] is True
+    assert data["updated"]["b1"] == pytest.approx(s.layers[0].updated_W[0][0], rel=1e-12)
+    assert "new b¹" in invoke("run", path).stdout
+    # the shared bias's state is one number too, and convert keeps it
+    given = write(WXB + "optimizer: {name: momentum, momentum: 0.9}\nstate: {step: 1, W1: {v: [[1, 1], [1, 1]]}, b1: {v: 0.5},"
+                        " W2: {v: [[1, 1]]}, b2: {v: 0.2}}\n")
+    assert "v = (0.9)(0.5) + (-0.03850613) = 0.41149387" in invoke("run", given).stdout
+    row = load_problem(write(invoke("convert", given, "--to", "bias-row").stdout))
+    assert row.shared_bias and row.state.layer(1)["v"][0].tolist() == [0.5, 0.5]
+    assert "b1: {v: 0.5}" in invoke("convert", given, "--to", "Wx+b").stdout

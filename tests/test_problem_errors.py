@@ -624,17 +624,18 @@ def test_threshold_outside_sigmoid_range(write, value):
 @pytest.mark.parametrize(
     "key,value,message",
     [
-        ("bias", "yes please", "is 'yes please', not true or false"),
-        ("bias", '"yes"', "is 'yes', not true or false"),
-        ("bias", "1", "is '1', not true or false"),
-        ("bias", "[true]", "is not true or false"),
-        ("bias", "", "is not true or false"),
+        ("bias", "yes please", "is 'yes please', not true, false or shared"),
+        ("bias", '"yes"', "is 'yes', not true, false or shared"),
+        ("bias", "1", "is '1', not true, false or shared"),
+        ("bias", "[true]", "is not true, false or shared"),
+        ("bias", "", "is not true, false or shared"),
         ("train_bias", "nope", "is 'nope', not true or false"),
     ],
 )
 def test_bias_not_a_boolean(write, key, value, message):
     text = f"{key}: {value}".rstrip() + "\n" + GOOD
-    assert_error(write(text), f"1: {key}", message, f"write '{key}: true' or '{key}: false'")
+    fix = "write 'bias: true', 'bias: false' or 'bias: shared'" if key == "bias" else f"write '{key}: true' or '{key}: false'"
+    assert_error(write(text), f"1: {key}", message, fix)
 
 
 def test_train_bias_without_bias(write):

@@ -348,7 +348,14 @@ def blank_sheet(problem_file) -> str:
     if problem.batch is not None:
         lines.append(f"# A batch of {len(problem.examples)}: the loss, each dl/dW and each new W are the batch's ({problem.batch} over the examples), one update.")
     if problem_file:
-        lines.append(f"problem: {os.path.basename(problem_file)}")
+        name, where = os.path.basename(problem_file), os.path.relpath(problem_file)
+        if os.path.dirname(where):
+            # a sheet names only a problem file beside it (sheet.py): where this one is, from here
+            lines += [f"# Its problem: {where}, from the folder this sheet was made in. A sheet finds its problem",
+                      f"# only beside it: copy {name} beside this sheet, or check it with --problem {where}"]
+            click.echo(f"nnsolve: note: the sheet names its problem {name}, which it finds only beside it: copy {where} "
+                       f"beside the sheet, or check it with --problem {where}", err=True)
+        lines.append(f"problem: {name}")
     lines.append("student:")
     width = max(len(n) for n in catalog.names()) + 2
     for name in catalog.names():

@@ -166,7 +166,17 @@ def show(document) -> None:
     else:
         from ..render import plain
 
-        click.echo(plain.text(document), nl=False)
+        click.echo(plain.text(document, terminal_width()), nl=False)
+
+
+def terminal_width() -> "int | None":
+    """The columns of the terminal stdout is (COLUMNS if set), to wrap plain text to (NO_COLOR);
+    None for a pipe or a file, whose text is never wrapped."""
+    if not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
 
 
 def make_console():

@@ -35,9 +35,10 @@ def draw(file, output_format, updated, color_by, digits, output, force):
 
     FILE is a problem in YAML (see problems/); without it, the built-in worksheet.
     Layers go left to right; every edge carries its weight's name and value, as
-    W1[2,1] = 1. Layers wider than 6 neurons are summarised: the first two, the last,
+    W1[2,1] = 1, in the problem's convention: in Wx+b and xW+b, names as the course
+    indexes them, z and a, and each neuron's bias b1[j] drawn with it. Layers wider than 6 neurons are summarised: the first two, the last,
     and one node standing for the rest. text, dot, mermaid and svg print to stdout
-    without -o; png needs -o FILE. svg and png need matplotlib: pip install 'nnsolve[plot]'.
+    without -o; png needs -o FILE. svg and png need matplotlib: make plot in a clone, pip install 'nnsolve[plot]' elsewhere.
 
     \b
     Examples:

@@ -62,7 +62,8 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
                 f"({describe(e.rejected)}); try other sizes or activations"
             ) from None
         names = question_names(problems[0], questions) if moodle or prairielearn else []  # every refusal before any file is written
-        files = variant_files(problems, solutions, key_format, seed, bool(out))  # made as they are written
+        made_by = remake_command(from_file, layers, activation, loss, decimals, questions, rtol, atol, seed, count, out)
+        files = variant_files(problems, solutions, key_format, made_by, bool(out))  # made as they are written
         if not out and not moodle and not prairielearn:
             click.echo(next(files)[1], nl=False)
         if out:
@@ -128,9 +129,32 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
-def variant_files(problems, solutions, key_format, seed: int, with_keys: bool):
+def remake_command(from_file, layers, activation, loss, decimals, questions, rtol, atol, seed, count, out) -> str:
+    """The command that makes the same variants again: every option that changes what is drawn
+    (the quizzes' questions and tolerance too: a draw whose answers they could not tell from a
+    slip is drawn again), and --count with --out where the variants are kept: DIR, any new
+    folder, so that the same options give the same bytes in every folder."""
+    import shlex
+
+    words = ["nnsolve", "new"]
+    for option, value in (("--from", from_file), ("--layers", layers), ("--activation", activation), ("--loss", loss),
+                          ("--decimals", decimals), ("--questions", questions)):
+        if value is not None:
+            words += [option, str(value)]
+    if rtol != 0.01:
+        words += ["--rtol", repr(rtol)]
+    if atol != 1e-4:
+        words += ["--atol", repr(atol)]
+    words += ["--seed", str(seed)]
+    if count > 1:
+        words += ["--count", str(count)]
+    command = shlex.join(words)
+    return command + " --out DIR (any new folder)" if out else command
+
+
+def variant_files(problems, solutions, key_format, made_by: str, with_keys: bool):
     """(file name, text) for every variant, its key sheet and its key document, one after the
-    other as they are asked for."""
+    other as they are asked for; made_by: the command that makes them again."""
     from ..quantities import Catalog
     from ..render.answer_sheet import key_sheets
     from ..render.problem_file import problem_yamls
@@ -138,7 +162,7 @@ def variant_files(problems, solutions, key_format, seed: int, with_keys: bool):
     catalog = Catalog(problems[0])  # every variant has the same shape, so the same names
     stems = [f"variant-{n:03d}" for n in range(1, len(problems) + 1)]
     keys = key_sheets(solutions, [f"{stem}.yaml" for stem in stems], [[f"The key of {stem}: `nnsolve check {stem}.key.yaml`"] for stem in stems], catalog)
-    texts = problem_yamls(problems, [[f"{stem}: made by nnsolve new --seed {seed}" + (f"; its key is {stem}.key.yaml" if with_keys else "")] for stem in stems])
+    texts = problem_yamls(problems, [[f"{stem}: made by {made_by}" + (f"; its key is {stem}.key.yaml" if with_keys else "")] for stem in stems])
     for stem, solution, text, key in zip(stems, solutions, texts, keys):
         yield (f"{stem}.yaml", text)
         yield (f"{stem}.key.yaml", key)
@@ -170,12 +194,18 @@ class NewFolder:
             raise NnsolveError("holds files already", file=out, fix="give a new or empty folder, or --force to write into it")
         self.staging = None
         self.staged: list = []  # into a shared folder: (temporary, path) of each file
+        self.made: list[str] = []  # the missing folders above it, made for it (outermost first)
         if self.shared:
             return
         parent = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(parent):
-            raise NnsolveError("its parent folder does not exist", file=out, fix="create it first")
-        self.staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=parent)
+        try:
+            for folder in missing_folders(out):
+                os.mkdir(folder)
+                self.made.append(folder)
+            self.staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=parent)
+        except OSError as e:
+            self.discard()
+            raise NnsolveError(f"cannot make the folder: {e.strerror or e}", file=out, fix="give a folder name that is free") from None
 
     def fill(self, files, count: int) -> None:
         """Write every (name, text) of files (count of them; a generator's each as it is made)
@@ -201,6 +231,7 @@ class NewFolder:
         from ..errors import NnsolveError
         from ..files import commit_files, umask
 
+        self.made = []  # in place: the folders made for it stay
         if self.shared:
             staged, self.staged = self.staged, []
             commit_files(staged, force=True)
@@ -235,6 +266,30 @@ class NewFolder:
             self.staging = None
         discard_files(self.staged)
         self.staged = []
+        for folder in reversed(self.made):  # made for it: gone again, as nothing was written
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+        self.made = []
+
+
+def missing_folders(folder: str) -> list[str]:
+    """The folders above folder that do not exist yet, outermost first, which --out and
+    --prairielearn make (and take away again when nothing is written); NnsolveError when a
+    file stands where one of them would be."""
+    from ..errors import NnsolveError
+
+    missing = []
+    parent = os.path.dirname(os.path.abspath(folder))
+    while not os.path.isdir(parent):
+        if os.path.lexists(parent):
+            raise NnsolveError(f"{parent} is a file, not a folder", file=folder, fix="give a folder whose parents are folders")
+        missing.append(parent)
+        parent, above = os.path.dirname(parent), parent
+        if parent == above:
+            break
+    return missing[::-1]
 
 
 def question_names(problem, questions) -> list[str]:
@@ -268,8 +323,7 @@ def preflight(out, moodle, prairielearn, force: bool) -> None:
             raise NnsolveError("is a file, not a folder", file=folder, fix=f"give a folder for {option}")
         if os.path.isdir(folder) and os.listdir(folder) and not force:
             raise NnsolveError("holds files already", file=folder, fix="give a new or empty folder, or --force to write into it")
-        if not os.path.isdir(os.path.dirname(os.path.abspath(folder))):
-            raise NnsolveError("its parent folder does not exist", file=folder, fix="create it first")
+        missing_folders(folder)  # made when written; only a file in the way stops it
     if moodle and not (out and os.path.dirname(os.path.abspath(moodle)) == os.path.abspath(out)):
         check_target(moodle, force, "--moodle")
 

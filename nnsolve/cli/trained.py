@@ -71,7 +71,8 @@ class TrainedRun:
         h, net = self.history, self.network
         acts = ", ".join(dict.fromkeys(net.activations))
         intro = (
-            f"A {self.shape} network ({acts}, {net.loss}, learning rate {fmt(net.learning_rate, 8)}) "
+            f"A {self.shape} network ({acts}, {net.loss}, learning rate {fmt(net.learning_rate, 8)}"
+            + ("; one shared bias per layer" if net.bias and net.shared_bias else "") + ") "
             f"trained on {self.how()}."
         )
         validation = len(h.validation_rows) > 0
@@ -198,6 +199,7 @@ class TrainedRun:
             optimizer=net.optimizer,
             l2=net.l2,
             decay_bias=net.decay_bias,
+            shared_bias=net.shared_bias,
         )
 
 

@@ -191,6 +191,8 @@ def _introduce(session, say) -> None:
     document = in_notation(Document(session.problem.title, tuple(blocks)), Notation.of(session.problem))
     say(plain.text(document).rstrip("\n"))
     say(f"x = {_written(session.problem.x)}, y = {_written(session.problem.y)}")
+    if session.problem.examples:
+        say(f"The problem has {len(session.problem.examples)} examples (SGD step by step); the questions are the first step's, with these x and y.", "note")
     say(f"{len(session.asked)} questions. {HELP}", "note")
 
 

@@ -5,6 +5,13 @@ each neuron, each labelled with its weight's name and value.
     x₁ ──W1[1,1] = -2──┼──▶ β¹₁ = sigmoid(α¹₁)
     x₂ ──W1[2,1] = 1───┘
 
+In Wx+b and xW+b there is no +1 node: each neuron's own bias is the last line of its fan,
+with no source, as the bias is the last term of z = W a + b:
+
+    x₁ --W1[1,1] = -2--.
+    x₂ --W1[1,2] = 1---+--> a¹₁ = sigmoid(z¹₁)
+       --b1[1] = -1----'
+
 Box drawing and colour on a terminal; plain ASCII lines (--, +, ', -->) when piped or
 NO_COLOR is set, so the same input gives the same bytes.
 """
@@ -14,8 +21,8 @@ from __future__ import annotations
 from typing import Optional
 
 from ..notation import count
-from .diagram import NEGATIVE, POSITIVE, Diagram, Edge, Node
-from .mathtext import sup, unicode
+from .diagram import NEGATIVE, POSITIVE, Bias, Diagram, Node
+from .mathtext import unicode
 
 Segment = tuple[str, Optional[str]]  # text, rich style
 Line = list[Segment]
@@ -32,12 +39,13 @@ def lines(d: Diagram, fancy: bool) -> list[Line]:
         out.append([(d.title, "bold")])
     out.append([(d.description(), None)])
     out.extend([(text, None)] for text in d.legend(colors=False))
+    dw = d.math("dl/dw")
     if fancy and d.color_by:  # colour only on a terminal, and no widths
-        what = "∂ℓ/∂w" if d.color_by == "gradient" else "the weight"
+        what = dw if d.color_by == "gradient" else "the weight"
         out.append([(f"Colour: the sign of {what}, ", None), ("red +", "red"), (" and ", None), ("blue −", "blue"), (".", None)])
     if d.color_by == "gradient":
         before = " (taken before the update)" if d.updated else ""
-        out.append([(f"∂ℓ/∂w{before}: ↑ marks a weight the update raises (∂ℓ/∂w < 0), ↓ one it lowers.", None)])
+        out.append([(f"{dw}{before}: ↑ marks a weight the update raises ({dw} < 0), ↓ one it lowers.", None)])
     out.append([])
     out.extend(_grid(d))
     for layer in range(1, len(d.columns)):
@@ -96,15 +104,15 @@ def _node(n: Node, short: bool = False) -> str:
 
 
 def _layer(d: Diagram, layer: int, strokes) -> list[Line]:
-    W = d.weights[layer - 1]
-    rows, cols = W.shape
-    heading = f"Layer {layer}: W{sup(layer)} is {rows} × {cols}"
+    heading = f"Layer {layer}: {d.shapes(layer)}"
     if d.summarised(layer):
-        heading += f" ({rows * cols} weights, from {d.number(W.min())} to {d.number(W.max())}; … marks those not drawn)"
+        W = d.weights[layer - 1]
+        what = "weights" if d.notation.convention == "bias-row" or not d.biases else "weights and biases"
+        heading += f" ({W.size} {what}, from {d.number(W.min())} to {d.number(W.max())}; … marks those not drawn)"
     out: list[Line] = [[(heading, "bold")]]
-    groups = list(d.edges_into(layer))
+    groups = [(target, edges + ([d.bias_of(target)] if d.bias_of(target) else [])) for target, edges in d.edges_into(layer)]
     shown = [edges for target, edges in groups if target.kind != "gap"]
-    source_width = max(len(_node(e.source)) for edges in shown for e in edges)
+    source_width = max(len(_source(e)) for edges in shown for e in edges)
     label_width = max(len(_label(d, e)) for edges in shown for e in edges)
     for target, edges in groups:
         if target.kind == "gap":
@@ -114,14 +122,19 @@ def _layer(d: Diagram, layer: int, strokes) -> list[Line]:
     return out
 
 
-def _label(d: Diagram, e: Edge) -> str:
+def _source(e) -> str:
+    """The node an edge comes from; none for a neuron's own bias."""
+    return "" if isinstance(e, Bias) else _node(e.source)
+
+
+def _label(d: Diagram, e) -> str:
     text = unicode(d.edge_label(e))
     if d.color_by == "gradient" and not e.gap and e.gradient:
         text += " ↑" if e.gradient < 0 else " ↓"
     return text
 
 
-def _fan(d: Diagram, target: Node, edges: list[Edge], source_width: int, label_width: int, strokes) -> list[Line]:
+def _fan(d: Diagram, target: Node, edges: list, source_width: int, label_width: int, strokes) -> list[Line]:
     line, gap_line, top, middle, bottom, cross, tee, arrow = strokes
     n = len(edges)
     at = (n - 1) // 2  # the line that carries the arrow into the neuron
@@ -139,7 +152,7 @@ def _fan(d: Diagram, target: Node, edges: list[Edge], source_width: int, label_w
             joint = cross if k == at else middle
         style = "dim" if e.gap else _style(d, e)
         segments: Line = [
-            (" " + _node(e.source).ljust(source_width) + " ", "dim" if e.gap else None),
+            (" " + _source(e).ljust(source_width) + " ", "dim" if e.gap else None),
             (stroke * 2, style),
             (label, style),
             (stroke * (label_width - len(label) + 2), style),
@@ -151,7 +164,7 @@ def _fan(d: Diagram, target: Node, edges: list[Edge], source_width: int, label_w
     return out
 
 
-def _style(d: Diagram, e: Edge) -> Optional[str]:
+def _style(d: Diagram, e) -> Optional[str]:
     color = d.color(e)
     if color == POSITIVE:
         return "red"

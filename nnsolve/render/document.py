@@ -250,7 +250,8 @@ class SolutionDocument(_Names):
             labels = tuple(self.input(l, i + 1) for i in range(W.shape[0]))
             blocks = [Matrix(f"{new}W{l}", labels, tuple(tuple(self.f(v) for v in row) for row in W), 1)]
         if b is not None:
-            blocks.append(Equations(((f"{new}b{l}", "[" + ", ".join(self.f(v) for v in b) + "]"),)))
+            shown = self.f(b[0]) if self.p.shared_bias else "[" + ", ".join(self.f(v) for v in b) + "]"  # shared: one number
+            blocks.append(Equations(((f"{new}b{l}", shown),)))
         return blocks
 
     def network(self):
@@ -290,12 +291,13 @@ class SolutionDocument(_Names):
                         M(f"y = [{', '.join(self.f(v) for v in p.y)}]"), "."))
         if self.convention == "Wx+b":
             yield Para(("Convention Wx+b: ", M("alpha = W beta + b"), ", each W has a row per neuron j and a column per input i: W[j,i] is the weight into neuron j from input i"
-                        + (", b[j] the bias of neuron j." if p.bias else "."),))
+                        + self.bias_clause(),))
         elif self.convention == "xW+b":
             yield Para(("Convention xW+b: ", M("alpha = beta W + b"), " with row-vector inputs, each W has a row per input i and a column per neuron j: W[i,j] is the weight from input i into neuron j"
-                        + (", b[j] the bias of neuron j." if p.bias else "."),))
+                        + self.bias_clause(),))
         elif p.bias:
             yield Para(("Row 0 of each weight matrix holds the bias weights, row i the weights from input i, column j the weights into neuron j.",))
+        yield from self.shared_note()
         if p.bias and not p.train_bias:
             yield Para(("train_bias is false: the bias weights (row 0) are used but not updated." if self.convention == "bias-row"
                         else "train_bias is false: the biases are used but not updated.",))
@@ -314,13 +316,31 @@ class SolutionDocument(_Names):
         p = self.p
         return 0.0 if not p.l2 or (p.bias and r == 0 and not p.decay_bias) else p.l2
 
+    def bias_clause(self) -> str:
+        """The end of the sentence on the convention: what b is."""
+        if not self.p.bias:
+            return "."
+        return ", b the layer's one bias." if self.p.shared_bias else ", b[j] the bias of neuron j."
+
+    def shared_note(self):
+        """bias: shared: one bias per layer, and its derivative the sum over the layer's neurons."""
+        if not (self.p.bias and self.p.shared_bias):
+            return
+        if self.convention == "bias-row":
+            yield Para(("bias: shared: row 0 of each W is the layer's one bias, the same in every column (",
+                        M("W1[0,j]"), " is that bias for every j). It is one parameter: its derivative is the sum over the layer's neurons, ",
+                        M("dl/dW[0,j] = sum_k delta_k"), ", and the update changes every entry of row 0 alike."))
+        else:
+            yield Para(("bias: shared: one bias per layer, used by every neuron of the layer; its derivative is the sum over the layer's neurons, ",
+                        M("dl/db = sum_j delta_j"), "."))
+
     def convention_shape(self, s: LayerSolution, row: tuple) -> tuple:
         """A row of the network table with the shapes of W^l and b^l as the convention writes them."""
         n_rows, cols = s.W.shape
         inputs = n_rows - (1 if self.p.bias else 0)
         shape = f"{cols} × {inputs} (neurons × inputs)" if self.convention == "Wx+b" else f"{inputs} × {cols} (inputs × neurons)"
         if self.p.bias:
-            shape += f", b{s.layer}: {cols}"
+            shape += f", b{s.layer}: 1, shared" if self.p.shared_bias else f", b{s.layer}: {cols}"
         return (*row[:4], shape)
 
     def forward(self):
@@ -430,15 +450,24 @@ class SolutionDocument(_Names):
             update = (", plus ", M(f"{self.pf(self.p.l2)} w"), " from the l2 term" + (" (not for a bias)" if self.p.bias and not self.p.decay_bias else ""), *update)
         if self.convention == "bias-row":
             yield Para(("Each weight's derivative is its input times the delta of its neuron, ",
-                        M("dl/dW[i,j] = input_i * delta_j"), ", with input 0 = 1 for the bias", *update, "."))
+                        M("dl/dW[i,j] = input_i * delta_j"), ", with input 0 = 1 for the bias",
+                        *((" (a shared bias: the sum over its row, ", M("sum_j delta_j"), ")") if self.p.shared_bias else ()), *update, "."))
         else:
             each = "delta_j * input_i" if self.convention == "Wx+b" else "input_i * delta_j"
             weight = "W[j,i]" if self.convention == "Wx+b" else "W[i,j]"
             yield Para(("Each weight's derivative is its input times the delta of its neuron, ",
-                        M(f"dl/d{weight} = {each}"), *((", and a bias's is its neuron's delta, ", M("dl/db[j] = delta_j")) if self.p.bias else ()),
+                        M(f"dl/d{weight} = {each}"), *self.bias_derivative(),
                         *update, "."))
         for layer in reversed(self.s.layers):
             yield self.weight_table(layer)
+
+    def bias_derivative(self) -> tuple:
+        """How a bias's derivative is made (Wx+b, xW+b), for the sentence on the weights' derivatives."""
+        if not self.p.bias:
+            return ()
+        if self.p.shared_bias:
+            return (", and the shared bias's is the sum of its layer's deltas, ", M("dl/db = sum_j delta_j"))
+        return (", and a bias's is its neuron's delta, ", M("dl/db[j] = delta_j"))
 
     def deltas(self):
         """delta^L from the loss, then each hidden layer's delta from the layer after it."""
@@ -508,14 +537,20 @@ class SolutionDocument(_Names):
         p = self.p
         r0 = first_row(p.bias)
         rows = []
+        shared = p.bias and p.shared_bias
         for r, j in self.cells(s):
             i = r + r0
             if True:
                 kept = i == 0 and not p.train_bias
+                name, product = weight_name(s.layer, i, j + 1), f"{self.pf(s.input[r])}{self.pf(s.delta[j])}"
+                if shared and i == 0:  # W1[0,j] (b1 in Wx+b): the sum over the layer's neurons
+                    name = f"W{s.layer}[0,j]" if len(s.delta) > 1 else name
+                    many = len(s.delta) > MAX_WRITTEN_TERMS
+                    product = f"sum_j delta{s.layer}_j" if many else " + ".join(f"{self.pf(s.input[0])}{self.pf(d)}" for d in s.delta)
                 row = (
-                    M(weight_name(s.layer, i, j + 1)),
+                    M(name),
                     self.f(s.W[r, j]),
-                    M(f"{self.pf(s.input[r])}{self.pf(s.delta[j])}" + (f" + {self.pf(self.l2_term(s, r))}{self.pf(s.W[r, j])}" if self.l2_term(s, r) else "")),
+                    M(product + (f" + {self.pf(self.l2_term(s, r))}{self.pf(s.W[r, j])}" if self.l2_term(s, r) else "")),
                     self.f(s.grad_W[r, j]) + (" (given)" if self.given_gradient(s.layer, r, j) else ""),
                 )
                 # the new weight, where the problem has a learning rate
@@ -530,8 +565,10 @@ class SolutionDocument(_Names):
 
     def cells(self, s: LayerSolution) -> list[tuple[int, int]]:
         """(array row, array column) of every weight of a layer, in the order the convention
-        writes them: row by row (bias-row, xW+b); the biases, then neuron by neuron (Wx+b)."""
-        cells = [(r, j) for r in range(s.W.shape[0]) for j in range(s.W.shape[1])]
+        writes them: row by row (bias-row, xW+b); the biases, then neuron by neuron (Wx+b). A
+        shared bias (bias: shared) is one weight: row 0 once, as its column 0."""
+        shared = self.p.bias and self.p.shared_bias
+        cells = [(r, j) for r in range(s.W.shape[0]) for j in range(s.W.shape[1]) if not (shared and r == 0 and j > 0)]
         if self.convention == "Wx+b":
             cells.sort(key=lambda rc: (rc[0] > 0 or not self.p.bias, rc[1], rc[0]))
         return cells
@@ -632,6 +669,14 @@ class GradDocument(SolutionDocument):
             source = g.paths[0][-1].formula
             src: Inline = "the bias term 1" if source == "1" else M(source)
             yield Para((M(g.weight), " affects ", M("y_hat"), " only through ", *via, ", from ", src, ": ", M(" -> ".join(nodes)), "."))
+            if g.shared:
+                yield Para((M(g.weight), f" is layer {g.layer}'s one bias (bias: shared); the layer has one neuron.",))
+        elif g.shared:
+            n = self.widths[g.layer]
+            which = ((f" is row 0 of W{g.layer}, layer {g.layer}'s one shared bias (bias: shared: every ", M(f"W{g.layer}[0,j]"), " names it)")
+                     if self.convention == "bias-row" else (f" is layer {g.layer}'s one shared bias (bias: shared)",))
+            yield Para((M(g.weight), *which, f", used by all {n} neurons of the layer: it reaches the loss through each of them, by {g.path_count} paths; ",
+                        M(f"dl/d{g.weight}"), " is the sum over them of the product of the factors along each."))
         else:
             yield Para((M(g.weight), f" reaches the loss by {g.path_count} paths; ", M(f"dl/d{g.weight}"),
                         " is the sum over them of the product of the factors along each."))
@@ -661,6 +706,18 @@ class GradDocument(SolutionDocument):
         g, f = self.g, self.f
         l, j = g.layer, g.column
         last = g.paths[0][-1]
+        if g.shared:  # the one bias of the layer: the sum of its neurons' deltas
+            deltas = self.s.layers[l - 1].delta
+            yield Para((M(f"dl/d{g.weight} = sum_j delta{l}_j"), ": the bias enters every ", M(f"alpha{l}_j"),
+                        " with the factor 1, so its derivative is the sum of the layer's deltas, each from the layer after it: ",
+                        M("delta_j = f'(alpha_j) * sum_k W[j,k] delta_k"), "."))
+            yield from self.deltas()
+            names = [self.neuron("delta", l, k) for k in range(1, len(deltas) + 1)]
+            if len(names) > MAX_WRITTEN_TERMS:
+                yield self.equations((f"dl/d{g.weight}", f"sum_j delta{l}_j ({len(names)} terms)", f(g.gradient)))
+            else:
+                yield self.equations((f"dl/d{g.weight}", " + ".join(names), " + ".join(self.pf(d) for d in deltas), f(g.gradient)))
+            return
         delta = self.neuron("delta", l, j)
         yield Para((M(f"dl/d{g.weight} = {delta} * d{self.neuron('alpha', l, j)}/d{g.weight}"),
                     ", where each delta comes from the layer after it: ",
@@ -717,6 +774,15 @@ def _answer_text(values, digits: int) -> str:
     return shown[0] if len(shown) == 1 else "[" + ", ".join(shown) + "]"
 
 
+def _answer_cell(values, digits: int) -> str:
+    """An answer in a table cell: a matrix a row a line, as it is written; else _answer_text."""
+    if np.ndim(values) == 2 and np.shape(values)[0] > 1:
+        cells = [[fmt(float(v), digits) for v in row] for row in np.asarray(values)]
+        widths = [max(len(row[c]) for row in cells) for c in range(len(cells[0]))]  # each column aligned
+        return "\n".join("[" + ", ".join(v.rjust(w) for v, w in zip(row, widths)) + "]" for row in cells)
+    return _answer_text(values, digits)
+
+
 def check_document(report, tolerance, digits: int) -> Document:
     """One sheet: every answer with the key, what follows from the student's answers, the verdict."""
     rows, notes = [], []
@@ -724,9 +790,9 @@ def check_document(report, tolerance, digits: int) -> Document:
         rows.append(
             (
                 M(g.quantity),
-                _answer_text(g.answer, digits),
-                _answer_text(g.key, digits),
-                "" if g.recomputed is None else _answer_text(g.recomputed, digits),
+                _answer_cell(g.answer, digits),
+                _answer_cell(g.key, digits),
+                "" if g.recomputed is None else _answer_cell(g.recomputed, digits),
                 g.verdict,
             )
         )

@@ -1,7 +1,8 @@
 """A Diagram as Graphviz DOT: `dot -Tsvg` lays it out left to right, a cluster per layer.
 
 Bias nodes are dashed grey boxes, neurons circles, and every edge carries its weight's name
-and value; a summarised layer's gap node and edges are dashed and stand for many.
+and value; a summarised layer's gap node and edges are dashed and stand for many. In Wx+b and
+xW+b a neuron's own bias is its external label (xlabel, b1[2] = 0.5) and, coloured, its outline.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ def write(d: Diagram) -> str:
     title = "\n".join(([d.title] if d.title else []) + d.legend())
     if title:
         graph += [f"label={quote(title)}", "labelloc=t"]
+    if d.biases:  # each neuron's bias is its xlabel: placed even where it overlaps
+        graph.append("forcelabels=true")
     out.extend(f"  {attr};" for attr in graph)
     out.append(f"  node [fontname={quote(FONT)}, shape=circle, style=filled, fillcolor=white];")
     out.append(f"  edge [fontname={quote(FONT)}, fontsize=10, arrowsize=0.6];")
@@ -33,7 +36,7 @@ def write(d: Diagram) -> str:
         label = c.title if c.activation is None else f"{c.title}\n{c.activation}"
         out.append(f"    label={quote(label)}; style=rounded; color=\"#999999\";")
         for n in c.nodes:
-            out.append(f"    {quote(n.id)} [{_node_attrs(n)}];")
+            out.append(f"    {quote(n.id)} [{_node_attrs(n)}{_bias_attrs(d, n)}];")
         out.append("  }")
     for e in d.edges:
         out.append(f"  {quote(e.source.id)} -> {quote(e.target.id)} [{_edge_attrs(d, e)}];")
@@ -48,6 +51,18 @@ def _node_attrs(n: Node) -> str:
         return f"label={quote(unicode(n.label) + chr(10) + f'({n.count} more)')}, shape=plaintext, style=solid"
     fill = {"input": "#e8f0fe", "output": "#fff2df"}.get(n.kind, "white")
     return f"label={quote(unicode(n.label))}, fillcolor={quote(fill)}"
+
+
+def _bias_attrs(d: Diagram, n: Node) -> str:
+    """A neuron's own bias (Wx+b, xW+b) as its external label, its sign as the outline's colour."""
+    b = d.bias_of(n)
+    if b is None:
+        return ""
+    attrs = [f"xlabel={quote(unicode(d.edge_label(b)))}"]
+    color = d.color(b)
+    if color:
+        attrs += [f"color={quote(color)}", f"penwidth={0.8 + 3.2 * d.strength(b):.2f}"]
+    return ", " + ", ".join(attrs)
 
 
 def _edge_attrs(d: Diagram, e: Edge) -> str:

@@ -20,11 +20,13 @@ SOLUTION_SCHEMA_ID = "nnsolve.solution/1"
 def schema_id(name: str, problem) -> str:
     """The id a document of a problem carries: version 1 for the worksheet's convention (as it
     always was), version 2, whose weights are written in the problem's convention (W and b),
-    for Wx+b and xW+b; version 3, version 2 with the optimizer's step and state and the l2
-    term, for a problem with an optimizer, weight decay or l2 (docs/json.md)."""
+    for Wx+b and xW+b, with symbols:, and with a shared bias; version 3, version 2 with the
+    optimizer's step and state and the l2 term, for a problem with an optimizer, weight decay or
+    l2 (docs/json.md)."""
     if getattr(problem, "optimizer", None) is not None or getattr(problem, "l2", 0.0):
         return f"nnsolve.{name}/3"
-    return f"nnsolve.{name}/{1 if problem.convention == 'bias-row' and not problem.symbols else 2}"
+    plain = problem.convention == "bias-row" and not problem.symbols and not getattr(problem, "shared_bias", False)
+    return f"nnsolve.{name}/{1 if plain else 2}"
 
 
 def optimizer_dict(problem, step) -> Optional[dict[str, Any]]:
@@ -40,8 +42,9 @@ def optimizer_dict(problem, step) -> Optional[dict[str, Any]]:
             for name, values in named:
                 W, b = to_convention(np.asarray(values), problem.convention, problem.bias)
                 out.setdefault(f"W{l}", {})[name] = W.tolist()
-                if b is not None:
-                    out.setdefault(f"b{l}", {})[name] = b.tolist()
+                if b is not None:  # (bias: shared in Wx+b or xW+b: one number, as b is)
+                    shared = getattr(problem, "shared_bias", False) and problem.convention != "bias-row"
+                    out.setdefault(f"b{l}", {})[name] = float(b[..., 0]) if shared else b.tolist()
         return out
 
     opt = step.optimizer
@@ -73,12 +76,16 @@ def _optimizer_keys(problem, step, penalty) -> dict[str, Any]:
 
 def weights_dict(problem, weights, shapes: bool = False) -> dict[str, Any]:
     """Each layer's weights (the bias-row form) as the problem's convention writes them:
-    W1, W2, ... (and b1, b2, ... in Wx+b and xW+b); with shapes, their shapes instead."""
+    W1, W2, ... (and b1, b2, ... in Wx+b and xW+b); with shapes, their shapes instead. A shared
+    bias (bias: shared) is one number in Wx+b and xW+b (its shape []); in bias-row, row 0 of W
+    with every entry equal (a gradient's: the shared bias's, the sum over the layer's neurons)."""
     result: dict[str, Any] = {}
     for l, values in enumerate(weights, start=1):
         W, b = to_convention(np.asarray(values), problem.convention, problem.bias)
         result[f"W{l}"] = list(W.shape) if shapes else W.tolist()
-        if b is not None:
+        if b is not None and problem.shared_bias:
+            result[f"b{l}"] = [] if shapes else float(b[0])
+        elif b is not None:
             result[f"b{l}"] = list(b.shape) if shapes else b.tolist()
     return result
 
@@ -215,7 +222,9 @@ def _weight_position(problem, weight: str, layer: int, row: int, column: int) ->
     notation = Notation.of(problem) if problem is not None else Notation()
     position: dict[str, Any] = {"row": row, "column": column}
     if not notation.plain and problem.convention != "bias-row":
-        if row == 0 and problem.bias:  # b2[j]: a vector's element
+        if row == 0 and problem.bias and problem.shared_bias:  # b2: the layer's one bias
+            position = {"parameter": "b", "row": None, "column": None}
+        elif row == 0 and problem.bias:  # b2[j]: a vector's element
             position = {"parameter": "b", "row": column, "column": None}
         else:  # the input it comes from (rows count from 1 in these conventions)
             position = {"parameter": "W", "row": column, "column": row} if problem.convention == "Wx+b" else {"parameter": "W", "row": row, "column": column}
@@ -241,6 +250,8 @@ def grad_dict(grad, problem=None) -> dict[str, Any]:
         "rounding": None if grad.rounding is None else grad.rounding.as_dict(),
         "exact_gradient": grad.exact_gradient,
         "exact_updated": grad.exact_updated,
+        # a shared bias (bias: shared): its gradient is the sum over the layer's neurons
+        **({"shared": True} if grad.shared else {}),
         **_grad_optimizer(grad, problem),
     }
 
@@ -295,6 +306,7 @@ def grad_batch_dict(batch, grads) -> dict[str, Any]:
         "rounding": None if batch.rounding is None else batch.rounding.as_dict(),
         "exact_gradient": float(exact.grads[g.layer - 1][r, c]),
         "exact_updated": float(exact.updated[g.layer - 1][r, c]),
+        **({"shared": True} if g.shared else {}),  # a layer's one shared bias (bias: shared)
     }
 
 

@@ -24,7 +24,7 @@ def sub(n) -> str:
     return str(n).translate(_SUB)
 
 
-_NAME = r"(?:y_hat(?:_\d+)?|(?:alpha|beta|delta)\d*(?:_\d+)?|W\d*\[\w+,\w+\]|W\d+(?![\d\[])|b\d*\[\w+\]|[xy]_\d+|[A-VX-Za-z]\d+(?:_\d+)?|l|w|[A-Z](?![\w\[]))"
+_NAME = r"(?:y_hat(?:_\d+)?|(?:alpha|beta|delta)\d*(?:_\d+)?|W\d*\[\w+,\w+\]|W\d+(?![\d\[])|b\d*\[\w+\]|[xy]_\d+|[A-VX-Za-z]\d+(?:_\d+)?|l|w|b(?![\w\[])|[A-Z](?![\w\[]))"
 _TOKEN = re.compile(
     rf"d(?P<num>{_NAME})/d(?P<den>{_NAME})"
     r"|\b(?P<hat>[mv])_hat\b"  # an optimizer's state (render/optimizer.py): m_hat, v_hat, v_max, g_avg, v_tilde, sqrt(...)

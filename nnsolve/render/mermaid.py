@@ -2,6 +2,8 @@
 
 Every label is quoted (so brackets and = are text); a quote in a label is written #quot;.
 Bias nodes are dashed grey boxes, neurons circles; a summarised layer's gap edges are dotted.
+In Wx+b and xW+b a neuron's own bias is the second line of its label (b1[2] = 0.5) and,
+coloured, its outline.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def write(d: Diagram) -> str:
         label = c.title if c.activation is None else f"{c.title}: {c.activation}"
         out.append(f"  subgraph L{c.layer}[{quote(label)}]")
         for n in c.nodes:
-            out.append(f"    {_node(n)}")
+            out.append(f"    {_node(d, n)}")
         out.append("  end")
     styles = []
     for k, e in enumerate(d.edges):
@@ -45,12 +47,18 @@ def write(d: Diagram) -> str:
         ids = [n.id for c in d.columns for n in c.nodes if n.kind == kind]
         if ids:
             out.append(f"  class {','.join(ids)} {kind}")
+    for b in d.biases:  # after the classes, which would otherwise set the outline
+        color = d.color(b)
+        if color:
+            out.append(f"  style {b.target.id} stroke:{color},stroke-width:{1 + 3 * d.strength(b):.1f}px")
     return "\n".join(out) + "\n"
 
 
-def _node(n: Node) -> str:
+def _node(d: Diagram, n: Node) -> str:
     if n.kind == "bias":
         return f"{n.id}[{quote('+1')}]"
+    b = d.bias_of(n)
+    bias = "" if b is None else chr(10) + unicode(d.edge_label(b))
     if n.kind == "gap":
-        return f"{n.id}[{quote(unicode(n.label) + chr(10) + f'({n.count} more)')}]"
-    return f"{n.id}(({quote(unicode(n.label))}))"
+        return f"{n.id}[{quote(unicode(n.label) + chr(10) + f'({n.count} more)' + bias)}]"
+    return f"{n.id}(({quote(unicode(n.label) + bias)}))"

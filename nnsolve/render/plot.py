@@ -1,7 +1,7 @@
 """The picture of a training run (`nnsolve train --plot`): loss and accuracy per epoch and,
 for data with two features, the decision boundary with the examples.
 
-matplotlib is an optional extra (`pip install 'nnsolve[plot]'`), imported only here and
+matplotlib is an optional extra (`make plot` in a clone, `pip install 'nnsolve[plot]'`), imported only here and
 without pyplot, so no display or global backend is touched; the same run gives the same bytes.
 """
 
@@ -26,8 +26,10 @@ def require_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
+        from ..errors import install_plot
+
         raise NnsolveError(
-            "--plot needs matplotlib, which is not installed", key="--plot", fix="pip install 'nnsolve[plot]'"
+            "--plot needs matplotlib, which is not installed", key="--plot", fix=f"install it: {install_plot()}"
         ) from None
 
 

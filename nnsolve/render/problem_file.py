@@ -66,18 +66,19 @@ def problem_yaml(
     l2: float = 0.0,
     decay_bias: bool = False,
     state=None,
+    shared_bias: bool = False,
 ) -> str:
     """The text of a problem file, the weights (bias-row form) written in the convention;
-    comments become the '#' lines at its top."""
+    comments become the '#' lines at its top. shared_bias: 'bias: shared', each b one number."""
     written = [to_convention(W, convention, bias) for W in weights]
     return _layout(
         comments, title, vector(x), vector(y), [[vector(row) for row in W] for W, _ in written], [W.shape for W, _ in written],
-        [None if b is None else vector(b) for _, b in written], activations, loss, learning_rate, threshold, bias, train_bias,
-        convention, symbols, update_lines(optimizer, l2, decay_bias, state, convention, bias),
+        [None if b is None else number(b[0]) if shared_bias else vector(b) for _, b in written], activations, loss, learning_rate,
+        threshold, bias, train_bias, convention, symbols, shared_bias, update_lines(optimizer, l2, decay_bias, state, convention, bias, shared_bias),
     )
 
 
-def update_lines(optimizer, l2: float, decay_bias: bool, state, convention: str, bias: bool) -> list[str]:
+def update_lines(optimizer, l2: float, decay_bias: bool, state, convention: str, bias: bool, shared_bias: bool = False) -> list[str]:
     """The lines of the update rule: optimizer (its options that differ from torch's defaults),
     weight_decay, l2, decay_bias, and the state, each array as the convention writes W and b."""
     from ..optimizers import DEFAULT_WEIGHT_DECAY, OPTIONS
@@ -104,8 +105,8 @@ def update_lines(optimizer, l2: float, decay_bias: bool, state, convention: str,
             for name, values in named:
                 W, b = to_convention(values, convention, bias)
                 parts.setdefault(f"W{l}", []).append(f"{name}: [{', '.join(vector(row) for row in W)}]")
-                if b is not None:
-                    parts.setdefault(f"b{l}", []).append(f"{name}: {vector(b)}")
+                if b is not None:  # (bias: shared: one number, as b is)
+                    parts.setdefault(f"b{l}", []).append(f"{name}: {number(b[0]) if shared_bias else vector(b)}")
             for key, items in parts.items():
                 lines.append(f"  {key}: {{{', '.join(items)}}}")
     return lines
@@ -119,7 +120,7 @@ def problem_text(problem, comments: Sequence[str] = ()) -> str:
         activations=problem.activations, loss=problem.loss, learning_rate=problem.learning_rate,
         threshold=problem.threshold, bias=problem.bias, train_bias=problem.train_bias,
         convention=problem.convention, symbols=problem.symbols,
-        optimizer=problem.optimizer, l2=problem.l2, decay_bias=problem.decay_bias, state=problem.state,
+        optimizer=problem.optimizer, l2=problem.l2, decay_bias=problem.decay_bias, state=problem.state, shared_bias=problem.shared_bias,
     )
     if problem.label_class is not None and not examples:  # y given as a class number: kept so
         lines = text.splitlines()
@@ -157,19 +158,21 @@ def problem_yamls(problems: Sequence, comments: Sequence[Sequence[str]]) -> Iter
     layers = range(len(first.weights))
     written = [[to_convention(p.weights[l], convention, bias) for p in problems] for l in layers]
     weights = [rows([W for W, _ in layer]) for layer in written]
-    biases = [rows([b for _, b in layer]) if layer[0][1] is not None else None for layer in written]
+    shared = first.shared_bias  # each b one number: its first entry
+    biases = [rows([b[:1] if shared else b for _, b in layer]) if layer[0][1] is not None else None for layer in written]
     shapes = [layer[0][0].shape for layer in written]
     for k, p in enumerate(problems):
         y = ys[k][0] if p.label_class is None else f"{p.label_class}   # class {p.label_class} of {len(p.y)}: one-hot {ys[k][0]}"
         yield _layout(
             comments[k], p.title, xs[k][0], y, [W[k] for W in weights], shapes,
-            [None if b is None else b[k][0] for b in biases], p.activations, p.loss, p.learning_rate, p.threshold, p.bias,
-            p.train_bias, convention, p.symbols, update_lines(p.optimizer, p.l2, p.decay_bias, p.state, convention, bias),
+            [None if b is None else b[k][0][1:-1] if shared else b[k][0] for b in biases], p.activations, p.loss, p.learning_rate,
+            p.threshold, p.bias, p.train_bias, convention, p.symbols, shared,
+            update_lines(p.optimizer, p.l2, p.decay_bias, p.state, convention, bias, shared),
         )
 
 
 def _layout(comments, title, x: str, y: str, weight_rows, shapes, biases, activations, loss, learning_rate, threshold, bias, train_bias,
-            convention: str = "bias-row", symbols=(), update: Sequence[str] = ()) -> str:
+            convention: str = "bias-row", symbols=(), shared_bias: bool = False, update: Sequence[str] = ()) -> str:
     """A problem file's lines, its vectors and weight rows already written as lists."""
     lines = [f"# {c}".rstrip() for c in comments]
     if title:
@@ -181,6 +184,8 @@ def _layout(comments, title, x: str, y: str, weight_rows, shapes, biases, activa
     for l, (rows, shape, b) in enumerate(zip(weight_rows, shapes, biases), start=1):
         if convention == "bias-row":
             kind = "(inputs + 1) x neurons; row 0 = bias weights" if bias else "inputs x neurons"
+            if shared_bias:
+                kind = "(inputs + 1) x neurons; row 0 = the layer's one shared bias"
         else:
             kind = "neurons x inputs" if convention == "Wx+b" else "inputs x neurons"
         lines.append(f"W{l}:   # {shape[0]} x {shape[1]}: {kind}")
@@ -196,7 +201,9 @@ def _layout(comments, title, x: str, y: str, weight_rows, shapes, biases, activa
         lines.append(f"threshold: {number(threshold)}")
     if not bias:
         lines.append("bias: false")
-    elif not train_bias:
+    elif shared_bias:
+        lines.append("bias: shared")
+    if bias and not train_bias:
         lines.append("train_bias: false")
     if symbols:
         lines.append("symbols: {" + ", ".join(f"{name}: {value}" for name, value in symbols) + "}")

@@ -7,13 +7,12 @@ which this module shares its pieces with (and which needs no rich).
 from __future__ import annotations
 
 from rich import box
-from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from . import document as doc
-from .plain import RULE, equation, grid, line
+from .plain import CONTINUATION, RULE, cell_lines, equation, grid, layout, line, wrap
 
 VERDICT_STYLES = {"correct": "green", "carried forward": "yellow", "wrong": "red"}
 
@@ -21,44 +20,48 @@ VERDICT_STYLES = {"correct": "green", "carried forward": "yellow", "wrong": "red
 _PADDING, _RULE = 2, 1
 
 
-def _table(block, width: int) -> Table:
+def _tables(block, width: int):
+    """The table, laid out as plain.layout says (cells wrapped between words, or its columns
+    shared out among several tables when they cannot fit), each told its column widths: rich
+    measures nothing, and wraps, folds or cuts short nothing."""
     title, headers, right, rows = grid(block)
-    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
-    # rich sizes a column by rendering every cell to measure it; the widths are known here (the
-    # longest cell), so when the table fits the terminal, rich is told them, measures nothing and
-    # looks for no place to wrap a cell. A table too wide is left to rich, which shares out the
-    # width and wraps cells.
-    columns = list(zip(headers, *rows))
-    widths = [max(cell_len(cell) for cell in column) for column in columns]
-    fits = sum(widths) + (_PADDING + _RULE) * len(widths) - _RULE <= width and not any("\n" in c for column in columns for c in column)
-    for head, r, w in zip(headers, right, widths):
-        t.add_column(Text(head), justify="right" if r else "left", width=w if fits else None, no_wrap=fits)
     verdicts = headers.index("verdict") if "verdict" in headers else None
-    for row in rows:
-        cells = [Text(cell) for cell in row]
-        if verdicts is not None:  # a grade at a glance (rich leaves colour out with NO_COLOR)
-            cells[verdicts].stylize(VERDICT_STYLES.get(row[verdicts], ""))
-        t.add_row(*cells)
-    return t
+    for n, (columns, widths) in enumerate(layout(headers, rows, width, _PADDING, _PADDING + _RULE)):
+        t = Table(title=title if n == 0 else None, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
+        for c, w in zip(columns, widths):
+            t.add_column(Text("\n".join(cell_lines(headers[c], w))), justify="right" if right[c] else "left", width=w, no_wrap=True)
+        for row in rows:
+            texts = [Text("\n".join(cell_lines(row[c], w))) for c, w in zip(columns, widths)]
+            if verdicts is not None and verdicts in columns:  # a grade at a glance (rich leaves colour out with NO_COLOR)
+                texts[columns.index(verdicts)].stylize(VERDICT_STYLES.get(row[verdicts], ""))
+            t.add_row(*texts)
+        if n:
+            yield Text("")
+        yield t
 
 
 def renderables(document: doc.Document, width: int = 80):
+    """Text lines, wrapped to width between words and numbers (plain.wrap), and tables."""
+
+    def texts(text: str, style: str = "", indent: str = ""):
+        return (Text(part, style=style) for part in wrap(text, width, indent))
+
     if document.title:
-        yield Text(document.title, style="bold")
+        yield from texts(document.title, "bold")
     for n, block in enumerate(document.blocks):
         if isinstance(block, doc.Heading):
             if n or document.title:
                 yield Text("")
             if block.level == 0:  # a part of its own: set off by a rule
-                yield Text("━" * RULE)
-            yield Text(line(block.parts), style="bold underline" if block.level else "bold reverse")
+                yield Text("━" * min(RULE, width))
+            yield from texts(line(block.parts), "bold underline" if block.level else "bold reverse")
         elif isinstance(block, doc.Para):
-            yield Text(line(block.parts))
+            yield from texts(line(block.parts))
         elif isinstance(block, doc.Equations):
             for terms in block.lines:
-                yield Text(equation(terms, block.approx))
+                yield from texts(equation(terms, block.approx), indent=CONTINUATION)
         else:
-            yield _table(block, width)
+            yield from _tables(block, width)
 
 
 def write(document: doc.Document, console: Console) -> None:
@@ -66,7 +69,7 @@ def write(document: doc.Document, console: Console) -> None:
 
     def flush() -> None:  # the lines between two tables, as one print: each line keeps its style
         if lines:
-            # a line of working is never wrapped mid-formula
+            # each line is wrapped already, between words and numbers: rich wraps nothing more
             console.print(Text("\n").join(lines), highlight=False, soft_wrap=True)
             lines.clear()
 
@@ -76,6 +79,6 @@ def write(document: doc.Document, console: Console) -> None:
                 lines.append(part)
             else:
                 flush()
-                # tables fit the width: one told its widths fits already, and needs no cropping
-                console.print(part, highlight=False, crop=any(column.width is None for column in part.columns))
+                # each table is told its widths (_tables), which fit the width: nothing to crop
+                console.print(part, highlight=False, crop=False)
         flush()
