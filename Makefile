@@ -16,7 +16,7 @@ test: $(VENV)/.installed-test
 # test that holds only for this machine's kernel fails here, not on a user's machine. CI runs it.
 # (No -q here: pyproject's addopts has one, and -qq would hide the "N passed in T s" line.)
 NUMERICAL_TESTS := tests/test_network.py tests/test_train.py tests/test_stacked.py tests/test_check_stacked.py tests/test_docs.py \
-                   tests/test_grad.py tests/test_steps.py tests/test_given.py tests/test_batch.py tests/test_conventions.py
+                   tests/test_grad.py tests/test_steps.py tests/test_given.py tests/test_batch.py tests/test_conventions.py tests/test_optimizers.py
 test-kernels: $(VENV)/.installed-test
 	OPENBLAS_CORETYPE=Haswell $(BIN)/python -m pytest $(NUMERICAL_TESTS)
 	OPENBLAS_CORETYPE=Sandybridge $(BIN)/python -m pytest $(NUMERICAL_TESTS)
@@ -70,7 +70,10 @@ browser-deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 	@chromium --version 2>/dev/null || chromium-browser --version
 
-# Rewrite the worksheet's answer keys in problems/ from nnsolve's own output.
+# Rewrite the worksheet's answer keys in problems/ from nnsolve's own output (and its momentum and Adam versions';
+# their answer sheets worksheet_*.key.yaml are tests/test_optimizer_cli.py's to check).
 keys: $(VENV)/.installed
 	$(BIN)/nnsolve run problems/worksheet.yaml --format markdown -o problems/worksheet.key.md --force
 	$(BIN)/nnsolve run problems/worksheet.yaml --format latex -o problems/worksheet.key.tex --force
+	$(BIN)/nnsolve run problems/worksheet_momentum.yaml --format markdown -o problems/worksheet_momentum.key.md --force
+	$(BIN)/nnsolve run problems/worksheet_adam.yaml --format markdown -o problems/worksheet_adam.key.md --force

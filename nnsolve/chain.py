@@ -56,6 +56,11 @@ class WeightGradient:
     rounding: Optional[Rounding] = None  # the solution's: None for exact working
     exact_gradient: Optional[float] = None  # dl/dw without rounding (gradient itself when exact)
     exact_updated: Optional[float] = None  # the update without rounding (updated itself when exact); None without a learning rate
+    # with an optimizer (solution.optimizer_step): its step t, this weight's state before the step
+    # and every intermediate of its working ((name, value), in order); 0 and () for plain SGD
+    optimizer_t: int = 0
+    optimizer_before: tuple[tuple[str, float], ...] = ()
+    optimizer_working: tuple[tuple[str, float], ...] = ()
     # a layer's one shared bias (bias: shared; weight is any entry of row 0, all of them that
     # bias): it reaches the loss through every neuron of its layer, and the paths are theirs
     shared: bool = False
@@ -275,7 +280,11 @@ def gradient_of(solution: Solution, layer: int, i: int, j: int) -> WeightGradien
         # by hand the chain rule is its own working, not a copy of backpropagation's rounded
         # dl/dW: the two can differ in the last digit
         gradient = rounding.apply(sum(_path_product(path, rounding) for path in paths))
-        if updates:
+        if getattr(p, "l2", 0.0) and not (p.bias and i == 0 and not p.decay_bias):  # the l2 term's l2 w
+            gradient = rounding.apply(gradient + rounding.apply(p.l2 * value))
+        if updates and getattr(p, "optimizer", None) is not None:  # the optimizer's rounded working (solution.optimizer_step)
+            updated = float(s.updated_W[r, j - 1])
+        elif updates:
             updated = rounding.apply(value - p.learning_rate * gradient) if trained else value
     return WeightGradient(
         weight=weight_name(layer, i, j),
@@ -292,8 +301,21 @@ def gradient_of(solution: Solution, layer: int, i: int, j: int) -> WeightGradien
         rounding=rounding,
         exact_gradient=exact_gradient,
         exact_updated=exact_updated,
+        **_optimizer_of(solution, layer, r, j - 1),
         shared=shared_bias(p, i),
     )
+
+
+def _optimizer_of(solution: Solution, layer: int, r: int, c: int) -> dict:
+    """One weight's part of the solution's optimizer step (WeightGradient's optimizer_ fields)."""
+    step = getattr(solution, "optimizer_step", None)
+    if step is None:
+        return {}
+    return {
+        "optimizer_t": step.t,
+        "optimizer_before": tuple((n, float(v[r, c])) for n, v in step.before.layer(layer).items()),
+        "optimizer_working": tuple((n, float(v[r, c])) for n, v in step.layers[layer - 1].working),
+    }
 
 
 def _path_product(path, rounding: Optional[Rounding]) -> float:

@@ -586,7 +586,18 @@ def _batch_new_weights(state: Solution, q: Quantity, answered: Mapping[str, np.n
         gradient = answered[f"dl/dW{layer}"][q.index]
     else:
         return []
-    return [W - state.problem.learning_rate * gradient]
+    return [updated_weight(problem, state.problem.learning_rate, layer, i, q.index, W, gradient)]
+
+
+def updated_weight(problem: Problem, learning_rate, layer: int, i: int, index, W, gradient):
+    """A new weight from a student's own derivative: W - lambda dl/dW, or the problem's
+    optimizer's step from its state (optimizers.new_weight)."""
+    if problem.optimizer is None:
+        return W - learning_rate * gradient
+    from .optimizers import new_weight
+
+    decayed = not (problem.bias and i == 0 and not problem.decay_bias)
+    return new_weight(problem.optimizer, learning_rate, W, gradient, problem.state, layer, index, decayed)
 
 
 def _before_given(value: np.ndarray, state: Solution, gave: Mapping[str, np.ndarray], q: Quantity, problem: Problem) -> np.ndarray:
@@ -642,4 +653,4 @@ def _new_weights(catalog: Catalog, state: Solution, gave: Mapping[str, np.ndarra
         gradients = [answered[f"dl/dW{layer}"][q.index]]
     else:
         gradients = _gradients(state, gave, catalog.by_key[grad_name], answered, problem)
-    return [W - state.problem.learning_rate * g for g in gradients]
+    return [updated_weight(problem, state.problem.learning_rate, layer, i, q.index, W, g) for g in gradients]

@@ -324,14 +324,16 @@ def _output_step(loss: Loss, y, alpha, y_hat, out: Activation, keep, rnd: Rounde
 
 def backward(
     weights, fwd: Forward, y, activations, loss: Loss, bias: bool = True, rnd: Rounder = None, given: Given = None,
-    shared_bias: bool = False,
+    l2: float = 0.0, decay_bias: bool = False, shared_bias: bool = False,
 ) -> Backward:
     """Backpropagation: delta^L from the loss, then delta^l = f'(alpha^l) * (W^{l+1} delta^{l+1})
     without its bias row, and dl/dW^l = input^l (delta^l)^T. No weight is changed here.
     With rnd, f'(alpha^l), the sum W^{l+1} delta^{l+1}, delta^l and dl/dW^l are each rounded.
+    With l2, the loss has the term l2/2 ||W||^2 (the bias rows only with decay_bias), and each
+    dl/dW^l gains l2 W^l.
     shared_bias: row 0 of each W is one parameter, the layer's shared bias (its entries equal):
     its derivative, the sum over the layer's neurons of delta_j, is in every entry of row 0, so
-    that update() keeps the entries equal."""
+    that update() (or an optimizer's step) keeps the entries equal."""
     keep = _keeper(rnd, given)
     y = np.asarray(y, dtype=np.float64)
     L = len(weights)
@@ -346,8 +348,34 @@ def backward(
         grad_betas[l] = keep(f"dl/dbeta{l + 1}", (W_next @ deltas[l + 1][..., :, None])[..., 0])
         derivatives[l] = keep(f"dbeta{l + 1}/dalpha{l + 1}", act.derivative(fwd.alphas[l], fwd.betas[l]))
         deltas[l] = keep(f"delta{l + 1}", grad_betas[l] * derivatives[l])  # hidden layers are never softmax
-    grads = tuple(keep(f"dl/dW{l + 1}", _shared(fwd.inputs[l][..., :, None] * deltas[l][..., None, :], shared_bias)) for l in range(L))
+    grads = tuple(keep(f"dl/dW{l + 1}", _shared(fwd.inputs[l][..., :, None] * deltas[l][..., None, :], shared_bias)
+                       + (l2_gradient(weights[l], l2, bias, decay_bias) if l2 else 0.0)) for l in range(L))
     return Backward(tuple(deltas), grads, tuple(grad_betas), tuple(derivatives), dl_dy_hat)
+
+
+def l2_mask(W, bias: bool, decay_bias: bool) -> np.ndarray:
+    """1 for each weight the l2 term (and weight decay) reaches, 0 for the bias row unless decay_bias."""
+    mask = np.ones(np.shape(W)[-2:], dtype=np.float64)
+    if bias and not decay_bias:
+        mask[0, :] = 0.0
+    return mask
+
+
+def l2_gradient(W, l2: float, bias: bool, decay_bias: bool) -> np.ndarray:
+    """d(l2/2 ||W||^2)/dW = l2 W, zero on the bias row unless decay_bias."""
+    return l2 * l2_mask(W, bias, decay_bias) * W
+
+
+def l2_penalty(weights, l2: float, bias: bool, decay_bias: bool, shared_bias: bool = False) -> np.ndarray:
+    """l2/2 times the sum of the squared weights (the bias rows only with decay_bias), per stack member.
+    A shared bias (shared_bias: row 0 one parameter, its entries equal) counts once."""
+    total = 0.0
+    for W in weights:
+        mask = l2_mask(W, bias, decay_bias)
+        if bias and shared_bias and decay_bias:
+            mask[0, 1:] = 0.0
+        total = total + np.sum(mask * np.asarray(W) ** 2, axis=(-2, -1))
+    return 0.5 * l2 * total
 
 
 def _shared(grad: np.ndarray, shared_bias: bool) -> np.ndarray:

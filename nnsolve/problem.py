@@ -17,6 +17,9 @@ import yaml
 
 from .errors import ProblemError
 from .network import ACTIVATIONS, LOSSES
+from .optimizers import NAMES as OPTIMIZER_NAMES
+from .optimizers import Optimizer, OptionError, State
+from .optimizers import make as optimizers_make
 from .notation import CONVENTION_ALIASES, DEFAULT_SYMBOLS, SYMBOL_NAMES, count, from_convention, symbol_error, to_convention
 from .yaml_nodes import MAX_NODES, TAG, NodeReader, compose_yaml, cut, show, suggest
 
@@ -24,7 +27,8 @@ MAX_FILE_BYTES = 1 << 20  # 1 MiB: a worksheet is a few hundred bytes
 BUILTIN_NAME = "worksheet.yaml"  # shipped in nnsolve/data; the same as problems/worksheet.yaml
 
 REQUIRED_KEYS = ("x", "y", "W1")
-OPTIONAL_KEYS = ("learning_rate", "title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples", "batch", "convention", "symbols")
+OPTIONAL_KEYS = ("learning_rate", "title", "activation", "loss", "threshold", "bias", "train_bias", "points", "examples", "batch", "convention", "symbols",
+                 "optimizer", "weight_decay", "l2", "decay_bias", "state")
 BATCH_MODES = ("mean", "sum")  # batch: one update from the mean (or the sum) of the examples' gradients
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "squared_error"
@@ -47,6 +51,12 @@ KEY_ALIASES = {
     "targets": "y",
     "act": "activation",
     "loss_function": "loss",
+    "optim": "optimizer",
+    "decay": "weight_decay",
+    "wd": "weight_decay",
+    "l2_lambda": "l2",
+    "regularization": "l2",
+    "lambda_l2": "l2",
 }
 
 # other names of the losses (spelled without '_', '-' or spaces, in lower case), and nnsolve's;
@@ -97,6 +107,11 @@ class Problem:
     # with examples: "mean" or "sum" makes one update from the mean (or the sum) of the examples'
     # gradients, each taken at the same weights (solution.solve_batch); None: SGD, one update an example
     batch: Optional[str] = None
+    # the update rule (optimizers.Optimizer, with its weight decay); None: plain SGD, w - lambda dl/dw
+    optimizer: Optional[Optimizer] = None
+    l2: float = 0.0  # a term l2/2 ||W||^2 of the loss (its gradient l2 W), the biases only with decay_bias
+    decay_bias: bool = False  # whether l2 and weight_decay reach the bias weights (row 0)
+    state: Optional[State] = None  # the optimizer's state before this step (state:); None: before the first
 
     @property
     def updates(self) -> bool:
@@ -142,6 +157,15 @@ class Problem:
             d["shared_bias"] = True
         if self.batch is not None:
             d["batch"] = self.batch
+        if self.optimizer is not None:
+            d["optimizer"] = {k: v for k, v in self.optimizer.as_dict().items() if k not in ("weight_decay", "decay_bias")}
+            d["weight_decay"] = self.optimizer.weight_decay
+        if self.l2:
+            d["l2"] = self.l2
+        if self.optimizer is not None or self.l2:
+            d["decay_bias"] = self.decay_bias
+        if self.state is not None:
+            d["state"] = self.state.as_dict(lambda l, values: _state_arrays(self, l, values))
         if self.convention != "bias-row" or self.symbols:  # (the worksheet's notation: as it always was, nnsolve.solution/1)
             d.update(convention=self.convention, symbols={**DEFAULT_SYMBOLS[self.convention], **dict(self.symbols)})
         return d
@@ -330,6 +354,18 @@ class ProblemReader(NodeReader):
                 raise self.error(node, "title", "is not text", "write the title on one line, such as 'title: 1 Neural Network'")
             title = node.value
         points = self.points(entries) if "points" in entries else ()
+        decay_bias = self.boolean(entries, "decay_bias", False)
+        if decay_bias and not bias:
+            raise self.error(entries["decay_bias"][0], "decay_bias", "has no effect with 'bias: false'", "remove one of them")
+        l2 = self.penalty(entries, "l2") if "l2" in entries else 0.0
+        optimizer = self.optimizer(entries, decay_bias)
+        if optimizer is not None and learning_rate is None:
+            raise self.error(entries["optimizer" if "optimizer" in entries else "weight_decay"][0], "optimizer" if "optimizer" in entries else "weight_decay",
+                             "an optimizer's step needs a learning rate", "add learning_rate to the problem, such as 'learning_rate: 0.001'")
+        if "decay_bias" in entries and optimizer is None and not l2:
+            raise self.error(entries["decay_bias"][0], "decay_bias", "has nothing to decay: the problem has no weight_decay and no l2",
+                             "add 'weight_decay: 0.01' or 'l2: 0.01', or remove decay_bias")
+        state = self.state(entries, optimizer, convention, bias, weights, shared_bias) if "state" in entries else None
         return Problem(
             x=_frozen(x),
             y=_frozen(y),
@@ -350,7 +386,147 @@ class ProblemReader(NodeReader):
             example_classes=tuple(classes) if examples and any(k is not None for k in classes) else (),
             shared_bias=shared_bias,
             batch=batch,
+            optimizer=optimizer,
+            l2=l2,
+            decay_bias=decay_bias,
+            state=state,
         )
+
+    # -- optimizers (optimizers.py): the update rule, weight decay, l2, the state -----------------
+
+    def penalty(self, entries, key: str) -> float:
+        value = self.number(entries[key][1], key)
+        if value < 0:
+            raise self.error(entries[key][1], key, f"is {value:g}; it must be 0 or more", "use a small number such as 0.01")
+        return value
+
+    def optimizer(self, entries, decay_bias: bool) -> Optional[Optimizer]:
+        """optimizer: NAME or {name: NAME, option: value, ...}, with weight_decay beside it; None
+        for plain SGD (no optimizer, or sgd without momentum and weight decay)."""
+        if "optimizer" not in entries and "weight_decay" not in entries:
+            return None
+        name, options, nodes = "sgd", {}, {}
+        name_node = None
+        if "optimizer" in entries:
+            name_node = node = entries["optimizer"][1]
+            if isinstance(node, yaml.MappingNode):
+                fields = self.mapping(node)
+                if "name" not in fields:
+                    raise self.error(node, "optimizer", "has no name", "write 'optimizer: {name: adam, beta1: 0.9}', or 'optimizer: adam' for its defaults")
+                name_node = fields["name"][1]
+                for option, (key_node, value_node) in fields.items():
+                    if option == "name":
+                        continue
+                    nodes[option] = (key_node, value_node)
+                    if isinstance(value_node, yaml.ScalarNode) and value_node.tag == TAG + "bool":
+                        options[option] = value_node.value.lower() in ("true", "yes", "on")
+                    elif option in ("nesterov", "centered", "amsgrad"):
+                        raise self.error(value_node, f"optimizer: {option}", f"is {show(value_node.value) if isinstance(value_node, yaml.ScalarNode) else 'not a value'}, not true or false",
+                                         f"write '{option}: true' or '{option}: false'")
+                    elif isinstance(value_node, yaml.ScalarNode) and option in ("weight_decay", "lr", "learning_rate"):
+                        options[option] = 0.0  # refused below, with its fix
+                    else:
+                        options[option] = self.number(value_node, f"optimizer: {cut(option)}")
+            if not isinstance(name_node, yaml.ScalarNode) or not name_node.value or name_node.tag == TAG + "null":
+                raise self.error(name_node, "optimizer", "is not a name", "use one of sgd, momentum, adagrad, rmsprop, adam, adamw")
+            name = name_node.value
+        decay = self.penalty(entries, "weight_decay") if "weight_decay" in entries else None
+        try:
+            optimizer = optimizers_make(name, options, decay, decay_bias)
+        except OptionError as e:
+            option = e.key.split(": ", 1)[1] if e.key.startswith("optimizer: ") else None
+            if e.key == "optimizer":
+                raise self.error(name_node, "optimizer", f"unknown optimizer {show(name)}", suggest(str(name), OPTIMIZER_NAMES)) from None
+            if option is not None and option in nodes:
+                raise self.error(nodes[option][0 if "not an option" in e.message else 1], e.key, e.message, e.fix) from None
+            where = entries["weight_decay"][1] if e.key == "weight_decay" and "weight_decay" in entries else (name_node or entries["optimizer"][1])
+            raise self.error(where, e.key, e.message, e.fix) from None
+        return None if optimizer.plain else optimizer
+
+    def state(self, entries, optimizer: Optional[Optimizer], convention: str, bias: bool, weights, shared_bias: bool = False) -> State:
+        """state: {step: t, W1: {m: ..., v: ...}, ...}: the optimizer's state after the steps taken,
+        each array as the convention writes W (and b) of its layer."""
+        key_node, node = entries["state"]
+        if optimizer is None:
+            what = "plain SGD (no momentum) keeps none" if "optimizer" in entries else "the problem has no optimizer"
+            raise self.error(key_node, "state", f"is an optimizer's state, but {what}",
+                             "add 'optimizer: momentum' (or adam, ...), or remove state")
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, "state", "is not a mapping", "write 'state:' then 'step: 1' and one 'W1: {m: [[...]], v: [[...]]}' per layer")
+        fields = self.mapping(node)
+        names = optimizer.state_names()
+        step = 0
+        if "step" in fields:
+            value = self.number(fields["step"][1], "state: step")
+            if value != int(value) or value < 0:
+                raise self.error(fields["step"][1], "state: step", f"is {value:g}; it counts the steps already taken", "give a whole number such as 1")
+            step = int(value)
+        elif optimizer.uses_step():
+            raise self.error(key_node, "state: step", f"missing: {optimizer.title} needs the number of steps already taken",
+                             "add 'step: 1' (the steps taken so far) under state")
+        L = len(weights)
+        layers: dict[str, dict[str, np.ndarray]] = {}
+        parts = {}
+        for name, (k_node, v_node) in fields.items():
+            if name == "step":
+                continue
+            m = WEIGHT_KEY.fullmatch(name) or (BIAS_KEY.fullmatch(name) if convention != "bias-row" and bias else None)
+            if not m or int(m.group(1)) > L:
+                allowed = f"W1..W{L}" + (f" and b1..b{L}" if convention != "bias-row" and bias else "")
+                raise self.error(k_node, f"state: {cut(name)}", "is not a layer's weights", f"give step and {allowed}")
+            if not isinstance(v_node, yaml.MappingNode):
+                raise self.error(v_node, f"state: {name}", "is not a mapping", f"write '{name}: {{{', '.join(f'{n}: ...' for n in names)}}}'")
+            arrays = {}
+            for arr, (a_key, a_node) in self.mapping(v_node).items():
+                if arr not in names:
+                    keeps = ", ".join(names) if names else "no state"
+                    raise self.error(a_key, f"state: {name}: {cut(arr)}", f"is not {optimizer.title}'s state", f"{optimizer.title} keeps {keeps}")
+                if name.startswith("b") and shared_bias and isinstance(a_node, yaml.ScalarNode):
+                    # bias: shared: the layer's one bias, one number (as b is), in every neuron's entry
+                    one = self.numbers(yaml.SequenceNode(TAG + "seq", [a_node], a_node.start_mark, a_node.end_mark), f"state: {name}: {arr}")[0]
+                    arrays[arr] = np.full(weights[int(name[1:]) - 1].shape[1], one, dtype=np.float64)
+                elif name.startswith("b"):
+                    arrays[arr] = np.array(self.numbers(a_node, f"state: {name}: {arr}"), dtype=np.float64)
+                else:
+                    arrays[arr] = self.matrix(a_node, f"state: {name}: {arr}")
+            parts[name] = (arrays, v_node)
+        if not names:
+            if parts or "step" in fields:
+                pass
+            return State(step, ())
+        for l in range(1, L + 1):
+            need = [f"W{l}"] + ([f"b{l}"] if convention != "bias-row" and bias else [])
+            for key in need:
+                if key not in parts:
+                    raise self.error(key_node, f"state: {key}", "missing", f"give '{key}: {{{', '.join(f'{n}: ...' for n in names)}}}'"
+                                     " (zeros before the first step)")
+                arrays, v_node = parts[key]
+                for n in names:
+                    if n not in arrays:
+                        raise self.error(v_node, f"state: {key}: {n}", "missing", f"{optimizer.title} keeps {', '.join(names)}")
+            values = {}
+            for n in names:
+                W = parts[f"W{l}"][0][n]
+                b = parts[f"b{l}"][0][n] if convention != "bias-row" and bias else None
+                want = weights[l - 1].shape
+                try:
+                    values[n] = from_convention(W, b, convention)
+                except ValueError:
+                    values[n] = None
+                if values[n] is None or values[n].shape != want:
+                    shape = to_convention(np.zeros(want), convention, bias)
+                    need_shape = " x ".join(map(str, shape[0].shape)) + (f" and b{l} {shape[1].shape[0]}" if shape[1] is not None else "")
+                    raise self.error(parts[f"W{l}"][1], f"state: W{l}: {n}", "is not the shape of the layer's weights", f"make it {need_shape}, as W{l}")
+            layers[l] = values
+        return State(step, tuple(tuple((n, _frozen(layers[l][n])) for n in names) for l in range(1, L + 1)))
+
+    def matrix(self, node, key: str) -> np.ndarray:
+        if not isinstance(node, yaml.SequenceNode) or not node.value or not all(isinstance(r, yaml.SequenceNode) for r in node.value):
+            raise self.error(node, key, "is not a matrix", "write one list per row, as the weights are written")
+        rows = [self.numbers(r, key) for r in node.value]
+        if len({len(r) for r in rows}) != 1:
+            raise self.error(node, key, "has rows of different lengths", "give every row one number per neuron")
+        return np.array(rows, dtype=np.float64)
 
     def batch(self, entries) -> str:
         """batch: mean or sum, for a problem with examples (and so a learning rate)."""
@@ -690,6 +866,12 @@ def _looks_transposed(W: np.ndarray, n_in: int, need: int, later: tuple, n_label
 def _class_number(node, n_out: int) -> bool:
     """Whether y is written as one number (not a list) for a network of several outputs: a class number."""
     return n_out > 1 and isinstance(node, yaml.ScalarNode)
+
+
+def _state_arrays(problem: "Problem", l: int, values) -> dict:
+    """A state array of layer l as the problem's convention writes W{l} (and b{l})."""
+    W, b = to_convention(np.asarray(values), problem.convention, problem.bias)
+    return {f"W{l}": W.tolist(), **({} if b is None else {f"b{l}": b.tolist()})}
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

@@ -27,6 +27,8 @@ SLIP_NAMES = (
     "old weight", "added the step", "lambda missing", "lambda twice", "sign flipped", "zero",
     "no activation derivative", "updated weights", "beta for alpha", "bias left out", "alpha for beta",
     "rounding carried", "sum for mean", "mean for sum",
+    # an optimizer's (issue 19)
+    "bias correction forgotten", "t off by one", "momentum left out", "weight decay left out",
 )
 
 
@@ -68,6 +70,47 @@ def _batch_slips(key: Solution, base: str) -> tuple[Slip, ...]:
     return (Slip(name, f"the update was made from {what}", update, s.W - step * factor),)
 
 
+def _optimizer_slips(key: Solution, l: int) -> list[Slip]:
+    """The slips of a new weight under an optimizer: Adam's bias correction forgotten, the step
+    number t off by one (where t enters the rule), the momentum (velocity) left out, the weight
+    decay left out; each the optimizer's own rule with that one thing changed."""
+    from dataclasses import replace
+
+    from .optimizers import State, decay_mask, rule
+
+    p = key.problem
+    opt = p.optimizer
+    s = key.layers[l - 1]
+    W, g = np.asarray(s.W), np.asarray(s.grad_W)
+    expand = W.ndim - 2  # members on the last axis (solution.Work.members)
+    state = p.state or State()
+    old = {n: np.asarray(v).reshape(np.shape(v) + (1,) * expand) for n, v in state.layer(l).items()}
+    mask = decay_mask(W[(...,) + (0,) * expand] if expand else W, p.bias, opt.decay_bias).reshape(W.shape[:2] + (1,) * expand)
+    t = state.step + 1
+
+    def new(o=opt, **changes):
+        value = rule(o, p.learning_rate, W, g, old, changes.pop("t", t), mask, None, **changes)[2]
+        if p.bias and not p.train_bias:
+            value = np.array(value)
+            value[0] = W[0]
+        return value
+
+    found = []
+    if opt.kind == "adam":
+        found.append(Slip("bias correction forgotten", "the bias correction was left out: m and v in place of m_hat and v_hat",
+                          "w - lambda m / (sqrt(v) + eps)", new(bias_correction=False)))
+    if opt.uses_step():
+        found.append(Slip("t off by one", f"the step number is off by one: this is step t = {t}", f"t = {t + 1}", new(t=t + 1)))
+        if t > 1:
+            found.append(Slip("t off by one", f"the step number is off by one: this is step t = {t}", f"t = {t - 1}", new(t=t - 1)))
+    if opt.kind == "sgd" and opt["momentum"] > 0 and old:
+        found.append(Slip("momentum left out", "the velocity was left out: this is plain SGD's step", "w - lambda g",
+                          new(replace(opt, options=(("momentum", 0.0), ("dampening", 0.0), ("nesterov", False))))))
+    if opt.weight_decay:
+        found.append(Slip("weight decay left out", "the weight decay was left out of the step", "weight_decay = 0", new(replace(opt, weight_decay=0.0))))
+    return found
+
+
 def _slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
     p, layers = key.problem, key.layers
     L = len(layers)
@@ -86,6 +129,8 @@ def _slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
                 Slip("lambda missing", "the learning rate was left out of the update", "w - dl/dw", s.W - step / p.learning_rate),
                 Slip("lambda twice", "the learning rate was applied twice", "w - lambda^2 dl/dw", s.W - step * p.learning_rate),
             ]
+        if getattr(p, "optimizer", None) is not None:
+            found += _optimizer_slips(key, l)
         return tuple(found)
     if kind in ("dl/dW", "delta"):
         s = layers[l - 1]

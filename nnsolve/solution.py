@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Iterator, Mapping, Optional
 import numpy as np
 
 from . import network
+from .optimizers import LayerStep
+from .optimizers import Step as OptimizerStep
+from . import optimizers
 from .errors import ProblemError, SolveError
 from .notation import first_row, weight_name
 from .problem import Problem
@@ -60,6 +63,10 @@ class Solution:
     # with given values: what each given quantity would have been, computed from the values
     # before it (a student's own earlier numbers); keyed by network names (alpha2, beta1, dl/dW1)
     computed: Mapping[str, np.ndarray] = field(default_factory=dict)  # {} when nothing is given
+    # the optimizer's step (optimizers.Step: its working per layer, the state before and after);
+    # None for plain SGD and for a problem without a learning rate
+    optimizer_step: Optional[OptimizerStep] = None
+    penalty: float = 0.0  # the l2 term of the loss (included in loss), l2/2 ||W||^2; 0 without l2
 
     def quantities(self) -> Iterator[tuple[str, np.ndarray]]:
         """(name, values) of every computed quantity: per layer alpha, beta, delta, dl/dW and the
@@ -158,10 +165,15 @@ def stack_problems(problems) -> Problem:
 def same_shape(problem: Problem) -> tuple:
     """What problems must share to be stacked (stack_problems) and graded as one: everything but
     x, y, the weights' values and the learning rate (whether there is one counts: without it, no update),
-    the notation (the convention and symbols: the names a sheet answers), whether it is a batch
-    (batch: mean|sum: a sheet answers the batch's gradient), and whether the bias is shared."""
+    the notation (the convention and symbols: the names a sheet answers), and whether it is a batch
+    (batch: mean|sum: a sheet answers the batch's gradient), whether the bias is shared,
+    and the update rule: the optimizer, its state, l2."""
+    state = problem.state
     return (problem.sizes, problem.activations, problem.loss, problem.threshold, problem.bias, problem.train_bias, problem.updates,
-            problem.convention, problem.symbols, problem.batch, problem.shared_bias)
+            problem.convention, problem.symbols, problem.batch, problem.shared_bias,
+            # the update rule and what it starts from (an optimizer's state is the problem's own, not stacked)
+            problem.optimizer, problem.l2, problem.decay_bias,
+            None if state is None else (state.step, tuple(tuple((n, np.asarray(a).tobytes()) for n, a in named) for named in state.arrays)))
 
 
 class Work:
@@ -181,11 +193,21 @@ class Work:
             y_hat = f"beta{problem.n_layers}"
             y_hat_given = np.any(~np.isnan(given[y_hat]), axis=-1) if given and y_hat in given else False
             self.loss_value = network.loss_value(problem.y, self.fwd, activations, self.loss, rnd, y_hat_given)
+            self.penalty = 0.0
+            if problem.l2:  # the l2 term of the loss: l2/2 ||W||^2
+                self.penalty = keep(network.l2_penalty(problem.weights, problem.l2, problem.bias, problem.decay_bias, problem.shared_bias))
+                self.loss_value = keep(self.loss_value + self.penalty)
             self.bwd = network.backward(problem.weights, self.fwd, problem.y, activations, self.loss, problem.bias, rnd, take,
-                                        shared_bias=problem.shared_bias)
-            self.updated = (None,) * problem.n_layers if problem.learning_rate is None else network.update(
-                problem.weights, self.bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd
-            )
+                                        problem.l2, problem.decay_bias, shared_bias=problem.shared_bias)
+            self.step = None
+            if problem.learning_rate is None:
+                self.updated = (None,) * problem.n_layers
+            elif problem.optimizer is not None:
+                self.step = optimizers.step(problem.optimizer, problem.learning_rate, problem.weights, self.bwd.grads,
+                                            problem.state, problem.bias, problem.train_bias, rnd)
+                self.updated = self.step.updated
+            else:
+                self.updated = network.update(problem.weights, self.bwd.grads, problem.learning_rate, problem.bias, problem.train_bias, rnd)
             # the values backward used (rounded, or given, there), kept for the renderers; where
             # backward took a shortcut (delta = y_hat - y), as a person would compute them
             bwd, fwd = self.bwd, self.fwd
@@ -277,6 +299,7 @@ class Work:
         else:
             prediction = (y_hat >= problem.threshold).astype(int)
         dl_dy_hat = pick(self.dl_dy_hat, 1)
+        penalty = pick(self.penalty, 0)
         return Solution(
             problem=problem,
             layers=tuple(layers),
@@ -294,7 +317,26 @@ class Work:
                 for name, values in self.computed.items()
                 if gave(name)
             },
+            optimizer_step=None if self.step is None else _picked_step(self.step, pick, problem),
+            penalty=float(penalty) if np.ndim(penalty) == 0 else penalty,
         )
+
+
+def _picked_step(step: OptimizerStep, pick, problem: Problem) -> OptimizerStep:  # noqa: ARG001
+    """A stacked optimizer step's member, through pick (see Work._record)."""
+    if all(np.ndim(s.updated) == 2 for s in step.layers) and np.ndim(step.learning_rate) == 0:
+        return step
+    layers = tuple(
+        LayerStep(tuple((n, pick(v, 2)) for n, v in s.working), pick(s.updated, 2), tuple((n, pick(v, 2)) for n, v in s.state))
+        for s in step.layers
+    )
+    def rate(value):  # a stack's learning rates are (count, 1, 1): one per member
+        if np.ndim(value) == 0:
+            return value
+        member = pick(np.asarray(value).reshape(-1), 0)
+        return float(member) if np.ndim(member) == 0 else member
+
+    return replace(step, learning_rate=rate(step.learning_rate), lr_t=rate(step.lr_t), layers=layers)
 
 
 @dataclass(frozen=True)
@@ -319,13 +361,16 @@ def solve_steps(problem: Problem, epochs: int = 1, rounding: Optional[Rounding] 
     examples = problem.examples or ((problem.x, problem.y),)
     classes = problem.example_classes or ((None,) * len(problem.examples) if problem.examples else (problem.label_class,))
     weights = problem.weights
+    state = problem.state
     steps = []
     for epoch in range(1, epochs + 1):
         for n, ((x, y), label_class) in enumerate(zip(examples, classes), start=1):
-            one = replace(problem, x=x, y=y, weights=weights, examples=(), label_class=label_class, example_classes=())
+            one = replace(problem, x=x, y=y, weights=weights, examples=(), label_class=label_class, example_classes=(), state=state)
             solution = solve(one, rounding)
             steps.append(Step(epoch, n, solution))
             weights = tuple(_frozen(s.updated_W) for s in solution.layers)
+            if solution.optimizer_step is not None:  # the optimizer's state carries to the next step
+                state = solution.optimizer_step.after
     return steps
 
 
@@ -343,6 +388,8 @@ class Batch:
     loss: float  # the mean (or sum) of the examples' losses: what grads are the derivatives of
     rounding: Optional[Rounding] = None  # None: exact; else every value above is hand-rounded
     exact: Optional["Batch"] = None  # with rounding: the same batch solved exactly
+    optimizer_step: Optional[OptimizerStep] = None  # the optimizer's step from the combined gradient; None: plain SGD
+    penalty: float = 0.0  # the l2 term, added once to the combined loss (and l2 W to grads)
 
     @property
     def count(self) -> int:
@@ -389,7 +436,8 @@ class Batch:
         layers = tuple(replace(s, grad_W=G, updated_W=U, derivative=None, dl_dbeta=None)
                        for s, G, U in zip(first.layers, self.grads, self.updated))
         return replace(first, problem=self.problem, layers=layers, loss=self.loss, rounding=self.rounding,
-                       exact=None if self.exact is None else self.exact.as_solution(), computed={})
+                       exact=None if self.exact is None else self.exact.as_solution(), computed={},
+                       optimizer_step=self.optimizer_step, penalty=self.penalty)
 
 
 def example_problems(problem: Problem) -> list[Problem]:
@@ -397,7 +445,8 @@ def example_problems(problem: Problem) -> list[Problem]:
     a learning rate: the examples of a batch, whose one update is the batch's (solve_batch)."""
     classes = problem.example_classes or (None,) * len(problem.examples)
     return [
-        replace(problem, x=x, y=y, examples=(), label_class=k, example_classes=(), learning_rate=None, batch=None)
+        replace(problem, x=x, y=y, examples=(), label_class=k, example_classes=(), learning_rate=None, batch=None,
+                optimizer=None, state=None, l2=0.0)
         for (x, y), k in zip(problem.examples, classes)
     ]
 
@@ -421,16 +470,30 @@ def solve_batch(problem: Problem, rounding: Optional[Rounding] = None) -> Batch:
     rnd = rounding.apply if rounding is not None else None
     with np.errstate(all="ignore"):  # an overflow is reported by name below
         grads = network.combine(work.bwd.grads, problem.batch, rnd)
-        updated = network.update(problem.weights, grads, problem.learning_rate, problem.bias, problem.train_bias, rnd)
+        penalty = 0.0
+        if problem.l2:  # added once, to the batch's loss and its gradient
+            keep = rnd or (lambda v: v)
+            grads = tuple(keep(G + network.l2_gradient(W, problem.l2, problem.bias, problem.decay_bias)) for G, W in zip(grads, problem.weights))
+            penalty = float(keep(network.l2_penalty(problem.weights, problem.l2, problem.bias, problem.decay_bias, problem.shared_bias)))
+        opt_step = None
+        if problem.optimizer is not None:
+            opt_step = optimizers.step(problem.optimizer, problem.learning_rate, problem.weights, grads, problem.state,
+                                       problem.bias, problem.train_bias, rnd)
+            updated = opt_step.updated
+        else:
+            updated = network.update(problem.weights, grads, problem.learning_rate, problem.bias, problem.train_bias, rnd)
         losses = np.asarray(work.loss_value, dtype=np.float64)
         loss = float(np.sum(losses) / len(ones) if problem.batch == "mean" else np.sum(losses))
         if rnd is not None:
             loss = rnd(loss)
+        if penalty:
+            loss = float((rnd or (lambda v: v))(loss + penalty))
     for l, (G, U) in enumerate(zip(grads, updated), start=1):
         _check_finite(G, "grad_W", l, problem)
         _check_finite(U, "updated_W", l, problem)
     _check_finite(np.array(loss), "loss", None, problem)
-    return Batch(problem, problem.batch, solutions, tuple(map(_frozen, grads)), tuple(map(_frozen, updated)), loss, rounding, exact)
+    return Batch(problem, problem.batch, solutions, tuple(map(_frozen, grads)), tuple(map(_frozen, updated)), loss, rounding, exact,
+                 opt_step, penalty)
 
 
 def _frozen(values: np.ndarray) -> np.ndarray:

@@ -40,12 +40,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
 
 from .errors import NnsolveError
 from .network import ACTIVATIONS, LEAKY_SLOPE, LOSSES, Activation, Loss
+
+if TYPE_CHECKING:
+    from .optimizers import Optimizer, State
 
 INITS = ("xavier", "he", "uniform")
 DTYPES = ("float64", "float32")
@@ -64,6 +67,16 @@ class Network:
     threshold: float = 0.5
     bias: bool = True
     train_bias: bool = True
+    # the update rule (optimizers.Optimizer) and its state at the start; None: plain SGD
+    optimizer: Optional["Optimizer"] = None
+    l2: float = 0.0  # the l2 term of the loss: its gradient l2 W joins every step's (the loss shown is the data's)
+    decay_bias: bool = False  # whether l2 reaches the bias rows
+    state: Optional["State"] = None
+
+    @property
+    def plain(self) -> bool:
+        """Whether each step is w - lambda dl/dw (no optimizer, no l2)."""
+        return (self.optimizer is None or self.optimizer.plain) and not self.l2
     shared_bias: bool = False  # bias: shared: row 0 of each W is one bias; its step is the row's sum, in every entry
 
     @classmethod
@@ -83,6 +96,10 @@ class Network:
             threshold=float(problem.threshold),
             bias=bool(problem.bias),
             train_bias=bool(problem.train_bias),
+            optimizer=getattr(problem, "optimizer", None),
+            l2=float(getattr(problem, "l2", 0.0)),
+            decay_bias=bool(getattr(problem, "decay_bias", False)),
+            state=getattr(problem, "state", None) if weights is None else None,
             shared_bias=bool(getattr(problem, "shared_bias", False)),
         )
 
@@ -347,6 +364,53 @@ class _Weights:
 MERGED = ("sigmoid", "tanh", "relu")  # f' of consecutive layers taken in one go at batch size 1
 
 
+class _FlatOptimizer:
+    """An optimizer's step over training's flat array of every weight (optimizers.rule, which is
+    elementwise), with its state kept from step to step, and the l2 term's gradient l2 W added
+    first. A bias row with train_bias off stays, and so does its state."""
+
+    def __init__(self, network: Network, weights: _Weights, dtype):
+        from .optimizers import Optimizer, decay_mask
+
+        self.opt = network.optimizer or Optimizer("sgd")
+        self.weights = weights
+        self.lr = float(network.learning_rate)
+        self.l2 = network.l2
+        masks, frozen = [], []
+        for W in weights.layers:
+            masks.append(decay_mask(W, network.bias, network.decay_bias if network.optimizer is None else self.opt.decay_bias).ravel())
+            keep = np.zeros(W.shape, dtype=bool)
+            if network.bias and not network.train_bias:
+                keep[0] = True
+            frozen.append(keep.ravel())
+        self.mask = np.concatenate(masks).astype(dtype)
+        self.l2_mask = np.concatenate([decay_mask(W, network.bias, network.decay_bias).ravel() for W in weights.layers]).astype(dtype)
+        self.frozen = np.concatenate(frozen) if network.bias and not network.train_bias else None
+        state = network.state
+        self.t = state.step if state is not None else 0
+        self.state: dict = {}
+        if state is not None and not state.fresh:
+            for name in self.opt.state_names():
+                self.state[name] = np.concatenate([np.asarray(state.layer(l)[name], dtype=dtype).ravel() for l in range(1, len(weights.layers) + 1)])
+
+    def __call__(self) -> None:
+        from .optimizers import rule
+
+        self.t += 1
+        W, g = self.weights.flat, self.weights.grad_flat
+        if self.l2:
+            g = g + self.l2 * self.l2_mask * W
+        _, state, new = rule(self.opt, self.lr, W, g, self.state, self.t, self.mask)
+        state = dict(state)
+        if self.frozen is not None:
+            new[self.frozen] = W[self.frozen]
+            for name, values in state.items():
+                before = self.state.get(name)
+                values[self.frozen] = before[self.frozen] if before is not None else (self.opt["initial_accumulator"] if name == "G" else 0.0)
+        W[...] = new
+        self.state = state
+
+
 class _Step:
     """One gradient step on B examples, as a program.
 
@@ -364,7 +428,7 @@ class _Step:
     Write the examples into self.x (B, n_0) and their labels into self.y (B, n_L), then run
     self.program. With B = 1, x and y are both in self.example, which takes a row [x, y]."""
 
-    def __init__(self, network: Network, weights: _Weights, B: int, k: _Constants):
+    def __init__(self, network: Network, weights: _Weights, B: int, k: _Constants, optimizer: Optional[_FlatOptimizer] = None):
         dtype = k.dtype
         Ws = weights.layers
         L = len(Ws)
@@ -432,8 +496,8 @@ class _Step:
         self.x = inputs[0][:, extra:] if B == 1 else inputs[0]
 
         program += _output_ops(loss, acts[-1], alphas[-1], betas[-1], self.y, deltas[-1], k, slopes.get(L - 1))
-        if B > 1:
-            program.append((np.multiply, (deltas[-1], k.of(network.learning_rate / B), deltas[-1])))
+        if B > 1:  # (with an optimizer, the mean gradient: the optimizer makes the step)
+            program.append((np.multiply, (deltas[-1], k.of((network.learning_rate if optimizer is None else 1.0) / B), deltas[-1])))
         for l in range(L - 1, -1, -1):
             G = weights.grads[l]
             if l:  # dl/dbeta^{l-1} = delta^l W^l without its bias row, taken before W^l is updated
@@ -451,10 +515,13 @@ class _Step:
                     program.append((_dot, (ones, deltas[l], G[0])))  # 1^T delta, the bias row's step
                     if shared:
                         program += _shared_ops(G[0])
-                program.append((np.subtract, (Ws[l], G, Ws[l])))
+                if optimizer is None:
+                    program.append((np.subtract, (Ws[l], G, Ws[l])))
             if l:
                 program += _backward_ops(acts[l - 1], alphas[l - 1], betas[l - 1], grad_beta, deltas[l - 1], k, slopes.get(l - 1))
-        if B == 1:  # w - lambda dl/dw, every layer at once
+        if optimizer is not None:  # the optimizer's step, every layer at once
+            program.append((optimizer, ()))
+        elif B == 1:  # w - lambda dl/dw, every layer at once
             program.append((np.multiply, (weights.grad_flat, k.of(network.learning_rate), weights.grad_flat)))
             program.append((np.subtract, (weights.flat, weights.grad_flat, weights.flat)))
         self.program = program
@@ -499,6 +566,8 @@ class Trainer:
         self.network = network
         self.batch_size = batch_size
         self._one: Optional[_Step] = None  # batch size 1's program, kept from epoch to epoch (it is small)
+        # an optimizer and its state, kept from step to step (None: plain SGD, in the programs themselves)
+        self.optimizer = None if network.plain else _FlatOptimizer(network, self.weights, self.k.dtype)
 
     def epoch(self, rows: np.ndarray) -> None:
         """One pass over the examples of these rows, in this order (an update after each
@@ -516,7 +585,7 @@ class Trainer:
 
     def _one_at_a_time(self, rows: np.ndarray) -> None:
         if self._one is None:
-            self._one = _Step(self.network, self.weights, 1, self.k)
+            self._one = _Step(self.network, self.weights, 1, self.k, self.optimizer)
         step = self._one
         X, Y, n0 = self.X, self.Y, self.X.shape[1]
         chunk = max(1, min(len(rows), GATHER_BYTES // (step.example.size * self.k.dtype.itemsize)))
@@ -543,7 +612,7 @@ class Trainer:
         for start, stop, size in ((0, full, B), (full, len(rows), len(rows) - full)):
             if start == stop:
                 continue
-            step = _Step(self.network, self.weights, size, self.k)
+            step = _Step(self.network, self.weights, size, self.k, self.optimizer)
             for at in range(start, stop, size):
                 some = rows[at:at + size]
                 if staging is None:

@@ -201,7 +201,7 @@ def _hints(key: Solution, catalog: Catalog, asked) -> dict[str, tuple[str, ...]]
             for row in block.rows:
                 name = row[0].text
                 worked[f"dl/d{name}"] = f"dl/d{name} = input * delta = {row[2].text}"
-                if len(row) > 4:
+                if len(row) > 4 and p.optimizer is None:  # (an optimizer's step is its own working's, above)
                     gradient = row[3].split(" ")[0]
                     worked[f"new {name}"] = f"new {name} = {name} - lambda dl/d{name} = {row[1]} - ({builder.f(p.learning_rate)})({gradient})"
     hints: dict[str, tuple[str, ...]] = {}
@@ -224,6 +224,10 @@ def _hints(key: Solution, catalog: Catalog, asked) -> dict[str, tuple[str, ...]]
             formula = f"l = {LOSSES[p.loss].formula}"
         elif kind == "dl/dW":
             formula = f"{k} = the product of its chain's factors = input_i * delta_j"
+        elif kind == "new W" and p.optimizer is not None:
+            from .render.optimizer import rule_lines
+
+            formula = f"{k}: {p.optimizer.title}'s step, " + "; ".join(f"{name} = {rule}" for name, rule in rule_lines(p.optimizer))
         elif kind == "new W":
             formula = f"{k} = w - lambda dl/dw"
         elif kind == "delta":

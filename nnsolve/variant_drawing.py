@@ -39,6 +39,12 @@ class Shape:
     update: bool = True  # False: no learning rate, so no update (as the problem had none)
     convention: str = "bias-row"  # how the variants write their weights (notation.CONVENTIONS), as the problem did
     symbols: tuple[tuple[str, str], ...] = ()  # and the symbols it renamed
+    # the update rule, as the problem gave it (issue 19): its optimizer, l2, decay_bias and the
+    # optimizer's state before the step (a "second step" question keeps the state it gives)
+    optimizer: Optional[object] = None
+    l2: float = 0.0
+    decay_bias: bool = False
+    state: Optional[object] = None
     shared_bias: bool = False  # bias: shared: one bias per layer (row 0 of each W, every entry equal)
 
     @classmethod
@@ -50,7 +56,9 @@ class Shape:
             problem.sizes, problem.activations, problem.loss, problem.bias, problem.train_bias,
             problem.threshold, decimals, problem.learning_rate, problem.title or "Neural network",
             class_label=problem.label_class is not None, update=problem.updates,
-            convention=problem.convention, symbols=problem.symbols, shared_bias=problem.shared_bias,
+            convention=problem.convention, symbols=problem.symbols,
+            optimizer=problem.optimizer, l2=problem.l2, decay_bias=problem.decay_bias, state=problem.state,
+            shared_bias=problem.shared_bias,
         )
 
 
@@ -100,6 +108,7 @@ def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
         learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias, shared_bias=shape.shared_bias,
         title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml",
         convention=shape.convention, symbols=shape.symbols,
+        optimizer=shape.optimizer, l2=shape.l2, decay_bias=shape.decay_bias, state=shape.state,
     )
 
 

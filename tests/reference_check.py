@@ -172,7 +172,7 @@ def recomputations(catalog: Catalog, state: Solution, q: Quantity, answered: Map
             return [np.asarray(problem.weights[layer - 1][q.index])]
         a = answered.get(f"dl/dW{layer}[{i},{j}]")
         g = float(a.value) if a is not None else (float(answered[f"dl/dW{layer}"].value[q.index]) if f"dl/dW{layer}" in answered else None)
-        return [] if g is None else [np.asarray(problem.weights[layer - 1][q.index] - problem.learning_rate * g)]
+        return [] if g is None else [np.asarray(_update(problem, layer, i, q.index, problem.weights[layer - 1][q.index], g))]
     if q.base.startswith("new W"):
         return _new_weights(catalog, state, q, answered, problem)
     if q.base.startswith("dl/dW") and not _whole(q):
@@ -228,4 +228,15 @@ def _new_weights(catalog: Catalog, state: Solution, q: Quantity, answered: Mappi
         gradients = [float(answered[f"dl/dW{layer}"].value[q.index])]
     else:
         gradients = [float(g) for g in _gradients(state, catalog.by_key[grad_name], answered, problem)]
-    return [np.asarray(W - problem.learning_rate * g) for g in gradients]
+    return [np.asarray(_update(problem, layer, i, q.index, W, g)) for g in gradients]
+
+
+def _update(problem, layer, i, index, w, g):
+    """The new weight from a student's own derivative g: w - lambda g, or one step of the
+    problem's optimizer (its rule, from the problem's state), one weight at a time."""
+    if problem.optimizer is None:
+        return w - problem.learning_rate * g
+    from nnsolve.optimizers import new_weight
+
+    return new_weight(problem.optimizer, problem.learning_rate, w, g, problem.state, layer, index,
+                      not (problem.bias and i == 0 and not problem.decay_bias))

@@ -98,8 +98,11 @@ def test_json_validates_against_shipped_schema(path):
                 assert list(np.shape(data[part][name])) == shape
         return
     jsonschema.Draft7Validator(schema("solution")).validate(data)
-    # version 2 for a problem in another convention (its weights as it writes them), else 1
-    assert data["schema"] == ("nnsolve.solution/1" if "convention" not in data["problem"] else "nnsolve.solution/2")
+    # version 3 for a problem with an optimizer or l2 (version 2 with its step and state); version 2
+    # for a problem in another convention (its weights as it writes them), else 1
+    optimized = "optimizer" in data["problem"] or "l2" in data["problem"]
+    assert data["schema"] == ("nnsolve.solution/3" if optimized else "nnsolve.solution/1" if "convention" not in data["problem"] else "nnsolve.solution/2")
+    assert ("optimizer" in data) == optimized
     n_layers = len([name for name in data["shapes"] if name.startswith("W")])
     assert [layer["layer"] for layer in data["layers"]] == list(range(1, n_layers + 1))
     for name, shape in data["shapes"].items():

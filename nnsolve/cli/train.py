@@ -45,8 +45,13 @@ TABLE_ROWS = 20  # about this many epochs in the table unless --every says other
               help="Draw the loss and accuracy curves (and, for two features, the decision boundary with the examples) as a PNG. Needs matplotlib.")
 @click.option("--save", type=click.Path(dir_okay=False), metavar="FILE.yaml",
               help="Write the trained weights as a problem file for `nnsolve run` and `grad` (x, y: the first example).")
+@click.option("--optimizer", "optimizer_specs", metavar="NAME[,NAME...]",
+              help="Train with this optimizer (torch.optim's rules and defaults): sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw; "
+                   "NAME:key=value:... sets options and the learning rate (adam:lr=0.01:beta2=0.99); the problem file's optimizer options, "
+                   "weight_decay, l2 and state where it names the same one. Several, comma-separated: each trained from the same start, "
+                   "compared in a table and in --plot's curves.")
 @click.option("--force", is_flag=True, help="Let --plot and --save replace existing files.")
-def train(file, data_path, labels, epochs, batch_size, dtype, shuffle, seed, validation_split, init, as_json, every, plot, save, force):
+def train(file, data_path, labels, epochs, batch_size, dtype, shuffle, seed, validation_split, init, as_json, every, plot, save, force, optimizer_specs):
     """Train the network of FILE on a data set, and show the loss and accuracy per epoch.
 
     FILE is a problem file (see problems/); its weights are the starting point (or --init),
@@ -63,6 +68,7 @@ def train(file, data_path, labels, epochs, batch_size, dtype, shuffle, seed, val
       nnsolve train problems/xor.yaml --data problems/data/xor.csv --epochs 40
       nnsolve train problems/moons.yaml --data problems/data/moons.csv --plot moons.png
       nnsolve train problems/breast_cancer.yaml --data problems/data/breast_cancer.csv --validation-split 0.2 --json
+      nnsolve train problems/moons.yaml --data problems/data/moons.csv --optimizer sgd,adam:lr=0.01 --plot compare.png
     """
     from ..errors import NnsolveError
 
@@ -95,39 +101,81 @@ def train(file, data_path, labels, epochs, batch_size, dtype, shuffle, seed, val
     data = load_data(data_path, names, network.sizes[0], network.sizes[-1], problem.loss, problem.activations[-1], dtype)
     if init:
         network = training.Network.of(problem, training.initial_weights(network, init, training.streams(seed).init))
+    networks = [(None, network)] if optimizer_specs is None else _optimized(problem, network, optimizer_specs)
+    if save and len(networks) > 1:
+        raise click.UsageError("--save writes one trained network; give one --optimizer with it")
 
-    progress = _progress(epochs)
-    on_epoch = _epoch_printer(as_json, progress)
-    try:
-        history = training.train(
-            network, data.X, data.Y, epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=seed,
-            validation_split=validation_split, on_epoch=on_epoch, dtype=dtype,
-        )
-    finally:
-        if progress is not None:
-            progress.stop()
+    from .trained import TrainedRun, comparison_document
 
-    from .trained import TrainedRun
-
-    run = TrainedRun(
-        problem=problem, network=network, data=data, history=history, file=file or "the built-in worksheet",
-        data_path=data_path, batch_size=batch_size, shuffle=shuffle, seed=seed, init=init, dtype=dtype,
-    )
+    runs = []
+    for label, net in networks:
+        progress = _progress(epochs)
+        on_epoch = _epoch_printer(as_json, progress, label if len(networks) > 1 or optimizer_specs else None)
+        try:
+            history = training.train(
+                net, data.X, data.Y, epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                validation_split=validation_split, on_epoch=on_epoch, dtype=dtype,
+            )
+        finally:
+            if progress is not None:
+                progress.stop()
+        runs.append(TrainedRun(
+            problem=problem, network=net, data=data, history=history, file=file or "the built-in worksheet",
+            data_path=data_path, batch_size=batch_size, shuffle=shuffle, seed=seed, init=init, dtype=dtype, label=label,
+        ))
     if not as_json:
         from .common import show
 
-        show(run.document(every))
-    if history.diverged is not None:
-        click.echo(f"nnsolve: {run.divergence_message()}", err=True)
-    outputs = ([(plot, run.picture())] if plot else []) + ([(save, run.problem_file().encode("utf-8"))] if save else [])
+        for run in runs:
+            show(run.document(every))
+        if len(runs) > 1:
+            show(comparison_document(runs))
+    for run in runs:
+        if run.history.diverged is not None:
+            click.echo(f"nnsolve: {run.divergence_message()}", err=True)
+    run = runs[-1]
+    picture = (lambda: run.picture()) if len(runs) == 1 else (lambda: run.comparison_picture(runs))
+    outputs = ([(plot, picture())] if plot else []) + ([(save, run.problem_file().encode("utf-8"))] if save else [])
     if outputs:
         from ..files import write_files_atomic
 
         write_files_atomic(outputs, force)  # both or neither
         for path, _ in outputs:
             click.echo(f"nnsolve: wrote {path}", err=True)
-    if history.diverged is not None:
+    if any(r.history.diverged is not None for r in runs):
         click.get_current_context().exit(EXIT_FOUND)
+
+
+def _optimized(problem, network, specs: str) -> list:
+    """(label, network) for each NAME[:key=value...] of --optimizer: the optimizer with its options
+    (the problem file's where it names the same one and gives none here), the learning rate
+    lr=... or the problem's, and the problem's weight decay, l2 and (for its own optimizer) state."""
+    from dataclasses import replace
+
+    from ..errors import NnsolveError
+    from ..optimizers import OptionError, make, split_spec
+
+    result = []
+    for text in [t.strip() for t in specs.split(",")]:
+        if not text:
+            raise click.UsageError("--optimizer: an empty name; give NAME[,NAME...], such as sgd,momentum,adam")
+        try:
+            name, options, lr = split_spec(text)
+            own = problem.optimizer
+            if own is not None and name.strip().lower() == own.name and not options:
+                opt = own
+            else:
+                decay = own.weight_decay if own is not None and "weight_decay" not in options else options.pop("weight_decay", None)
+                if own is not None and own.name == "adamw" and name.strip().lower() != "adamw" and "weight_decay" not in options:
+                    decay = None  # AdamW's default decay is its own
+                opt = make(name, options, decay, problem.decay_bias)
+        except OptionError as e:
+            raise NnsolveError(f"{text}: {e.message}", key=f"--optimizer ({e.key})" if e.key != "--optimizer" else "--optimizer", fix=e.fix) from None
+        state = network.state if opt is problem.optimizer else None
+        net = replace(network, optimizer=None if opt.plain else opt, state=state,
+                      learning_rate=network.learning_rate if lr is None else lr)
+        result.append((text, net))
+    return result
 
 
 def _progress(epochs: int):
@@ -147,15 +195,18 @@ def _progress(epochs: int):
     return progress
 
 
-def _epoch_printer(as_json: bool, progress):
-    """What happens as each epoch ends: a JSON line, a step of the progress bar."""
+def _epoch_printer(as_json: bool, progress, label=None):
+    """What happens as each epoch ends: a JSON line (with the optimizer as --optimizer named it),
+    a step of the progress bar."""
     if not as_json and progress is None:
         return None
     from ..render.json import dumps_line
 
+    extra = {} if label is None else {"optimizer": label}
+
     def on_epoch(record) -> None:
         if as_json:
-            click.echo(dumps_line({"schema": TRAIN_SCHEMA_ID, **record.as_dict()}), nl=False)
+            click.echo(dumps_line({"schema": TRAIN_SCHEMA_ID, **extra, **record.as_dict()}), nl=False)
         if progress is not None:
             progress.update(0, advance=1, status=f"loss {record.loss:.4g}  accuracy {100 * record.accuracy:.1f}%")
 

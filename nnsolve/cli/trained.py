@@ -30,6 +30,7 @@ class TrainedRun:
     seed: int
     init: Optional[str]  # the initialisation asked for; None: the problem's weights
     dtype: str
+    label: Optional[str] = None  # the optimizer as --optimizer named it; None without --optimizer
 
     @property
     def shape(self) -> str:
@@ -40,11 +41,25 @@ class TrainedRun:
         n_train, n_val = len(self.history.train_rows), len(self.history.validation_rows)
         examples = f"{n_train} examples of {self.data_path}" + (f" ({n_val} more held out for validation)" if n_val else "")
         method = "per-example SGD" if self.batch_size == 1 or n_train == 1 else f"mini-batches of {min(self.batch_size, n_train)}"
+        if self.optimizer_words():
+            method += f", {self.optimizer_words()}"
         if self.dtype != "float64":
             method += f" in {self.dtype}"
         order = f"shuffled with seed {self.seed}" if self.shuffle else "in the file's order"
         start = f"{self.init} weights (seed {self.seed})" if self.init else f"the weights of {self.file}"
         return f"{examples}, {method}, {order}, from {start}"
+
+    def optimizer_words(self) -> str:
+        """'with Adam (beta1 0.9, ...)', and the l2 term; '' for plain SGD."""
+        net = self.network
+        words = []
+        if net.optimizer is not None:
+            from ..render.optimizer import describe, number
+
+            words.append(f"each step {describe(net.optimizer, self.problem)}" + (f" with weight decay {number(net.optimizer.weight_decay)}" if net.optimizer.weight_decay else ""))
+        if net.l2:
+            words.append(f"l2 {net.l2:g} in each gradient (the loss shown is the data's)")
+        return ", ".join(words)
 
     def title(self) -> str:
         return self.problem.title or "Training"
@@ -75,7 +90,7 @@ class TrainedRun:
                 n_val = len(h.validation_rows)
                 summary += f"; validation loss {fmt(final.val_loss, 6)}, accuracy {_percent(final.val_accuracy)} ({round(final.val_accuracy * n_val)} of {n_val})"
             blocks.append(Para((summary + ". Epoch 0 is the starting weights.",)))
-        return Document(self.title(), tuple(blocks))
+        return Document(self.title() + (f" ({self.label})" if self.label else ""), tuple(blocks))
 
     @staticmethod
     def _row(r, validation: bool, fmt):
@@ -131,6 +146,26 @@ class TrainedRun:
             )
         return plot.render(f"{self.title()}: trained on {self.data_path}", self.network.loss, curves, boundary)
 
+    def curves(self):
+        from ..render import plot
+
+        h = self.history
+        records = [h.initial] + list(h.epochs)
+        return plot.Curves(
+            epochs=[r.epoch for r in records],
+            loss=[r.loss for r in records],
+            accuracy=[r.accuracy for r in records],
+            val_loss=[r.val_loss for r in records if r.val_loss is not None],
+            val_accuracy=[r.val_accuracy for r in records if r.val_accuracy is not None],
+        )
+
+    def comparison_picture(self, runs) -> bytes:
+        """The loss and accuracy curves of several optimizers' runs, one line each."""
+        from ..render import plot
+
+        return plot.render_comparison(f"{self.title()}: trained on {self.data_path}", self.network.loss,
+                                      [(r.label, r.curves()) for r in runs])
+
     def problem_file(self) -> str:
         from .. import __version__
         from ..render.problem_file import problem_yaml
@@ -161,9 +196,31 @@ class TrainedRun:
             threshold=net.threshold,
             bias=net.bias,
             train_bias=net.train_bias,
+            optimizer=net.optimizer,
+            l2=net.l2,
+            decay_bias=net.decay_bias,
             shared_bias=net.shared_bias,
         )
 
 
 def _percent(fraction: float) -> str:
     return f"{100 * fraction:.1f}%"
+
+
+def comparison_document(runs):
+    """Several optimizers' runs side by side: each one's final loss and accuracy, and the first
+    epoch at which it reached the first run's final accuracy."""
+    from ..render.document import Document, Para, Table
+    from ..render.numbers import fmt
+
+    target = runs[0].history.final.accuracy
+    rows = []
+    for r in runs:
+        h = r.history
+        reached = next((e.epoch for e in [h.initial] + list(h.epochs) if e.accuracy >= target), None)
+        rows.append((r.label or "sgd", fmt(r.network.learning_rate, 8), str(h.final.epoch), fmt(h.final.loss, 6), _percent(h.final.accuracy),
+                     "-" if reached is None else str(reached)))
+    header = ("optimizer", "learning rate", "epochs", "loss", "accuracy", f"first epoch at {_percent(target)}")
+    note = Para((f"Each run starts from the same weights and sees the examples in the same order; the last column is the first epoch "
+                 f"whose accuracy reaches {runs[0].label or 'sgd'}'s final {_percent(target)} (- where it never does).",))
+    return Document("Optimizers compared", (Table(header, tuple(rows), numeric=(False, True, True, True, True, True)), note))

@@ -93,7 +93,11 @@ class BatchDocument(SolutionDocument):
         b, f = self.b, self.f
         yield Heading(("The loss of the batch",))
         yield Para((f"The {_what(b)} of the examples' losses:",))
-        yield self.equations(("l", combined_text([s.loss for s in b.solutions], b.mode, f), f(b.loss)))
+        yield self.equations(("l", combined_text([s.loss for s in b.solutions], b.mode, f), f(b.loss - b.penalty)))
+        if self.p.l2:  # once, for the batch
+            from .optimizer import l2_blocks
+
+            yield from l2_blocks(self, b.penalty, b.loss)
 
     def combined(self):
         b, f = self.b, self.f
@@ -108,16 +112,29 @@ class BatchDocument(SolutionDocument):
             cells = self.cells(layer)
             if b.count <= MAX_WRITTEN_TERMS and len(cells) <= MAX_WRITTEN_WEIGHTS:
                 r0 = first_row(self.p.bias)
-                lines = [(f"dl/d{weight_name(l, r + r0, j + 1)}", combined_text(G[:, r, j], b.mode, f), f(b.grads[l - 1][r, j]))
-                         for r, j in cells]
+                lines = [(f"dl/d{weight_name(l, r + r0, j + 1)}", combined_text(G[:, r, j], b.mode, f) + self.l2_text(layer, r, j),
+                          f(b.grads[l - 1][r, j])) for r, j in cells]
                 yield Para((f"Layer {l}:",))
                 yield self.equations(*lines)
             else:  # too many to write out: the matrix, element by element the examples' mean (or sum)
                 yield Para((f"Layer {l}, element by element the {_what(b)} of the examples' ", M(f"dl/dW{l}"), ":"))
                 yield from self.weights("dl/d", layer, b.grads[l - 1])
 
+    def l2_text(self, layer, r: int, j: int) -> str:
+        """' + (l2)(w)', the l2 term's part of a weight's derivative, once for the batch ('' without)."""
+        term = self.l2_term(layer, r)
+        return f" + {self.pf(term)}{self.pf(layer.W[r, j])}" if term else ""
+
     def batch_update(self):
         b, p, f = self.b, self.p, self.f
+        if b.optimizer_step is not None:  # the optimizer's step from the combined gradient
+            from .optimizer import OptimizerWorking
+
+            yield from OptimizerWorking(self, b.optimizer_step, list(p.weights), list(b.grads)).blocks()
+            yield Heading(("Updated weights (", b.optimizer_step.optimizer.title, ", ", M(f"lambda = {f(p.learning_rate)}"), ")"))
+            for layer in self.s.layers:
+                yield from self.weights("new ", layer, b.updated[layer.layer - 1])
+            return
         yield Heading(("Updated weights (", M(f"lambda = {f(p.learning_rate)}"), ")"))
         yield Para(("One update for the whole batch, ", M("w - lambda dl/dw"), ", with each weight's derivative above.",))
         r0 = first_row(p.bias)
@@ -187,10 +204,20 @@ class BatchGradDocument(GradDocument):
             rows.append((str(n), M(f"[{', '.join(f(v) for v in p.x)}]"), M(f"[{', '.join(f(v) for v in p.y)}]"), M(working), f(value)))
         blocks.append(Table(("example", M("x"), M("y"), "factors" if written else M("delta * input"), M(f"dl/d{g.weight}")), tuple(rows),
                             title=("In each example",), numeric=(False, False, False, False, True)))
-        blocks.append(self.equations((f"dl/d{g.weight}", combined_text(G, b.mode, f), f(combined))))
+        term = self.l2_term(b.solutions[0].layers[g.layer - 1], r)
+        blocks.append(self.equations((f"dl/d{g.weight}", combined_text(G, b.mode, f) + (f" + {self.pf(term)}{self.pf(g.value)}" if term else ""),
+                                      f(combined))))
         blocks.append(Heading(("The update",)))
         if not g.trained:
             blocks.append(Para((M(g.weight), f" is a bias weight and train_bias is false: it stays {f(g.value)}.",)))
+        elif b.optimizer_step is not None:  # the optimizer's working of this weight, from the combined derivative
+            from .optimizer import OptimizerWorking, describe, rule_lines
+
+            step = b.optimizer_step
+            blocks.append(Para((f"{describe(step.optimizer, self.p)}, step ", M(f"t = {step.t}"), ", learning rate ",
+                                M(f"lambda = {f(step.learning_rate)}"), ", with ", M("g = dl/dw"), " the batch's:")))
+            blocks.append(Equations(tuple(rule_lines(step.optimizer))))
+            blocks.append(self.equations(*OptimizerWorking(self, step, list(self.p.weights), list(b.grads)).lines(g.layer, r, j)))
         else:
             new = b.updated[g.layer - 1][r, j]
             blocks.append(self.equations((f"new {g.weight}", f"{g.weight} - lambda dl/d{g.weight}",

@@ -277,10 +277,15 @@ class SolutionDocument(_Names):
             rows = [rows[0]] + [self.convention_shape(s, row) for s, row in zip(self.s.layers, rows[1:])]
         yield Table(("layer", "neurons", "activation", "weights", "shape"), tuple(rows))
         loss = LOSSES[p.loss]
-        if p.updates:
-            yield Para((f"Loss {p.loss}: ", M(f"l = {loss.formula}"), "; learning rate ", M(f"lambda = {self.f(p.learning_rate)}"), "."))
+        if p.updates and p.optimizer is not None:
+            from .optimizer import describe
+
+            yield Para((f"Loss {p.loss}: ", M(f"l = {loss.formula}"), *self.l2_words(), "; learning rate ", M(f"lambda = {self.f(p.learning_rate)}"),
+                        f"; optimizer {describe(p.optimizer, p)}", *((f", weight decay {self.f(p.optimizer.weight_decay)}",) if p.optimizer.weight_decay else ()), "."))
+        elif p.updates:
+            yield Para((f"Loss {p.loss}: ", M(f"l = {loss.formula}"), *self.l2_words(), "; learning rate ", M(f"lambda = {self.f(p.learning_rate)}"), "."))
         else:
-            yield Para((f"Loss {p.loss}: ", M(f"l = {loss.formula}"), "; no learning rate, so the derivatives only, no update."))
+            yield Para((f"Loss {p.loss}: ", M(f"l = {loss.formula}"), *self.l2_words(), "; no learning rate, so the derivatives only, no update."))
         if p.label_class is not None:
             yield Para(("The label ", M("y"), f" is given as class {p.label_class} of {len(p.y)}, one-hot: ",
                         M(f"y = [{', '.join(self.f(v) for v in p.y)}]"), "."))
@@ -298,6 +303,18 @@ class SolutionDocument(_Names):
                         else "train_bias is false: the biases are used but not updated.",))
         for s in self.s.layers:
             yield from self.weights("", s, s.W)
+
+    def l2_words(self) -> tuple:
+        """', plus the l2 term 1/2 (0.01) sum_i w_i^2' where the loss has one."""
+        if not self.p.l2:
+            return ()
+        return (", plus the l2 term ", M(f"1/2 {self.pf(self.p.l2)} sum_i w_i^2"),
+                " (the biases too)" if self.p.decay_bias or not self.p.bias else " (not the biases)")
+
+    def l2_term(self, s: LayerSolution, r: int) -> float:
+        """l2 times the factor the l2 term gives weight row r of layer s (0 for an undecayed bias row)."""
+        p = self.p
+        return 0.0 if not p.l2 or (p.bias and r == 0 and not p.decay_bias) else p.l2
 
     def bias_clause(self) -> str:
         """The end of the sentence on the convention: what b is."""
@@ -403,7 +420,13 @@ class SolutionDocument(_Names):
                 rel = ">=" if c else "<"
                 yield Para((f"{which} {c}, since ", M(f"{self.y_hat(k)} = {self.f(yh)} {rel} {self.f(p.threshold)}"), " (the threshold)."))
         yield self.heading(8, "The loss")
-        yield self.equations(("l", self.loss_working(), self.f(s.loss)))
+        if s.penalty or p.l2:
+            from .optimizer import l2_blocks
+
+            yield self.equations(("l", self.loss_working(), self.f(s.loss - s.penalty)))
+            yield from l2_blocks(self, s.penalty, s.loss)
+        else:
+            yield self.equations(("l", self.loss_working(), self.f(s.loss)))
 
     def loss_working(self) -> str:
         p, s, f = self.p, self.s, self.f
@@ -421,7 +444,10 @@ class SolutionDocument(_Names):
     def backprop(self):
         yield self.heading(9, "Backpropagation: every derivative" + (", before any weight changes" if self.p.updates else ""))
         yield from self.deltas()
-        update = ("; the update is ", M("w - lambda dl/dw")) if self.p.updates else ()
+        update = ("; the update is ", M("w - lambda dl/dw")) if self.p.updates and self.p.optimizer is None else (
+            (f"; the update is {self.p.optimizer.title}'s, below",) if self.p.updates else ())
+        if self.p.l2:
+            update = (", plus ", M(f"{self.pf(self.p.l2)} w"), " from the l2 term" + (" (not for a bias)" if self.p.bias and not self.p.decay_bias else ""), *update)
         if self.convention == "bias-row":
             yield Para(("Each weight's derivative is its input times the delta of its neuron, ",
                         M("dl/dW[i,j] = input_i * delta_j"), ", with input 0 = 1 for the bias",
@@ -524,14 +550,14 @@ class SolutionDocument(_Names):
                 row = (
                     M(name),
                     self.f(s.W[r, j]),
-                    M(product),
+                    M(product + (f" + {self.pf(self.l2_term(s, r))}{self.pf(s.W[r, j])}" if self.l2_term(s, r) else "")),
                     self.f(s.grad_W[r, j]) + (" (given)" if self.given_gradient(s.layer, r, j) else ""),
                 )
                 # the new weight, where the problem has a learning rate
                 rows.append(row + ((self.f(s.updated_W[r, j]) + (" (kept)" if kept else ""),) if p.updates else ()))
-        update = (M("w - lambda dl/dw"),) if p.updates else ()
+        update = ((M("w - lambda dl/dw") if p.optimizer is None else M("new w")),) if p.updates else ()
         return Table(
-            ("weight", M("w"), M("input * delta"), M("dl/dw"), *update),
+            ("weight", M("w"), M("input * delta" + (" + l2 w" if p.l2 else "")), M("dl/dw"), *update),
             tuple(rows),
             title=(f"Layer {s.layer}",),
             numeric=(False, True, False, True, True)[:4 + len(update)],
@@ -554,7 +580,13 @@ class SolutionDocument(_Names):
     def update(self):
         if not self.p.updates:
             return  # no learning rate: no update
-        yield Heading(("Updated weights (", M(f"lambda = {self.f(self.p.learning_rate)}"), ")"))
+        if self.s.optimizer_step is not None:
+            from .optimizer import OptimizerWorking
+
+            yield from OptimizerWorking(self, self.s.optimizer_step, [s.W for s in self.s.layers], [s.grad_W for s in self.s.layers]).blocks()
+            yield Heading(("Updated weights (", self.s.optimizer_step.optimizer.title, ", ", M(f"lambda = {self.f(self.p.learning_rate)}"), ")"))
+        else:
+            yield Heading(("Updated weights (", M(f"lambda = {self.f(self.p.learning_rate)}"), ")"))
         for s in self.s.layers:
             yield from self.weights("new ", s, s.updated_W)
 
@@ -660,7 +692,11 @@ class GradDocument(SolutionDocument):
             rows = tuple((M(x.symbol), M(x.formula), M(substitute(x.formula, x.values, f)), f(x.value)) for x in path)
             yield Table(("factor", "formula", "with the numbers", "value"), rows, title=tuple(title), numeric=(False, False, False, True))
             yield self.equations(("product", "".join(self.pf(x.value) for x in path), f(value)))
-        if len(totals) > 1:
+        term = self.l2_term(self.s.layers[g.layer - 1], g.row - first_row(self.p.bias))
+        if term:  # the l2 term of the loss adds l2 w
+            yield Para(("The l2 term of the loss adds ", M(f"{self.pf(term)} {g.weight}"), " to the derivative:"))
+            yield self.equations((f"dl/d{g.weight}", " + ".join(self.pf(v) for v in totals) + f" + {self.pf(term)}{self.pf(g.value)}", f(g.gradient)))
+        elif len(totals) > 1:
             yield self.equations((f"dl/d{g.weight}", " + ".join(self.pf(v) for v in totals), f(g.gradient)))
         else:
             yield Equations(((f"dl/d{g.weight}", f(g.gradient)),))
@@ -698,6 +734,16 @@ class GradDocument(SolutionDocument):
         if not g.trained:
             yield Para((M(g.weight), f" is a bias weight and train_bias is false: it stays {f(g.value)}.",))
             return
+        step = self.s.optimizer_step
+        if step is not None:  # the optimizer's working of this weight, after its derivative
+            from .optimizer import OptimizerWorking, describe, rule_lines
+
+            working = OptimizerWorking(self, step, [s.W for s in self.s.layers], [s.grad_W for s in self.s.layers])
+            yield Para((f"{describe(step.optimizer, self.p)}, step ", M(f"t = {step.t}"), ", learning rate ",
+                        M(f"lambda = {f(step.learning_rate)}"), ", with ", M("g = dl/dw"), ":"))
+            yield Equations(tuple(rule_lines(step.optimizer)))
+            yield self.equations(*working.lines(g.layer, g.row - first_row(self.p.bias), g.column - 1))
+            return
         yield self.equations((f"new {g.weight}", f"{g.weight} - lambda dl/d{g.weight}",
                               f"{f(g.value)} - {self.pf(g.learning_rate)}{self.pf(g.gradient)}", f(g.updated)))
 
@@ -715,7 +761,7 @@ def grad_table_document(solution: Solution, grads, digits: int) -> Document:
         (M(g.weight), fmt(g.value, digits), fmt(g.gradient, digits), fmt(g.updated, digits) + ("" if g.trained else " (kept)"))
         for g in grads
     )
-    table = Table(("weight", M("w"), M("dl/dw"), M("w - lambda dl/dw")), rows, numeric=(False, True, True, True))
+    table = Table(("weight", M("w"), M("dl/dw"), M("w - lambda dl/dw" if solution.problem.optimizer is None else "new w")), rows, numeric=(False, True, True, True))
     return in_notation(Document(solution.problem.title, (table,)), Notation.of(solution.problem))
 
 

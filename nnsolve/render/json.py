@@ -20,9 +20,58 @@ SOLUTION_SCHEMA_ID = "nnsolve.solution/1"
 def schema_id(name: str, problem) -> str:
     """The id a document of a problem carries: version 1 for the worksheet's convention (as it
     always was), version 2, whose weights are written in the problem's convention (W and b),
-    for Wx+b and xW+b, with symbols:, and with a shared bias (docs/json.md)."""
-    plain = problem.convention == "bias-row" and not problem.symbols and not problem.shared_bias
+    for Wx+b and xW+b, with symbols:, and with a shared bias; version 3, version 2 with the
+    optimizer's step and state and the l2 term, for a problem with an optimizer, weight decay or
+    l2 (docs/json.md)."""
+    if getattr(problem, "optimizer", None) is not None or getattr(problem, "l2", 0.0):
+        return f"nnsolve.{name}/3"
+    plain = problem.convention == "bias-row" and not problem.symbols and not getattr(problem, "shared_bias", False)
     return f"nnsolve.{name}/{1 if plain else 2}"
+
+
+def optimizer_dict(problem, step) -> Optional[dict[str, Any]]:
+    """An optimizer's step (optimizers.Step) as plain data: the rule and its options, t, the
+    state before and after, and every intermediate of the working, each array as the problem's
+    convention writes W (and b); None for plain SGD."""
+    if step is None:
+        return None
+
+    def arrays(named_per_layer) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for l, named in enumerate(named_per_layer, start=1):
+            for name, values in named:
+                W, b = to_convention(np.asarray(values), problem.convention, problem.bias)
+                out.setdefault(f"W{l}", {})[name] = W.tolist()
+                if b is not None:  # (bias: shared in Wx+b or xW+b: one number, as b is)
+                    shared = getattr(problem, "shared_bias", False) and problem.convention != "bias-row"
+                    out.setdefault(f"b{l}", {})[name] = float(b[..., 0]) if shared else b.tolist()
+        return out
+
+    opt = step.optimizer
+    return {
+        **opt.as_dict(),
+        "learning_rate": step.learning_rate,
+        "t": step.t,
+        "effective_learning_rate": step.lr_t,
+        "state_before": {"step": step.before.step, **arrays(step.before.arrays)},
+        "working": arrays(tuple(s.working for s in step.layers)),
+        "state_after": {"step": step.t, **arrays(tuple(s.state for s in step.layers))},
+        "torch_state": {name: opt.torch_state(name) for name in opt.state_names()},
+    }
+
+
+def l2_dict(problem, penalty) -> Optional[dict[str, Any]]:
+    """The l2 term of the loss: its coefficient, whether it reaches the biases, its value."""
+    if not getattr(problem, "l2", 0.0):
+        return None
+    return {"l2": problem.l2, "decay_bias": problem.decay_bias, "term": float(penalty)}
+
+
+def _optimizer_keys(problem, step, penalty) -> dict[str, Any]:
+    """The keys a version 3 document adds: optimizer and l2 (both present, either may be null)."""
+    if not schema_id("x", problem).endswith("/3"):
+        return {}
+    return {"optimizer": optimizer_dict(problem, step), "l2": l2_dict(problem, penalty)}
 
 
 def weights_dict(problem, weights, shapes: bool = False) -> dict[str, Any]:
@@ -72,6 +121,7 @@ def solution_dict(solution: Solution) -> dict[str, Any]:
         "updated": weights_dict(problem, [s.updated_W for s in layers]) if problem.updates else None,
         "rounding": rounding_dict(solution),
         "given": _given(solution),
+        **_optimizer_keys(problem, solution.optimizer_step, solution.penalty),
     }
 
 
@@ -133,6 +183,7 @@ def batch_dict(batch) -> dict[str, Any]:
         "learning_rate": problem.learning_rate,
         "updated": weights_dict(problem, batch.updated),
         "rounding": rounding,
+        **_optimizer_keys(problem, batch.optimizer_step, batch.penalty),
     }
 
 
@@ -201,6 +252,21 @@ def grad_dict(grad, problem=None) -> dict[str, Any]:
         "exact_updated": grad.exact_updated,
         # a shared bias (bias: shared): its gradient is the sum over the layer's neurons
         **({"shared": True} if grad.shared else {}),
+        **_grad_optimizer(grad, problem),
+    }
+
+
+def _grad_optimizer(grad, problem) -> dict[str, Any]:
+    """One weight's optimizer working, in a version 3 document: the rule, t, its state before the
+    step and each intermediate ({} for versions 1 and 2)."""
+    if problem is None or not schema_id("x", problem).endswith("/3"):
+        return {}
+    opt = problem.optimizer
+    return {
+        "optimizer": None if opt is None or not grad.optimizer_t else {
+            **opt.as_dict(), "t": grad.optimizer_t, "state_before": dict(grad.optimizer_before), "working": dict(grad.optimizer_working),
+        },
+        "l2": l2_dict(problem, 0.0) and {"l2": problem.l2, "decay_bias": problem.decay_bias},
     }
 
 

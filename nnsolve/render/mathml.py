@@ -72,6 +72,13 @@ def _token(m: re.Match, nodes: list[str]) -> None:
     g = m.groupdict()
     if g["num"]:
         nodes.append(f"<mfrac><mrow><mo>∂</mo>{''.join(_nodes(g['num']))}</mrow><mrow><mo>∂</mo>{''.join(_nodes(g['den']))}</mrow></mfrac>")
+    elif g["hat"]:  # an optimizer's m_hat, v_hat, v_max, g_avg, v_tilde, sqrt(...)
+        nodes.append(f'<mover accent="true"><mi>{g["hat"]}</mi><mo>^</mo></mover>')
+    elif g["sv2"]:
+        nodes.append({"max": "<msub><mi>v</mi><mi>max</mi></msub>", "avg": '<mover accent="true"><mi>g</mi><mo>¯</mo></mover>',
+                      "tilde": '<mover accent="true"><mi>v</mi><mo>~</mo></mover>'}[g["sub2"]])
+    elif g["root"] is not None:
+        nodes.append(f"<msqrt>{_row(g['root'])}</msqrt>")
     elif g["wi"]:
         nodes.append(_scripts("<mi>W</mi>", g["wl"] or None, f"{g['wi']},{g['wj']}"))
     elif g["bj"]:

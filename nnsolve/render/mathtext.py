@@ -27,6 +27,9 @@ def sub(n) -> str:
 _NAME = r"(?:y_hat(?:_\d+)?|(?:alpha|beta|delta)\d*(?:_\d+)?|W\d*\[\w+,\w+\]|W\d+(?![\d\[])|b\d*\[\w+\]|[xy]_\d+|[A-VX-Za-z]\d+(?:_\d+)?|l|w|b(?![\w\[])|[A-Z](?![\w\[]))"
 _TOKEN = re.compile(
     rf"d(?P<num>{_NAME})/d(?P<den>{_NAME})"
+    r"|\b(?P<hat>[mv])_hat\b"  # an optimizer's state (render/optimizer.py): m_hat, v_hat, v_max, g_avg, v_tilde, sqrt(...)
+    r"|\b(?P<sv2>[vg])_(?P<sub2>max|avg|tilde)\b"
+    r"|\bsqrt\((?P<root>[^()]*(?:\([^()]*\)[^()]*)*)\)"
     r"|W(?P<wl>\d*)\[(?P<wi>\w+),(?P<wj>\w+)\]"
     r"|b(?P<bl>\d*)\[(?P<bj>\w+)\]"
     r"|(?P<vb>b)(?P<vbl>\d+)(?![\d\[\w])"
@@ -70,6 +73,12 @@ def _unicode(m: re.Match) -> str:
     g = m.groupdict()
     if g["num"]:
         return f"∂{unicode(g['num'])}/∂{unicode(g['den'])}"
+    if g["hat"]:
+        return g["hat"] + "\u0302"
+    if g["sv2"]:
+        return {"max": "vₘₐₓ", "avg": "g\u0304", "tilde": "v\u0303"}[g["sub2"]]
+    if g["root"] is not None:
+        return "√(" + unicode(g["root"]) + ")"
     if g["wi"]:
         return m.group(0)  # weights keep their canonical name W2[1,1], as typed on the command line
     if g["bj"]:
@@ -111,6 +120,12 @@ def _tex(m: re.Match) -> str:
     g = m.groupdict()
     if g["num"]:
         return rf"\frac{{\partial {tex(g['num'])}}}{{\partial {tex(g['den'])}}}"
+    if g["hat"]:
+        return rf"\hat{{{g['hat']}}}"
+    if g["sv2"]:
+        return {"max": r"v_{\max}", "avg": r"\bar{g}", "tilde": r"\tilde{v}"}[g["sub2"]]
+    if g["root"] is not None:
+        return rf"\sqrt{{{tex(g['root'])}}}"
     if g["wi"]:
         layer = f"^{{{g['wl']}}}" if g["wl"] else ""
         return f"W{layer}_{{{_indices(g['wi'], g['wj'])}}}"

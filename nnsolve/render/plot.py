@@ -77,6 +77,37 @@ def render(title: str, loss_name: str, curves: Curves, boundary: Optional[Bounda
     return buffer.getvalue()
 
 
+def render_comparison(title: str, loss_name: str, runs) -> bytes:
+    """The PNG comparing runs: (label, Curves) each, its loss and accuracy one line each."""
+    require_matplotlib()
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 9}):
+        fig = Figure(figsize=(PANEL[0] * 2, PANEL[1]), dpi=DPI, layout="constrained")
+        axes = fig.subplots(1, 2)
+        fig.suptitle(title)
+        for k, (label, c) in enumerate(runs):
+            colour = COMPARISON_COLOURS[k % len(COMPARISON_COLOURS)]
+            axes[0].plot(c.epochs, c.loss, color=colour, label=label)
+            axes[1].plot(c.epochs, [100 * a for a in c.accuracy], color=colour, label=label)
+            if c.val_loss:
+                axes[0].plot(c.epochs, c.val_loss, color=colour, linestyle="--", label=f"{label} (validation)")
+                axes[1].plot(c.epochs, [100 * a for a in c.val_accuracy], color=colour, linestyle="--", label=f"{label} (validation)")
+        for ax, label in zip(axes, (f"loss ({loss_name}, mean per example)", "accuracy (%)")):
+            ax.set_xlabel("epoch")
+            ax.set_title(label)
+            ax.grid(True, alpha=0.3)
+            ax.legend(loc="best")
+        axes[1].set_ylim(-2, 102)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+COMPARISON_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+
+
 def _curve(ax, epochs, train, validation, label: str) -> None:
     ax.plot(epochs, train, color=CLASS_COLOURS[0], label="training")
     if validation:

@@ -62,6 +62,10 @@ def problem_yaml(
     train_bias: bool = True,
     convention: str = "bias-row",
     symbols: Sequence[tuple[str, str]] = (),
+    optimizer=None,
+    l2: float = 0.0,
+    decay_bias: bool = False,
+    state=None,
     shared_bias: bool = False,
 ) -> str:
     """The text of a problem file, the weights (bias-row form) written in the convention;
@@ -70,8 +74,42 @@ def problem_yaml(
     return _layout(
         comments, title, vector(x), vector(y), [[vector(row) for row in W] for W, _ in written], [W.shape for W, _ in written],
         [None if b is None else number(b[0]) if shared_bias else vector(b) for _, b in written], activations, loss, learning_rate,
-        threshold, bias, train_bias, convention, symbols, shared_bias,
+        threshold, bias, train_bias, convention, symbols, shared_bias, update_lines(optimizer, l2, decay_bias, state, convention, bias, shared_bias),
     )
+
+
+def update_lines(optimizer, l2: float, decay_bias: bool, state, convention: str, bias: bool, shared_bias: bool = False) -> list[str]:
+    """The lines of the update rule: optimizer (its options that differ from torch's defaults),
+    weight_decay, l2, decay_bias, and the state, each array as the convention writes W and b."""
+    from ..optimizers import DEFAULT_WEIGHT_DECAY, OPTIONS
+
+    lines = []
+    if optimizer is not None:
+        changed = [(k, v) for k, v in optimizer.options if v != dict(OPTIONS[optimizer.name])[k]]
+        if changed:
+            values = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else number(v)}" for k, v in changed)
+            lines.append(f"optimizer: {{name: {optimizer.name}, {values}}}")
+        else:
+            lines.append(f"optimizer: {optimizer.name}")
+        if optimizer.weight_decay != DEFAULT_WEIGHT_DECAY.get(optimizer.name, 0.0):
+            lines.append(f"weight_decay: {number(optimizer.weight_decay)}")
+    if l2:
+        lines.append(f"l2: {number(l2)}")
+    if decay_bias and (l2 or (optimizer is not None and optimizer.weight_decay)):
+        lines.append("decay_bias: true")
+    if state is not None and (state.step or state.arrays):
+        lines.append("state:")
+        lines.append(f"  step: {state.step}")
+        for l, named in enumerate(state.arrays, start=1):
+            parts: dict = {}
+            for name, values in named:
+                W, b = to_convention(values, convention, bias)
+                parts.setdefault(f"W{l}", []).append(f"{name}: [{', '.join(vector(row) for row in W)}]")
+                if b is not None:  # (bias: shared: one number, as b is)
+                    parts.setdefault(f"b{l}", []).append(f"{name}: {number(b[0]) if shared_bias else vector(b)}")
+            for key, items in parts.items():
+                lines.append(f"  {key}: {{{', '.join(items)}}}")
+    return lines
 
 
 def problem_text(problem, comments: Sequence[str] = ()) -> str:
@@ -81,7 +119,8 @@ def problem_text(problem, comments: Sequence[str] = ()) -> str:
         comments=comments, title=problem.title, x=problem.x, y=problem.y, weights=problem.weights,
         activations=problem.activations, loss=problem.loss, learning_rate=problem.learning_rate,
         threshold=problem.threshold, bias=problem.bias, train_bias=problem.train_bias,
-        convention=problem.convention, symbols=problem.symbols, shared_bias=problem.shared_bias,
+        convention=problem.convention, symbols=problem.symbols,
+        optimizer=problem.optimizer, l2=problem.l2, decay_bias=problem.decay_bias, state=problem.state, shared_bias=problem.shared_bias,
     )
     if problem.label_class is not None and not examples:  # y given as a class number: kept so
         lines = text.splitlines()
@@ -128,11 +167,12 @@ def problem_yamls(problems: Sequence, comments: Sequence[Sequence[str]]) -> Iter
             comments[k], p.title, xs[k][0], y, [W[k] for W in weights], shapes,
             [None if b is None else b[k][0][1:-1] if shared else b[k][0] for b in biases], p.activations, p.loss, p.learning_rate,
             p.threshold, p.bias, p.train_bias, convention, p.symbols, shared,
+            update_lines(p.optimizer, p.l2, p.decay_bias, p.state, convention, bias, shared),
         )
 
 
 def _layout(comments, title, x: str, y: str, weight_rows, shapes, biases, activations, loss, learning_rate, threshold, bias, train_bias,
-            convention: str = "bias-row", symbols=(), shared_bias: bool = False) -> str:
+            convention: str = "bias-row", symbols=(), shared_bias: bool = False, update: Sequence[str] = ()) -> str:
     """A problem file's lines, its vectors and weight rows already written as lists."""
     lines = [f"# {c}".rstrip() for c in comments]
     if title:
@@ -167,6 +207,7 @@ def _layout(comments, title, x: str, y: str, weight_rows, shapes, biases, activa
         lines.append("train_bias: false")
     if symbols:
         lines.append("symbols: {" + ", ".join(f"{name}: {value}" for name, value in symbols) + "}")
+    lines.extend(update)
     return "\n".join(lines) + "\n"
 
 
