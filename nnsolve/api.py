@@ -339,7 +339,7 @@ def load(path_or_text: Optional[str] = None) -> Problem:
     """A problem from a file, or from the YAML text itself; None: the built-in worksheet."""
     if path_or_text is None:
         return Problem._of(_problem.load_problem(None))
-    if "\n" in path_or_text or (":" in path_or_text and not os.path.exists(path_or_text)):
+    if _is_text(path_or_text):
         return Problem._of(_problem.parse_problem(path_or_text, source="<text>"))
     return Problem._of(_problem.load_problem(path_or_text))
 
@@ -355,7 +355,7 @@ def check(sheet: Union[str, dict], problem: Union[Problem, str, None] = None, rt
 
     if isinstance(sheet, dict):
         raw = parse_raw_sheet(yaml.safe_dump({k: _plain(v) for k, v in sheet.items()}, sort_keys=False), "<sheet>")
-    elif "\n" in sheet or (":" in sheet and not os.path.exists(sheet)):
+    elif _is_text(sheet):
         raw = parse_raw_sheet(sheet, "<sheet>")
     else:
         raw = read_raw_sheet(sheet)
@@ -375,6 +375,14 @@ def variants(problem: Problem, seed: int, count: int) -> list[Problem]:
 
     made, _, _ = generate_solved(Shape.of(problem._p), count, seed, clash_judge(None, 0.01, 1e-4))
     return [Problem._of(p) for p in made]
+
+
+def _is_text(given: str) -> bool:
+    """YAML text rather than a file's name: several lines, or a 'key: value' that names no file
+    (a name ending .yaml or .yml is a file's, even a missing one: C:\\p.yaml says 'no such file')."""
+    if "\n" in given:
+        return True
+    return ":" in given and not os.path.exists(given) and not given.lower().endswith((".yaml", ".yml"))
 
 
 def _plain(value: Any) -> Any:

@@ -82,3 +82,10 @@ def test_results_show_themselves_in_a_notebook():
     assert "<svg" in s._repr_html_() and s._repr_html_().count("<math") > 50
     assert "<math" in s.grad("W2[1,1]")._repr_html_() and "$$" in s.grad("W2[1,1]")._repr_markdown_()
     assert "<svg" in nnsolve.load()._repr_html_()
+
+
+def test_a_missing_file_with_a_drive_letter_is_a_missing_file_not_yaml_text():
+    with pytest.raises(nnsolve.NnsolveError, match="no such file"):
+        nnsolve.load("C:/no/such/problem.yaml")
+    with pytest.raises(nnsolve.NnsolveError, match="no such file"):
+        nnsolve.check("D:/sheets/s.yml")
