@@ -22,7 +22,8 @@ def write_text_atomic(path: str, text: str, force: bool = False) -> None:
 
 def check_target(path: str, force: bool = False, option: str = "-o") -> None:
     """The errors writing to path would meet, raised before any work is done: a directory,
-    an existing file without force, a folder that does not exist."""
+    an existing file without force, a file where a folder above it would be. (Missing folders
+    above it are made when it is written, and taken away again if it is not.)"""
     if os.path.isdir(path):
         raise NnsolveError("is a directory", file=path, fix=f"give a file name for {option}")
     if os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)):
@@ -33,9 +34,51 @@ def check_target(path: str, force: bool = False, option: str = "-o") -> None:
         )
     if os.path.lexists(path) and not force:
         raise NnsolveError("already exists", file=path, fix="add --force to replace it, or choose another name")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise NnsolveError("its folder does not exist", file=path, fix="create the folder first")
+    missing_folders(path)
+
+
+def missing_folders(path: str) -> list[str]:
+    """The folders above path that do not exist yet, outermost first: every output makes them
+    when it is written (and takes them away again when it is not). NnsolveError when a file
+    stands where one of them would be."""
+    missing = []
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(parent):
+        if os.path.lexists(parent):
+            raise NnsolveError(f"{parent} is a file, not a folder", file=path, fix="give a path whose folders are folders")
+        missing.append(parent)
+        parent, above = os.path.dirname(parent), parent
+        if parent == above:
+            break
+    return missing[::-1]
+
+
+def make_folders(paths) -> list[str]:
+    """Make the missing folders above each path, outermost first; the ones made, for
+    remove_folders (on a failure, those made so far are removed again before it is raised)."""
+    made: list[str] = []
+    try:
+        for path in paths:
+            for folder in missing_folders(path):
+                if not os.path.isdir(folder):
+                    os.mkdir(folder)
+                    made.append(folder)
+    except OSError as e:
+        remove_folders(made)
+        raise NnsolveError(f"cannot make the folder: {e.strerror or e}", file=e.filename or path, fix="give a folder name that is free") from None
+    except BaseException:
+        remove_folders(made)
+        raise
+    return made
+
+
+def remove_folders(made: list[str]) -> None:
+    """Take away folders make_folders made, innermost first, each only if it is still empty."""
+    for folder in reversed(made):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
 
 
 def write_bytes_atomic(path: str, data: bytes, force: bool = False) -> None:
@@ -52,15 +95,24 @@ def write_files_atomic(files, force: bool = False) -> None:
     commit_files(stage_files(files, force), force)
 
 
-def stage_files(files, force: bool = False) -> list[tuple[str, str]]:
-    """write_files_atomic's first half: every target checked, every file written to a temporary
-    beside it and flushed to disk; (temporary, path) pairs for commit_files, or discard_files
-    to take them back. On a failure nothing is left behind (NnsolveError naming the file)."""
+class Staged(list):
+    """stage_files' (temporary, path) pairs, not yet renamed, and the folders made for them."""
+
+    made: list[str] = []
+
+
+def stage_files(files, force: bool = False) -> Staged:
+    """write_files_atomic's first half: every target checked, the missing folders above them
+    made, every file written to a temporary beside it and flushed to disk; (temporary, path)
+    pairs for commit_files, or discard_files to take them back. On a failure nothing is left
+    behind, not even a folder (NnsolveError naming the file)."""
+    files = list(files)
     for path, _ in files:
         check_target(path, force)
-    staged: list[tuple[str, str]] = []  # (temporary, path), not yet renamed
+    staged = Staged()  # (temporary, path), not yet renamed
+    staged.made = make_folders(path for path, _ in files)
     each = fsync_each(len(files))
-    with _undone_on_failure(staged) as current:
+    with _undone_on_failure(staged, staged.made) as current:
         for path, data in files:
             current[0] = path
             staged.append((_stage(path, data, sync=each), path))
@@ -72,9 +124,10 @@ def stage_files(files, force: bool = False) -> list[tuple[str, str]]:
 def commit_files(staged: list[tuple[str, str]], force: bool = False) -> None:
     """stage_files' second half: each temporary renamed onto its path (without force, never
     over a file, not even one that appeared meanwhile). On a failure the ones not yet renamed
-    are removed."""
+    are removed, and so are the folders made for them that are left empty."""
+    made = getattr(staged, "made", [])
     staged = list(staged)
-    with _undone_on_failure(staged) as current:
+    with _undone_on_failure(staged, made) as current:
         while staged:
             tmp, current[0] = staged[0]
             _commit(tmp, current[0], force)
@@ -82,24 +135,29 @@ def commit_files(staged: list[tuple[str, str]], force: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def _undone_on_failure(staged: list[tuple[str, str]]):
-    """On any failure inside, the temporaries still in staged are removed; an OSError becomes
-    an NnsolveError naming the file being written (current[0], which the block keeps up)."""
+def _undone_on_failure(staged: list[tuple[str, str]], made: list[str]):
+    """On any failure inside, the temporaries still in staged are removed, then the folders
+    made that are left empty; an OSError becomes an NnsolveError naming the file being written
+    (current[0], which the block keeps up)."""
     current = [""]
     try:
         yield current
     except OSError as e:
         discard_files(staged)
+        remove_folders(made)
         raise NnsolveError(f"cannot write: {e.strerror or e}", file=current[0]) from None
     except BaseException:
         discard_files(staged)
+        remove_folders(made)
         raise
 
 
 def discard_files(staged: list[tuple[str, str]]) -> None:
-    """Remove staged temporaries (their paths are left as they were)."""
+    """Remove staged temporaries (their paths are left as they were), and the folders made
+    for them (stage_files)."""
     for tmp, _ in staged:
         _remove_quietly(tmp)
+    remove_folders(getattr(staged, "made", []))
 
 
 def _stage(path: str, data: bytes, sync: bool = True) -> str:

@@ -169,6 +169,48 @@ def test_a_write_that_fails_half_way_leaves_the_old_file(tmp_path, monkeypatch, 
     assert leftovers(folder) == []
 
 
+def _deeper(target: Path, args: list) -> tuple[Path, list]:
+    """The same command writing its file two missing folders further down."""
+    deeper = target.parent / "week7" / "keys" / target.name
+    return deeper, [str(deeper) if a == str(target) else a for a in args]
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_every_file_output_makes_its_missing_folders(tmp_path, name):
+    folder, target, args = _setup(tmp_path, name)
+    deeper, args = _deeper(target, args)
+    result = invoke(*args)
+    assert result.exit_code in (0, 1), result.stderr  # check grades the sheet: 0 or 1
+    assert deeper.is_file() and leftovers(folder) == []
+
+
+@pytest.mark.parametrize("how", ["half-written", "interrupted half-way", "rename"])
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_write_that_fails_takes_away_the_folders_it_made(tmp_path, monkeypatch, name, how):
+    folder, target, args = _setup(tmp_path, name)
+    _, args = _deeper(target, args)
+    _fail(monkeypatch, how)
+    assert invoke(*args).exit_code in (2, 130)
+    assert os.listdir(folder) == []
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_command_that_fails_makes_no_folder(tmp_path, name):
+    folder, target, args = _setup(tmp_path, name, broken=True)
+    _, args = _deeper(target, args)
+    assert_usage_error(invoke(*args), "W1")
+    assert os.listdir(folder) == []
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_file_where_a_folder_would_be_is_refused_before_any_work(tmp_path, name):
+    folder, target, args = _setup(tmp_path, name)
+    (folder / "week7").write_bytes(OLD)
+    _, args = _deeper(target, args)
+    assert_usage_error(invoke(*args), "week7 is a file, not a folder")
+    assert os.listdir(folder) == ["week7"] and (folder / "week7").read_bytes() == OLD
+
+
 @pytest.mark.parametrize("name", WRITERS)
 def test_a_new_file_is_not_made_when_the_write_fails(tmp_path, monkeypatch, name):
     folder, target, args = _setup(tmp_path, name)

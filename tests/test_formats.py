@@ -153,7 +153,8 @@ def test_failed_run_writes_nothing(tmp_path, write):
 
 
 def test_output_errors(tmp_path):
-    assert_usage_error(invoke("run", "-o", str(tmp_path / "no" / "such" / "dir.md")), "folder does not exist")
+    (tmp_path / "f").write_text("", encoding="utf-8")
+    assert_usage_error(invoke("run", "-o", str(tmp_path / "f" / "such" / "dir.md")), "is a file, not a folder")
     assert_usage_error(invoke("run", "-o", str(tmp_path)), "is a directory")
     assert_usage_error(invoke("run", "--fragment"), "--fragment is for --format latex")
     assert_usage_error(invoke("run", "--json", "--format", "markdown"), "two formats")

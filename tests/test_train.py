@@ -328,7 +328,7 @@ def test_output_options_are_checked_before_training(tmp_path):
     assert (tmp_path / "old.png").read_bytes() == b"old"
     assert_usage_error(invoke(*base, "--plot", str(tmp_path / "curves.jpg")), "ending in .png")
     assert_usage_error(invoke(*base, "--save", str(tmp_path / "w.json")), "ending in .yaml or .yml")
-    assert_usage_error(invoke(*base, "--save", str(tmp_path / "no" / "w.yaml")), "folder does not exist")
+    assert_usage_error(invoke(*base, "--save", str(tmp_path / "old.png" / "w.yaml")), "is a file, not a folder")
     assert_usage_error(invoke(*base, "--force"), "--force is for --plot and --save")
     assert_usage_error(invoke(*base, "--epochs", "0"), "--epochs")
     assert_usage_error(invoke(*base, "--batch-size", "0"), "--batch-size")

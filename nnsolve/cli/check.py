@@ -313,21 +313,7 @@ def write_gradescope(rows, tolerance, targets: dict, force: bool) -> None:
                 "tests": [],
             }
         files.append((target, dumps(data).encode("utf-8")))
-    made = [f for f in sorted({os.path.dirname(t) or "." for t, _ in files}) if not os.path.isdir(f)]
-    try:
-        for folder in made:
-            os.makedirs(folder, exist_ok=True)
-    except OSError as e:
-        raise NnsolveError(f"cannot make the folder: {e.strerror or e}", file=made[0], key="--gradescope", fix="give a folder name that is free") from None
-    try:
-        write_files_atomic(files, force)  # every result or none
-    except BaseException:
-        for folder in reversed(made):  # made for the results: gone again, as nothing was written
-            try:
-                os.rmdir(folder)
-            except OSError:
-                pass
-        raise
+    write_files_atomic(files, force)  # every result or none, and the folders made for them
     if len(rows) == 1:
         click.echo(f"nnsolve: wrote {targets[rows[0][0]]}", err=True)
     else:

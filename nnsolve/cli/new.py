@@ -185,6 +185,7 @@ class NewFolder:
         import tempfile
 
         from ..errors import NnsolveError
+        from ..files import make_folders
 
         if os.path.exists(out) and not os.path.isdir(out):
             raise NnsolveError("is a file, not a folder", file=out, fix="give a folder for --out")
@@ -197,12 +198,9 @@ class NewFolder:
         self.made: list[str] = []  # the missing folders above it, made for it (outermost first)
         if self.shared:
             return
-        parent = os.path.dirname(os.path.abspath(out))
+        self.made = make_folders([out])  # NnsolveError naming the folder, and none left made
         try:
-            for folder in missing_folders(out):
-                os.mkdir(folder)
-                self.made.append(folder)
-            self.staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=parent)
+            self.staging = tempfile.mkdtemp(prefix=".nnsolve-new-", dir=os.path.dirname(os.path.abspath(out)))
         except OSError as e:
             self.discard()
             raise NnsolveError(f"cannot make the folder: {e.strerror or e}", file=out, fix="give a folder name that is free") from None
@@ -259,37 +257,15 @@ class NewFolder:
         """Remove what was staged (nothing of it stays)."""
         import shutil
 
-        from ..files import discard_files
+        from ..files import discard_files, remove_folders
 
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
         discard_files(self.staged)
         self.staged = []
-        for folder in reversed(self.made):  # made for it: gone again, as nothing was written
-            try:
-                os.rmdir(folder)
-            except OSError:
-                pass
+        remove_folders(self.made)  # made for it: gone again, as nothing was written
         self.made = []
-
-
-def missing_folders(folder: str) -> list[str]:
-    """The folders above folder that do not exist yet, outermost first, which --out and
-    --prairielearn make (and take away again when nothing is written); NnsolveError when a
-    file stands where one of them would be."""
-    from ..errors import NnsolveError
-
-    missing = []
-    parent = os.path.dirname(os.path.abspath(folder))
-    while not os.path.isdir(parent):
-        if os.path.lexists(parent):
-            raise NnsolveError(f"{parent} is a file, not a folder", file=folder, fix="give a folder whose parents are folders")
-        missing.append(parent)
-        parent, above = os.path.dirname(parent), parent
-        if parent == above:
-            break
-    return missing[::-1]
 
 
 def question_names(problem, questions) -> list[str]:
@@ -312,7 +288,7 @@ def preflight(out, moodle, prairielearn, force: bool) -> None:
     """What would stop a write, found before the first file is written: a failed command
     leaves no folder or file behind. (--questions is checked once a variant is drawn.)"""
     from ..errors import NnsolveError
-    from ..files import check_target
+    from ..files import check_target, missing_folders
 
     if out and prairielearn and os.path.abspath(out) == os.path.abspath(prairielearn):
         raise click.UsageError("--out and --prairielearn name the same folder; give two")
