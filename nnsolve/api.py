@@ -351,7 +351,7 @@ def check(sheet: Union[str, dict], problem: Union[Problem, str, None] = None, rt
 
     from .grading import Tolerance, grade
     from .quantities import Catalog
-    from .sheet import bind, parse_raw_sheet, problem_path, read_raw_sheet
+    from .sheet import bind, named_problem, parse_raw_sheet, read_raw_sheet
 
     if isinstance(sheet, dict):
         raw = parse_raw_sheet(yaml.safe_dump({k: _plain(v) for k, v in sheet.items()}, sort_keys=False), "<sheet>")
@@ -360,7 +360,7 @@ def check(sheet: Union[str, dict], problem: Union[Problem, str, None] = None, rt
     else:
         raw = read_raw_sheet(sheet)
     if problem is None:
-        problem = load(problem_path(raw)) if raw.problem else load(None)
+        problem = named_problem(raw, load)[1] if raw.problem else load(None)
     elif isinstance(problem, str):
         problem = load(problem)
     tolerance = Tolerance(rtol, atol)

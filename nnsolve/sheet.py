@@ -2,8 +2,12 @@
 
 A sheet is read like a problem file (safe YAML into nodes, tags refused, aliases sized before
 anything is read, files over 1 MiB refused) and its names are checked against the catalog of
-its problem. `problem:` may name the sheet's problem file, but only a file beside the sheet:
-a sheet cannot make nnsolve open anything else.
+its problem. `problem:` may name the sheet's problem file: any file beside the sheet, or a
+.yaml/.yml file by a relative path from the sheet's folder (`../problems/worksheet.yaml`) that
+stays in the folder nnsolve runs in, so that `check --template` can name a problem in another
+folder. A sheet cannot make nnsolve open anything else (an absolute path, a file above the
+folder nnsolve runs in, a file of another kind, a link out to one), and a problem outside the
+sheet's folder that does not read is one line that shows nothing of the file.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 import yaml
 
-from .errors import ProblemError
+from .errors import NnsolveError, ProblemError
 from .problem import read_text_file
 from .notation import count
 from .yaml_nodes import TAG, NodeReader, compose_yaml, cut, needs_node_check, show
@@ -36,7 +40,7 @@ class RawSheet:
     """A sheet read but not yet matched to a problem."""
 
     source: str
-    problem: Optional[str]  # the problem file it names, as a path beside the sheet
+    problem: Optional[str]  # the problem file it names, as a path from the sheet's folder joined to it
     student: Optional[str]
     entries: dict  # name -> (key node, value node)
     reader: NodeReader
@@ -67,7 +71,7 @@ def parse_raw_sheet(text: str, source: str) -> RawSheet:
     entries = reader.mapping(root)
     problem = _text(reader, entries, "problem")
     if problem is not None:
-        problem = _beside(source, problem, reader, entries["problem"][1])
+        problem = _named(source, problem, reader, entries["problem"][1])
     return RawSheet(source, problem, _text(reader, entries, "student"), entries, reader)
 
 
@@ -91,31 +95,86 @@ def _encodable(name: str) -> bool:
     return True
 
 
-def _beside(sheet: str, name: str, reader: NodeReader, node) -> str:
-    """The path of a problem file named by a sheet: a file in the sheet's own folder, or refused."""
+PROBLEM_SUFFIXES = (".yaml", ".yml")  # what a sheet may name outside its own folder
+
+
+def naming(problem: str, folder: str) -> Optional[str]:
+    """How a sheet in folder names the problem file problem (`problem:`): its name when it is
+    beside it, else its relative path written with / (which every system reads); None when a
+    sheet there cannot name it (another drive, a file not ending .yaml or .yml)."""
+    try:
+        path = os.path.relpath(os.path.abspath(problem), os.path.abspath(folder or "."))
+    except ValueError:  # Windows: another drive
+        return None
+    path = path.replace(os.sep, "/")
+    if "/" in path and not path.lower().endswith(PROBLEM_SUFFIXES):
+        return None
+    return path
+
+
+def _named(sheet: str, name: str, reader: NodeReader, node) -> str:
+    """The path of a problem file named by a sheet: a file beside it, or a .yaml/.yml file by a
+    relative path from its folder; anything else refused."""
     shown = show(name)
-    plain = "\0" not in name and name not in (".", "..") and not os.path.isabs(name) and _encodable(name)
-    if not plain or os.path.normpath(name) != os.path.basename(name):
+    plain = ("\0" not in name and name not in (".", "..") and not os.path.isabs(name)
+             and not os.path.splitdrive(name)[0] and _encodable(name))
+    if plain and os.path.normpath(name) != os.path.basename(name):  # in another folder: a problem file, by its ending
+        plain = name.lower().endswith(PROBLEM_SUFFIXES) and os.path.basename(os.path.normpath(name)) not in ("", ".", "..")
+    if not plain:
         raise reader.error(
-            node, "problem", f"{shown} is not a file beside the sheet",
-            "name a problem file in the sheet's folder, or give --problem FILE",
+            node, "problem", f"{shown} is not a file beside the sheet nor a .yaml file by a path from its folder",
+            "name the problem file beside the sheet, or by a relative path (../problems/worksheet.yaml), or give --problem FILE",
         )
     return os.path.join(os.path.dirname(sheet), name)
 
 
+def _beside(raw: RawSheet, path: str) -> bool:
+    """Whether the file at path (links followed) is in the sheet's own folder."""
+    return os.path.dirname(os.path.realpath(path)) == os.path.realpath(os.path.dirname(raw.source) or ".")
+
+
 def problem_path(raw: RawSheet) -> Optional[str]:
-    """The problem file the sheet names, checked on disk: a file in the sheet's own folder, not a
-    link out of it (None: the sheet names none). Only where --problem does not name one instead."""
+    """The problem file the sheet names, checked on disk (None: the sheet names none): a file
+    beside it, or a .yaml/.yml file in the folder nnsolve runs in or below it (links followed).
+    Only where --problem does not name one instead."""
     if raw.problem is None:
         return None
     node = raw.entries["problem"][1]
-    shown = show(os.path.basename(raw.problem))
-    folder = os.path.dirname(raw.problem)
-    if os.path.dirname(os.path.realpath(raw.problem)) != os.path.realpath(folder or "."):
-        raise raw.reader.error(node, "problem", f"{shown} leads out of the sheet's folder (a link)", "copy the problem file beside the sheet, or give --problem FILE")
+    shown = show(node.value)
+    beside = _beside(raw, raw.problem)
+    real = os.path.realpath(raw.problem)
+    if not beside and not real.lower().endswith(PROBLEM_SUFFIXES):
+        raise raw.reader.error(node, "problem", f"{shown} leads out of the sheet's folder (a link) to a file that is not .yaml",
+                               "name the problem file itself, or give --problem FILE")
+    if not beside and not _within(real, os.path.realpath(os.getcwd())):
+        raise raw.reader.error(node, "problem", f"{shown} is outside the folder nnsolve runs in, which a sheet cannot reach",
+                               "run nnsolve from a folder that holds both the sheet and the problem, or give --problem FILE")
     if not os.path.isfile(raw.problem):
-        raise raw.reader.error(node, "problem", f"there is no problem file {shown} beside the sheet", "copy it there, or give --problem FILE")
+        where = "beside the sheet" if beside else "at that path from the sheet's folder"
+        raise raw.reader.error(node, "problem", f"there is no problem file {shown} {where}", "copy it there, or give --problem FILE")
     return raw.problem
+
+
+def _within(path: str, folder: str) -> bool:
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:  # Windows: another drive
+        return False
+
+
+def named_problem(raw: RawSheet, read):
+    """(path, read(path)) for the problem file the sheet names (problem_path). One outside the
+    sheet's folder that does not read is refused in one line that shows nothing of the file (a
+    sheet is untrusted: its name could point at any .yaml file the grader can read)."""
+    path = problem_path(raw)
+    try:
+        return path, read(path)
+    except NnsolveError:
+        if _beside(raw, path):
+            raise
+        node = raw.entries["problem"][1]
+        raise raw.reader.error(node, "problem", f"{show(node.value)} is not a problem file nnsolve can read",
+                               "nnsolve run on that file says why, or give --problem FILE") from None
 
 
 def bind(raw: RawSheet, catalog: Catalog) -> Sheet:

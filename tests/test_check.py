@@ -747,7 +747,9 @@ HOSTILE = {
     "twonames.yaml": ("problem: worksheet.yaml\nbeta1: [0.5, 1]\nbeta1_2: 1\n", "answers a value that beta1 answers too"),
     "traversal.yaml": ("problem: ../../etc/passwd\nloss: 0.38\n", "'../../etc/passwd' is not a file beside the sheet"),
     "absolute.yaml": ("problem: /etc/passwd\nloss: 0.38\n", "'/etc/passwd' is not a file beside the sheet"),
-    "subfolder.yaml": ("problem: sub/worksheet.yaml\nloss: 0.38\n", "is not a file beside the sheet"),
+    "subfolder.yaml": ("problem: sub/worksheet.txt\nloss: 0.38\n", "is not a file beside the sheet nor a .yaml file"),
+    "missingsub.yaml": ("problem: sub/worksheet.yaml\nloss: 0.38\n", "there is no problem file 'sub/worksheet.yaml' at that path from the sheet's folder"),
+    "above.yaml": ("problem: ../worksheet.yaml\nloss: 0.38\n", "is outside the folder nnsolve runs in"),
     "nul.yaml": ('problem: "worksheet.yaml\\0"\nloss: 0.38\n', "is not a file beside the sheet"),
     "surrogate.yaml": ('problem: "\\ud800.yaml"\nloss: 0.38\n', "'\\ud800.yaml' is not a file beside the sheet"),  # no file name can hold it
     "missing.yaml": ("problem: nothere.yaml\nloss: 0.38\n", "there is no problem file 'nothere.yaml' beside the sheet"),
@@ -909,16 +911,19 @@ def _at(values, index: tuple):
 
 
 @pytest.mark.parametrize("problem", PROBLEM_FILES, ids=lambda p: p.stem)
-def test_the_filled_in_template_is_all_correct(problem, tmp_path):
-    result = check("--template", str(problem))
+def test_the_filled_in_template_is_all_correct(problem, tmp_path, monkeypatch):
+    # a student's folder with the problem in a subfolder: the sheet names it by its path from here
+    (tmp_path / "problems").mkdir()
+    shutil.copy(problem, tmp_path / "problems" / problem.name)
+    monkeypatch.chdir(tmp_path)
+    result = check("--template", f"problems/{problem.name}")
     assert result.exit_code == 0, result.stderr
     blank = result.stdout
     parsed = yaml.safe_load(blank)
-    assert parsed["problem"] == problem.name
+    assert parsed["problem"] == f"problems/{problem.name}"
     names = [n for n in parsed if n not in ("problem", "student")]
     assert all(v is None for n, v in parsed.items() if n != "problem")
     # the blank sheet reads, and answers nothing: an error, never a silent 0 of 0 (issue 14)
-    shutil.copy(problem, tmp_path / problem.name)
     (tmp_path / "blank.yaml").write_text(blank)
     [record] = check_json(str(tmp_path / "blank.yaml"), exit_code=2)
     assert "answers nothing" in record["error"]
@@ -1011,7 +1016,9 @@ def test_usage_errors(tmp_path):
 def test_problem_overrides_what_the_sheets_name(tmp_path):
     """--problem names the problem for every sheet: a sheet's own problem: line (a file not
     there, or a link out of the folder) is then not opened."""
-    (tmp_path / "link.yaml").symlink_to(TWO_OUTPUTS)
+    (tmp_path / "elsewhere").mkdir()
+    shutil.copy(TWO_OUTPUTS, tmp_path / "elsewhere" / "two_outputs.txt")
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "elsewhere" / "two_outputs.txt")
     a = write_sheet(tmp_path, "a.yaml", {"loss": LOSS}, problem="nothere.yaml")
     b = write_sheet(tmp_path, "b.yaml", {"loss": LOSS}, problem="link.yaml")
     records = check_json(a, b, "--problem", str(WORKSHEET), exit_code=0)

@@ -367,10 +367,31 @@ def test_new_with_every_drawing_option_says_them_all(tmp_path, monkeypatch):
     assert (tmp_path / "b" / "DIR" / "variant-003.yaml").read_text(encoding="utf-8") == text
 
 
-# -- 7: check --template from another folder -----------------------------------------------------
+# -- 7: check --template and tutor --save name a problem in another folder by its path -----------------------------------------------------
 
 
-def test_a_template_of_a_problem_elsewhere_says_where_it_is_and_how_to_check(tmp_path, monkeypatch):
+def test_a_template_names_a_problem_in_a_subfolder_by_its_path_and_the_sheet_checks_where_saved(tmp_path, monkeypatch):
+    import shutil
+
+    (tmp_path / "problems").mkdir()
+    shutil.copy(PROBLEMS / "deep_tanh_relu.yaml", tmp_path / "problems")
+    monkeypatch.chdir(tmp_path)
+    made = invoke("check", "--template", "problems/deep_tanh_relu.yaml")
+    assert made.exit_code == 0
+    assert "problem: problems/deep_tanh_relu.yaml\n" in made.stdout
+    assert "its path from this folder" in made.stderr  # and it says so
+    (tmp_path / "sheet.yaml").write_text(made.stdout.replace("loss:", "loss: 0.5", 1), encoding="utf-8")
+    graded = invoke("check", "sheet.yaml")  # no --problem: the sheet finds it
+    assert graded.exit_code == 1 and "loss" in graded.stdout, graded.stderr
+    # from a folder above, the sheet's path is still read from the sheet's own folder
+    (tmp_path / "up").mkdir()
+    shutil.move(tmp_path / "sheet.yaml", tmp_path / "up" / "sheet.yaml")
+    text = (tmp_path / "up" / "sheet.yaml").read_text(encoding="utf-8")
+    (tmp_path / "up" / "sheet.yaml").write_text(text.replace("problem: problems/", "problem: ../problems/"), encoding="utf-8")
+    assert invoke("check", "up/sheet.yaml").stdout.replace("up/", "") == graded.stdout
+
+
+def test_a_template_of_a_problem_above_says_where_it_is_and_how_to_check(tmp_path, monkeypatch):
     import shutil
 
     (tmp_path / "p" / "problems").mkdir(parents=True)
@@ -380,15 +401,34 @@ def test_a_template_of_a_problem_elsewhere_says_where_it_is_and_how_to_check(tmp
     where = "../p/problems/deep_tanh_relu.yaml"
     made = invoke("check", "--template", where)
     assert made.exit_code == 0
+    assert f"problem: {where}\n" in made.stdout  # its path from where the sheet is saved
     assert f"--problem {where}" in made.stderr and f"--problem {where}" in made.stdout
     sheet = made.stdout.replace("loss:", "loss: 0.5", 1)
     (tmp_path / "work" / "sheet.yaml").write_text(sheet, encoding="utf-8")
     # the command the sheet gives grades it (the loss is wrong: exit 1, graded)
     graded = invoke("check", "sheet.yaml", "--problem", where)
     assert graded.exit_code == 1 and "loss" in graded.stdout, graded.stderr
-    # beside it, as the sheet says, it needs nothing more
-    shutil.copy(PROBLEMS / "deep_tanh_relu.yaml", tmp_path / "work")
-    assert invoke("check", "sheet.yaml").stdout == graded.stdout
+    # without it, a sheet reaches nothing above the folder nnsolve runs in: said, with both fixes
+    refused = invoke("check", "sheet.yaml")
+    assert refused.exit_code == 2 and "is outside the folder nnsolve runs in" in refused.stdout
+    assert "run nnsolve from a folder that holds both the sheet and the problem, or give --problem FILE" in refused.stdout
+    # from a folder that holds both, the sheet's own line finds it
+    monkeypatch.chdir(tmp_path)
+    assert invoke("check", "work/sheet.yaml").stdout.replace("work/", "") == graded.stdout
+
+
+def test_the_tutors_saved_sheet_names_its_problem_by_its_path(tmp_path, monkeypatch):
+    import shutil
+
+    (tmp_path / "problems").mkdir()
+    shutil.copy(PROBLEMS / "worksheet.yaml", tmp_path / "problems")
+    (tmp_path / "answers").mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = invoke("tutor", "problems/worksheet.yaml", "--save", "answers/me.yaml", input="3x2\n")
+    assert "note" not in result.stderr
+    assert "problem: ../problems/worksheet.yaml\n" in (tmp_path / "answers" / "me.yaml").read_text(encoding="utf-8")
+    graded = invoke("check", "answers/me.yaml", "--json")
+    assert graded.exit_code == 0 and '"counts":{"correct":1,' in graded.stdout, (graded.stdout, graded.stderr)
 
 
 def test_a_template_of_a_problem_here_names_it_and_says_nothing_more(tmp_path, monkeypatch):

@@ -341,8 +341,9 @@ def test_yaml_tags_never_run_code(tmp_path):
 
 @needs_posix
 def test_a_sheet_never_makes_nnsolve_open_another_file(tmp_path, monkeypatch):
-    """Only the sheet and the problem file beside it are opened: no other name a sheet gives
-    (a path out of its folder, an absolute path, a link out, a name in a value) is ever opened."""
+    """Run in the class's folder, only the sheets and the problem file beside them are opened:
+    no other name a sheet gives (a path above the folder nnsolve runs in, an absolute path, a
+    link out, a name in a value) is ever opened."""
     secret = tmp_path / "secret.yaml"
     shutil.copy(WORKSHEET, secret)  # a valid problem: opened, it would grade the sheet
     folder = tmp_path / "class"
@@ -359,6 +360,7 @@ def test_a_sheet_never_makes_nnsolve_open_another_file(tmp_path, monkeypatch):
     }
     for name, text in sheets.items():
         (folder / name).write_text(text, encoding="utf-8")
+    monkeypatch.chdir(folder)
     opened: list[str] = []
     real_open, real_os_open = builtins.open, os.open
 
@@ -373,12 +375,34 @@ def test_a_sheet_never_makes_nnsolve_open_another_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(builtins, "open", record_open)
     monkeypatch.setattr(os, "open", record_os_open)
-    result = invoke("check", *(str(folder / n) for n in sheets), "--json")
+    result = invoke("check", *sheets, "--json")
     monkeypatch.undo()
     records = [strict_json(line) for line in result.stdout.splitlines()]
     assert [r["error"] is None for r in records] == [False, False, False, False, False, True]
     assert str(secret.resolve()) not in opened
-    assert str((folder / "worksheet.yaml").resolve()) in opened  # the one file a sheet may name
+    assert str((folder / "worksheet.yaml").resolve()) in opened  # the one file these sheets may name
+    assert all("outside the folder nnsolve runs in" in records[n]["error"] for n in (0, 2, 3))
+    assert "is not a file beside the sheet nor a .yaml file" in records[1]["error"]
+
+
+def test_a_problem_a_sheet_names_elsewhere_that_does_not_read_shows_nothing_of_it(tmp_path, monkeypatch):
+    """In the folder nnsolve runs in, a sheet may name a .yaml problem by a path out of its own
+    folder; if that file is not a problem, the error says so in one line that quotes none of it."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "secret.yaml").write_text("password: hunter2\nW1: [[hunter3]]\n", encoding="utf-8")
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "ann.yaml").write_text("problem: ../config/secret.yaml\nloss: 0.38\n", encoding="utf-8")
+    (tmp_path / "class" / "local.yaml").write_text("password: hunter2\n", encoding="utf-8")
+    (tmp_path / "class" / "bob.yaml").write_text("problem: local.yaml\nloss: 0.38\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("check", "class/ann.yaml", "--json")
+    [record] = [strict_json(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 2
+    assert record["error"] == ("class/ann.yaml:1: problem: '../config/secret.yaml' is not a problem file nnsolve can read; "
+                               "nnsolve run on that file says why, or give --problem FILE")
+    # beside the sheet, the problem's own message, as before (the sheet's folder is the sheet writer's)
+    [record] = [strict_json(line) for line in invoke("check", "class/bob.yaml", "--json").stdout.splitlines()]
+    assert "password" in record["error"]
 
 
 # =============================================================================================

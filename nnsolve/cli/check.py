@@ -174,7 +174,7 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
     from ..errors import NnsolveError
     from ..problem import load_problem
     from ..quantities import Catalog
-    from ..sheet import bind, problem_path
+    from ..sheet import bind, named_problem
     from ..solution import same_shape, solve_key
 
     problems: dict = {}  # path -> (problem, catalog), each read once
@@ -201,8 +201,10 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
             rows[n] = (path, None, raw)
             continue
         try:
-            source = problem_file or problem_path(raw)
-            _, catalog = problem_for(source)
+            if problem_file:
+                source, (_, catalog) = problem_file, problem_for(problem_file)
+            else:
+                source, (_, catalog) = named_problem(raw, problem_for)
             sheet = bind(raw, catalog)
             if not sheet.answers:
                 raise NnsolveError("answers nothing: every quantity is blank", file=path, fix="fill in at least one answer (nnsolve check --template lists the names)")
@@ -334,14 +336,27 @@ def blank_sheet(problem_file) -> str:
     if problem.batch is not None:
         lines.append(f"# A batch of {len(problem.examples)}: the loss, each dl/dW and each new W are the batch's ({problem.batch} over the examples), one update.")
     if problem_file:
-        name, where = os.path.basename(problem_file), os.path.relpath(problem_file)
-        if os.path.dirname(where):
-            # a sheet names only a problem file beside it (sheet.py): where this one is, from here
-            lines += [f"# Its problem: {where}, from the folder this sheet was made in. A sheet finds its problem",
-                      f"# only beside it: copy {name} beside this sheet, or check it with --problem {where}"]
-            click.echo(f"nnsolve: note: the sheet names its problem {name}, which it finds only beside it: copy {where} "
-                       f"beside the sheet, or check it with --problem {where}", err=True)
-        lines.append(f"problem: {name}")
+        from ..sheet import naming
+
+        name = naming(problem_file, ".")  # printed, so saved here: its problem's path from here
+        if name is None:
+            lines.append(f"# Its problem: {problem_file}, which a sheet cannot name: check it with --problem {problem_file}")
+            click.echo(f"nnsolve: note: a sheet cannot name {problem_file} (a sheet names a .yaml file by a relative path): "
+                       f"check it with --problem {problem_file}", err=True)
+        else:
+            if name.startswith("../"):
+                # a sheet reaches no file above the folder nnsolve runs in (sheet.py): say how to check it
+                lines += ["# Its problem, by its path from the folder this sheet was made in. A sheet reaches no",
+                          f"# file above the folder nnsolve runs in: check it with --problem {problem_file}",
+                          "# from here, or from a folder that holds both."]
+                click.echo(f"nnsolve: note: the sheet names its problem {name}, its path from this folder; a sheet reaches "
+                           f"no file above the folder nnsolve runs in: check it with --problem {problem_file}, or from a "
+                           f"folder that holds both", err=True)
+            elif "/" in name:
+                lines.append("# Its problem, by its path from the folder this sheet was made in: save the sheet there.")
+                click.echo(f"nnsolve: note: the sheet names its problem {name}, its path from this folder: save the sheet here",
+                           err=True)
+            lines.append(f"problem: {name}")
     lines.append("student:")
     width = max(len(n) for n in catalog.names()) + 2
     for name in catalog.names():

@@ -53,16 +53,17 @@ def tutor(file, everything, save, resume, student, force):
 
     if save and resume:
         raise click.UsageError("--resume goes on saving to its own sheet: drop --save")
-    raw = None
+    raw = problem = None
     if resume:
-        from ..sheet import problem_path, read_raw_sheet
+        from ..sheet import named_problem, read_raw_sheet
 
         raw = read_raw_sheet(resume)
-        file = file or (problem_path(raw) if raw.problem else None)
+        if not file and raw.problem:
+            file, problem = named_problem(raw, load_problem)
         save = resume
     elif save:
         check_target(save, force, "--save")
-    problem = load_problem(file)
+    problem = problem or load_problem(file)
     if problem.batch is not None:  # (the tutor asks one example's working, step by step)
         raise NnsolveError("the tutor works one example; this problem is a batch of several, one update from all of them",
                            file=problem.source, key="batch", fix="see the batch's working with nnsolve run, or tutor a problem of one of its examples")
@@ -71,10 +72,12 @@ def tutor(file, everything, save, resume, student, force):
         _restore(session, raw, resume)
     problem_name = None
     if file and save:
-        here = os.path.dirname(os.path.abspath(save)) == os.path.dirname(os.path.abspath(file))
-        problem_name = os.path.basename(file)
-        if not here:
-            click.echo(f"nnsolve: note: {save} names {problem_name}; check it with --problem {file}", err=True)
+        from ..sheet import naming
+
+        problem_name = naming(file, os.path.dirname(save))  # its path from the sheet's folder
+        if problem_name is None:
+            click.echo(f"nnsolve: note: {save} cannot name {file} (a sheet names a .yaml file by a relative path); "
+                       f"check it with --problem {file}", err=True)
     sys.exit(EXIT_OK if _run(session, save, problem_name) else EXIT_FOUND)
 
 
