@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test plot test-kernels bench clean latex-deps browser-deps keys
+.PHONY: run test plot test-kernels bench clean latex-deps browser-deps torch-deps keys
 
 run: $(VENV)/.installed
 	$(BIN)/nnsolve run problems/worksheet.yaml
@@ -44,11 +44,17 @@ $(VENV)/.installed-plot: $(VENV)/.created pyproject.toml
 	$(BIN)/python -m pip install -q $(COMPAT) -e '.[plot]'
 	touch $@ $(VENV)/.installed
 
-# the benchmarks (BENCHMARKS.md); torch only for their comparisons: exactly 2.13.0, the CPU build
-# on this machine's disk (its small dependencies come from the index). Never a bare `torch`,
-# which would take a multi-GB GPU build.
+# torch, for the comparisons with torch.optim (tests/test_optimizers.py) and the benchmarks':
+# exactly 2.13.0, the CPU build on this machine's disk (its small dependencies come from the
+# index). Never a bare `torch`, which would take a multi-GB GPU build. Not a test extra for that
+# reason: CI runs this target; elsewhere the torch comparisons skip, saying so.
+TORCH := torch==2.13.0
+torch-deps: $(VENV)/.installed-test
+	$(BIN)/python -m pip install -q $(TORCH)
+
+# the benchmarks (BENCHMARKS.md); torch only for their comparisons
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m pip install -q torch==2.13.0 || echo "torch==2.13.0 is not on this machine: its comparisons are skipped"
+	$(BIN)/python -m pip install -q $(TORCH) || echo "$(TORCH) is not on this machine: its comparisons are skipped"
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
