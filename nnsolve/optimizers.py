@@ -392,6 +392,40 @@ def rule(opt: Optimizer, lr, W, g, old: dict, t: int, mask, rnd: Rounder = None,
     return tuple(working), tuple(new_state), keep(base - delta)
 
 
+def under_root(opt: Optimizer) -> tuple[str, ...]:
+    """The working values that lead to the one under the square root of opt's step denominator
+    (sqrt(.) + eps), in the working's order: Adam's v, v_max, v_hat; none for SGD and momentum."""
+    if opt.kind == "adagrad":
+        return ("G",)
+    if opt.kind == "rmsprop":
+        return ("v", "v_tilde") if opt["centered"] else ("v",)
+    if opt.kind in ("adam", "adamw"):
+        return ("v", "v_max", "v_hat") if opt["amsgrad"] else ("v", "v_hat")
+    return ()
+
+
+def rounded_to_nothing(rounded: Step, exact: Step, only: Optional[tuple[int, int]] = None) -> Optional[tuple[int, int, str, float]]:
+    """Where hand rounding lost a step's denominator: (layer, flat index, name, exact value) of
+    the first weight whose rounded step divides a number that is not 0 by eps alone, where
+    exactly it divides by more than 10 eps, because a value on the way to its square root
+    rounds to 0 (Adam's v of a gradient 0.05 is 2.5e-6: 0 at 4 decimals), with the first such
+    value; only: (layer, flat index) of the one weight to look at. None where none is."""
+    names = under_root(rounded.optimizer)
+    if not names:
+        return None
+    for l, (r, e) in enumerate(zip(rounded.layers, exact.layers), start=1):
+        # lost where it rounds to 0 but its root is well above eps (so eps alone is far smaller), with a step to take
+        root = np.sqrt(np.maximum(np.asarray(e.get(names[-1])), 0.0))
+        lost = (np.asarray(r.get(names[-1])) == 0) & (root > 10 * rounded.optimizer["eps"]) & (np.asarray(r.get("step")) != 0)
+        for k in np.flatnonzero(lost):
+            if only is not None and (l, k) != only:
+                continue
+            for name in names:  # the first on the way that rounded to 0
+                if r.get(name).flat[k] == 0 and e.get(name).flat[k] > 0:
+                    return l, int(k), name, float(e.get(name).flat[k])
+    return None
+
+
 def new_weight(opt: Optimizer, lr, w, g, state: Optional[State], layer: int, index, decayed, t_shift: int = 0,
                bias_correction: bool = True, expand: int = 0) -> np.ndarray:
     """The new weight(s) W[index] of a layer from a gradient g (a student's own, or a slip's), from

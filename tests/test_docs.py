@@ -32,12 +32,20 @@ def run_readme_command(line: str) -> str:
     args = shlex.split(line)
     assert args[0] == "nnsolve", line
     piped = None
+    cut = None
+    if "|" in args:  # nnsolve ... | tail -n 3 (or head -n 3): a part of the output
+        at = args.index("|")
+        cut, args = args[at + 1:], args[:at]
+        assert len(cut) == 3 and cut[0] in ("head", "tail") and cut[1] == "-n" and cut[2].isdigit(), line
     if "<" in args:  # nnsolve tutor < answers.txt: the file piped in
         at = args.index("<")
         piped, args = (ROOT / args[at + 1]).read_text(encoding="utf-8"), args[:at] + args[at + 2:]
     result = invoke(*args[1:], input=piped)
     assert result.exit_code in (0, 1, 2), line
-    return result.output
+    if cut is None:
+        return result.output
+    lines, n = result.stdout.splitlines(keepends=True), int(cut[2])  # what a pipe passes on: stdout
+    return "".join(lines[:n] if cut[0] == "head" else lines[-n:])
 
 
 def render_block(body: str) -> str:

@@ -353,3 +353,72 @@ def test_a_shared_bias_with_adam_in_wx_plus_b_solves(write):
     row = load_problem(write(invoke("convert", given, "--to", "bias-row").stdout))
     assert row.shared_bias and row.state.layer(1)["v"][0].tolist() == [0.5, 0.5]
     assert "b1: {v: 0.5}" in invoke("convert", given, "--to", "Wx+b").stdout
+
+
+# -- hand rounding that loses an adaptive step's denominator ---------------------------------------
+
+
+def test_rounding_adams_v_to_nothing_is_said_with_the_fix():
+    """At 4 decimals Adam's v = (1 - 0.999) g^2 of the worksheet's gradients (2e-6) rounds to 0,
+    and each step divides by eps alone: the new weights are 1e5 and more. run says which value
+    went, and that --sig keeps it."""
+    text = invoke("run", ADAM, "--round", "4").stdout
+    assert ("v of W1[0,1] is 2.14e-06 exactly, which rounds to 0 at 4 decimals, half-up: the rounded step divides "
+            "by ε = 1e-8 alone, so the new weights above are far from Adam's. Work it by hand to significant figures "
+            "instead (--sig 4).") in " ".join(text.split())
+    assert "rounds to 0" not in invoke("run", ADAM, "--sig", "4").stdout  # the gradient of W1[2,2] is 0 there too: no step, no note
+    assert "rounds to 0" not in invoke("run", ADAM).stdout
+    assert "rounds to 0" not in invoke("run", MOMENTUM, "--round", "4").stdout  # no denominator
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "rmsprop", "rmsprop_centered", "adagrad"])
+def test_the_note_names_the_weight_grad_shows(name, write):
+    problem = write(WORKSHEET + f"optimizer: {name}\n")
+    for weight in ("W2[1,1]", "W1[0,1]"):
+        text = " ".join(invoke("grad", weight, problem, "--round", "4").stdout.split())
+        exact = load_problem(problem)
+        rounded_step = solve(exact, _rounding(4)).optimizer_step
+        exact_step = solve(exact).optimizer_step
+        layer, row, column = int(weight[1]), int(weight[3]), int(weight[5])
+        lost = optimizers.rounded_to_nothing(rounded_step, exact_step, (layer, row * 2 + column - 1 if layer == 1 else row))
+        if lost is None:
+            assert "rounds to 0" not in text
+        else:
+            assert f"of {weight} is" in text and "rounds to 0 at 4 decimals" in text and "new weight above is far" in text
+
+
+def _rounding(digits):
+    from nnsolve.rounding import Rounding
+
+    return Rounding(digits)
+
+
+def test_rounded_to_nothing_finds_the_first_value_on_the_way():
+    rng = np.random.default_rng(5)
+    for name in ("adam", "rmsprop", "adagrad"):
+        opt = optimizers.make(name)
+        W = [rng.normal(size=(3, 2))]
+        g = [np.array([[0.05, 0.0], [1.0, 1e-9], [0.3, -0.002]])]  # 0.05^2 (1 - 0.999) = 2.5e-6; 1e-9: no step either way
+        exact = optimizers.step(opt, 0.1, W, g)
+        rounded = optimizers.step(opt, 0.1, W, g, rnd=_rounding(4))
+        lost = optimizers.rounded_to_nothing(rounded, exact)
+        if name == "adagrad":  # G = 0 + g^2: 0.0025 survives 4 decimals, 0.002^2 = 4e-6 does not
+            assert lost == (1, 5, "G", pytest.approx(4e-6, rel=1e-12))
+            assert abs(rounded.layers[0].updated[2, 1] - exact.layers[0].updated[2, 1]) > 1e3
+            continue
+        layer, k, what, value = lost
+        assert (layer, k, what) == (1, 0, "v")
+        v = (1 - opt["beta2"] if name == "adam" else 1 - opt["alpha"]) * 0.05 ** 2
+        assert value == pytest.approx(v, rel=1e-12)
+        assert optimizers.rounded_to_nothing(rounded, exact, only=(1, 2)) is None  # g = 1: v survives
+        assert optimizers.rounded_to_nothing(rounded, exact, only=(1, 3)) is None  # g = 1e-9: eps was most of it anyway
+        assert abs(rounded.layers[0].updated[0, 0] - exact.layers[0].updated[0, 0]) > 1e3  # what the note is for
+
+
+def test_the_note_in_the_problems_convention(write):
+    problem = write(WORKSHEET + "optimizer: adam\n")
+    converted = invoke("convert", problem, "--to", "Wx+b")
+    assert converted.exit_code == 0, converted.stderr
+    wxb = write(converted.stdout, "wxb.yaml")
+    out = " ".join(invoke("run", wxb, "--round", "4").stdout.split())
+    assert "v of b1[1] is 2.14e-06 exactly, which rounds to 0" in out

@@ -158,6 +158,10 @@ class BatchDocument(SolutionDocument):
         yield Para((f"Rounded to {self.b.rounding.describe()}, at every step, the largest difference from the exact "
                     "result is ", M(self.f(difference)), ", in ", M(name.split(" of example ")[0]),
                     *((f" of example {name.split(' of example ')[1]}",) if " of example " in name else ()), "."))
+        if self.b.optimizer_step is not None:
+            from .optimizer import rounded_denominator
+
+            yield from rounded_denominator(self.b.optimizer_step, self.b.exact.optimizer_step, self.b.rounding, self.b.problem.bias)
 
 
 def batch_document(batch: Batch, digits: int) -> Document:

@@ -220,6 +220,10 @@ class SolutionDocument(_Names):
         yield Heading(("Rounding",))
         yield Para((f"Rounded to {self.s.rounding.describe()}, at every step, the largest difference from the exact "
                     "result is ", M(self.f(difference)), ", in ", M(name), "."))
+        if self.s.optimizer_step is not None:
+            from .optimizer import rounded_denominator
+
+            yield from rounded_denominator(self.s.optimizer_step, self.s.exact.optimizer_step, self.s.rounding, self.p.bias)
 
     def equations(self, *lines: tuple[str, ...]) -> Equations:
         """Lines whose last term is a computed value: written ≈ when the working is rounded."""
@@ -655,6 +659,11 @@ class GradDocument(SolutionDocument):
                     M(self.f(g.gradient)), "; exactly it is ", M(self.f(g.exact_gradient)), ", a difference of ",
                     M(self.f(abs(g.gradient - g.exact_gradient))), ". (The rounded working of nnsolve run, which goes "
                     "through delta, may differ in the last digit.)"))
+        if self.s.optimizer_step is not None and self.s.exact is not None:
+            from .optimizer import rounded_denominator
+
+            yield from rounded_denominator(self.s.optimizer_step, self.s.exact.optimizer_step, g.rounding, self.p.bias,
+                                           only=(g.layer, g.row, g.column))
 
     def paths_text(self):
         g = self.g

@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 
 from ..notation import first_row, weight_name
-from ..optimizers import Optimizer, Step
+from ..optimizers import Optimizer, Step, rounded_to_nothing
 from .document import Block, Equations, Heading, M, Para
 from .numbers import fmt
 
@@ -267,3 +267,23 @@ def l2_blocks(d, penalty: float, total: float):
     yield Para(("With ", M(f"l2 = {d.f(p.l2)}"), f" the loss has the term ", M("1/2 l2 ||W||^2"),
                 f": half of l2 times the sum of the squares of {which} (", M(f"||W||^2 = {d.f(squares)}"), ")."))
     yield d.equations(("l", f"{d.f(data)} + 1/2 {d.pf(p.l2)}{d.pf(squares)}", d.f(total)))
+
+
+def rounded_denominator(rounded: Step, exact: Step, rounding, bias: bool, only: Optional[tuple[int, int, int]] = None):
+    """A paragraph where hand rounding took a value under a step's square root to 0 (so that the
+    step divided by eps alone, and the new weights are far off): which, and what to do instead;
+    only: (layer, row, column) of the one weight grad shows (row 0 the bias row, with bias)."""
+    if only is not None:
+        layer, row, column = only
+        only = (layer, int(np.ravel_multi_index((row - first_row(bias), column - 1), np.shape(rounded.layers[layer - 1].updated))))
+    lost = rounded_to_nothing(rounded, exact, only)
+    if lost is None:
+        return
+    layer, k, name, value = lost
+    shape = np.shape(rounded.layers[layer - 1].updated)
+    row, column = np.unravel_index(k, shape)
+    weight = weight_name(layer, int(row) + first_row(bias), int(column) + 1)
+    yield Para((M(name), " of ", M(weight), f" is {value:.3g} exactly, which rounds to 0 at {rounding.describe()}: "
+                "the rounded step divides by ", M(f"epsilon = {number(rounded.optimizer['eps'])}"), " alone, so the new "
+                f"{'weight' if only else 'weights'} above {'is' if only else 'are'} far from {rounded.optimizer.title}'s. Work it by hand to significant figures instead "
+                f"(--sig {rounding.digits}).",))
