@@ -21,6 +21,20 @@ def weight_name(layer: int, i: int, j: int) -> str:
     return f"W{layer}[{i},{j}]"
 
 
+def weight_order(convention: str, bias: bool, shared: bool, rows: int, cols: int) -> list[tuple[int, int]]:
+    """(array row, array column) of every weight of a layer's bias-row form (rows x cols), in the
+    order the convention writes them: bias-row row by row, row 0 (the biases) first; Wx+b W row
+    by row as it is written (neurons x inputs: neuron by neuron, each from its inputs), then b;
+    xW+b W row by row as it is written (inputs x neurons), then b. A shared bias (bias: shared)
+    is one weight: row 0 once, as its column 0."""
+    cells = [(r, c) for r in range(rows) for c in range(cols) if not (bias and shared and r == 0 and c > 0)]
+    if convention == "Wx+b":
+        cells.sort(key=lambda rc: (bias and rc[0] == 0, rc[1], rc[0]))
+    elif convention == "xW+b":
+        cells.sort(key=lambda rc: bias and rc[0] == 0)  # (a stable sort: the rows of W keep their order)
+    return cells
+
+
 def input_name(layer: int, i: int) -> str:
     """Feature i of layer l's input: x_i for layer 1, beta{l-1}_i after; 0 is the bias term."""
     return f"x_{i}" if layer == 1 else f"beta{layer - 1}_{i}"

@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 
 from . import network
-from .notation import Notation, first_row, weight_name
+from .notation import Notation, first_row, weight_name, weight_order
 from .problem import Problem
 from .solution import Solution
 
@@ -165,26 +165,27 @@ class Catalog:
             # the whole matrix dl/dW before any new weight of the layer, the whole new W after every
             # dl/dW element: an answer is never graded before one it follows from; neither is listed
             self._matrix("dl/d", l, W)
-            for r in range(W.shape[0]):
-                for c in range(W.shape[1]):
-                    w = weight_name(l, r + r0, c + 1)
-                    alpha = _neuron("alpha", l, c + 1, n[l])
-                    self._add(f"d{alpha}/d{w}", f"input{l}", (r,), ())
-                    if shared and r + r0 == 0 and c > 0:  # one shared bias: asked once (W1[0,1], b1), any W1[0,j] names it
-                        self._alias(f"dl/d{w}", self.by_key[f"dl/d{weight_name(l, 0, 1)}"])
-                        if p.updates:
-                            self._alias(f"new {w}", self.by_key[f"new {weight_name(l, 0, 1)}"])
-                        continue
-                    self._add(f"dl/d{w}", f"dl/dW{l}", (r, c), ())
-                    if p.updates:  # without a learning rate there is no update: no new weights
-                        self._add(f"new {w}", f"new W{l}", (r, c), ())
+            # as the convention writes them; every entry of a shared bias's row, for its factor
+            for r, c in weight_order(self.notation.convention, p.bias, False, *W.shape):
+                w = weight_name(l, r + r0, c + 1)
+                alpha = _neuron("alpha", l, c + 1, n[l])
+                self._add(f"d{alpha}/d{w}", f"input{l}", (r,), ())
+                if shared and r + r0 == 0 and c > 0:  # one shared bias: asked once (W1[0,1], b1), any W1[0,j] names it
+                    self._alias(f"dl/d{w}", self.by_key[f"dl/d{weight_name(l, 0, 1)}"])
+                    if p.updates:
+                        self._alias(f"new {w}", self.by_key[f"new {weight_name(l, 0, 1)}"])
+                    continue
+                self._add(f"dl/d{w}", f"dl/dW{l}", (r, c), ())
+                if p.updates:  # without a learning rate there is no update: no new weights
+                    self._add(f"new {w}", f"new W{l}", (r, c), ())
             if p.updates:
                 self._matrix("new ", l, W)
-            if l > 1:  # dalpha^l_k / dbeta^(l-1)_j is the weight W^l[j,k]
-                for j in range(1, n[l - 1] + 1):
-                    for k in range(1, n[l] + 1):
+            if l > 1:  # dalpha^l_k / dbeta^(l-1)_j is the weight W^l[j,k], in the convention's order
+                for r, c in weight_order(self.notation.convention, p.bias, False, *W.shape):
+                    j, k = r + r0, c + 1
+                    if j > 0:
                         name = f"d{_neuron('alpha', l, k, n[l])}/d{_neuron('beta', l - 1, j, n[l - 1])}"
-                        self._add(name, f"W{l}", (j - r0, k - 1), ())
+                        self._add(name, f"W{l}", (r, c), ())
 
     # -- reading --------------------------------------------------------------------------
 

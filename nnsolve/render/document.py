@@ -17,7 +17,7 @@ import numpy as np
 
 from ..chain import derivative_formula, output_factors, substitute
 from ..network import ACTIVATIONS, LOSSES
-from ..notation import Notation, count, first_row, to_convention, weight_name
+from ..notation import Notation, count, first_row, to_convention, weight_name, weight_order
 from ..solution import LayerSolution, Solution, element_name
 from .numbers import fmt, paren
 
@@ -569,13 +569,8 @@ class SolutionDocument(_Names):
 
     def cells(self, s: LayerSolution) -> list[tuple[int, int]]:
         """(array row, array column) of every weight of a layer, in the order the convention
-        writes them: row by row (bias-row, xW+b); the biases, then neuron by neuron (Wx+b). A
-        shared bias (bias: shared) is one weight: row 0 once, as its column 0."""
-        shared = self.p.bias and self.p.shared_bias
-        cells = [(r, j) for r in range(s.W.shape[0]) for j in range(s.W.shape[1]) if not (shared and r == 0 and j > 0)]
-        if self.convention == "Wx+b":
-            cells.sort(key=lambda rc: (rc[0] > 0 or not self.p.bias, rc[1], rc[0]))
-        return cells
+        writes them (notation.weight_order)."""
+        return weight_order(self.convention, self.p.bias, self.p.shared_bias, *s.W.shape[:2])
 
     def given_gradient(self, layer: int, r: int, c: int) -> bool:
         computed = self.s.computed.get(f"dl/dW{layer}")
