@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Callable, NamedTuple, Optional
 
+import numpy as np
+
 from .diagram import Bias, Diagram, Edge, Node
 from .mathtext import unicode
 
@@ -22,6 +24,7 @@ LABEL_SIZE = 7  # points
 LABEL_PAD = 0.12  # of an edge label's box, in units of its font size
 BIAS_BELOW = RADIUS + 0.11  # from a neuron's centre down to the centre of its own bias's label
 KEY_INDENT = 0.2  # inches from the picture's left edge to its key's lines
+KEY_GAP = 0.3  # inches between two entries of a line of the key
 
 # a text's (width, height) in inches at LABEL_SIZE points, its lines split at "\n"
 Measure = Callable[[str], tuple[float, float]]
@@ -105,9 +108,10 @@ def bias_labels(d: Diagram, where, measure: Measure) -> list[BiasLabel]:
 def edge_labels(d: Diagram, where, measure: Measure) -> list[Label]:
     """Every edge with its label's place, in the order they are drawn: layer by layer, the
     edges into each neuron together. The labels into each neuron ask for their own distance
-    along their edges (Labels places them there or at the nearest free place). Labels that
-    still overlap are replaced on their edges by their numbers in the key ([1]), until none
-    does; a number that fits nowhere either is left off its edge (the key names the weight)."""
+    along their edges (Labels places them there or at the nearest free place). Of two labels
+    that still overlap (or one that meets a node) the first is replaced on its edge by its
+    number in the key ([1]) and all are placed again, until none overlaps; a number that fits
+    nowhere either is left off its edge (the key names the weight)."""
     nodes = [(where[n.id], 0.45 if n.kind == "gap" else 1.15 * RADIUS) for c in d.columns for n in c.nodes]
     fixed = [b.box for b in bias_labels(d, where, measure)]
     edges = []  # (edge, start, end, angle, t)
@@ -135,14 +139,18 @@ def edge_labels(d: Diagram, where, measure: Measure) -> list[Label]:
                 labels.add(width / 2 + pad, height / 2 + pad, start, end, t)
                 placed.append(k)
         chosen = labels.finish()
-        clashing = [placed[m] for m in labels.clashing(chosen)]
-        unkeyed = [k for k in clashing if k not in keys]
-        if not unkeyed:
+        # of two labels that overlap, the first goes to the key: the other may fit now
+        keyed_now: set[int] = set()
+        for m, k in enumerate(placed):
+            others = [b for n, b in enumerate(chosen) if n != m and n not in keyed_now]
+            if k not in keys and labels.meets(chosen[m], others):
+                keyed_now.add(m)
+        if not keyed_now:
             break
-        for k in unkeyed:
-            keys[k] = len(keys) + 1
+        for m in sorted(keyed_now):
+            keys[placed[m]] = len(keys) + 1
     boxes: dict[int, Optional[Box]] = dict(zip(placed, chosen))
-    for k in clashing:  # a number that fits nowhere: off its edge, while it meets anything
+    for k in keys:  # a number that fits nowhere: off its edge, while it meets anything
         if labels.meets(boxes[k], [b for m, b in boxes.items() if m != k and b is not None]):
             boxes[k] = None
     out = []
@@ -152,17 +160,19 @@ def edge_labels(d: Diagram, where, measure: Measure) -> list[Label]:
     return out
 
 
-def key(d: Diagram, labels: list[Label], width: float, measure: Measure) -> list[str]:
-    """The key's lines: '[1] W1[2,1] = 0.5' for every label in it, as many to a line as fit the
-    picture's width."""
+def key(d: Diagram, labels: list[Label], width: float, measure: Measure) -> list[list[tuple[float, str]]]:
+    """The key's lines, each a list of (x, entry): '[1] W1[2,1] = 0.5' for every label in it, as
+    many to a line as fit the picture's width, KEY_GAP apart."""
     entries = sorted((l.key, f"[{l.key}] {unicode(d.edge_label(l.edge))}") for l in labels if l.key is not None)
-    lines: list[str] = []
+    lines: list[list[tuple[float, str]]] = []
+    x = 0.0
     for _, entry in entries:
-        joined = f"{lines[-1]}    {entry}" if lines else entry
-        if lines and measure(joined)[0] <= width - 2 * KEY_INDENT:
-            lines[-1] = joined
-        else:
-            lines.append(entry)
+        entry_width = measure(entry)[0]
+        if not lines or x + entry_width > width - KEY_INDENT:
+            lines.append([])
+            x = KEY_INDENT
+        lines[-1].append((x, entry))
+        x += entry_width + KEY_GAP
     return lines
 
 
@@ -171,14 +181,14 @@ class Labels:
     along it, clear of the edge's two ends, where its box (rotated with the edge) overlaps no
     other label and no node: first each label in turn at the free place nearest the one asked
     for, then any label still overlapping moved to the place where it overlaps least, until
-    none does (or a few rounds have not managed: clashing says which still overlap)."""
+    none does (or a few rounds have not managed: edge_labels sends those to the key)."""
 
     CLEAR = 0.03  # inches kept between two labels, and between a label and a node
     STEPS = 40  # places tried along an edge
     ROUNDS = 8
 
     def __init__(self, nodes: list[tuple[tuple[float, float], float]], fixed: list[Box]):
-        self.nodes = nodes  # (centre, radius) of every node
+        self.circles = [(centre, r + self.CLEAR) for centre, r in nodes]  # every node, and the room kept around it
         self.fixed = fixed  # the texts drawn under neurons (a Wx+b or xW+b neuron's own bias): kept clear as labels are
         self.choices: list[list[Box]] = []  # each label's places, the most wanted first
 
@@ -198,34 +208,30 @@ class Labels:
         places.sort(key=lambda p: (p[0], p[1]))
         box_list = [p[2] for p in places]
         # places that meet a node are no choice at all (while any other is free)
-        free = [b for b in box_list if not self.meets_node(b) and not any(_boxes_meet(b, other, self.CLEAR) for other in self.fixed)]
+        taken = _meet_circles(box_list, self.circles) | _meet(box_list, self.fixed, self.CLEAR).any(axis=1)
+        free = [b for b, no in zip(box_list, taken) if not no]
         self.choices.append(free or box_list)
-
-    def meets_node(self, box: Box) -> bool:
-        return any(_box_meets_circle(box, node, r + self.CLEAR) for node, r in self.nodes)
 
     def meets(self, box: Box, others: list[Box]) -> bool:
         """Whether a box meets a node, a text under a neuron, or any of others."""
-        return self.meets_node(box) or any(_boxes_meet(box, other, self.CLEAR) for other in self.fixed + others)
-
-    def clashing(self, chosen: list[Box]) -> list[int]:
-        """The labels (in the order added) whose places meet a node, a text under a neuron or another label."""
-        return [k for k, box in enumerate(chosen) if self.meets(box, chosen[:k] + chosen[k + 1:])]
+        return bool(_meet_circles([box], self.circles)[0] or _meet([box], self.fixed + others, self.CLEAR).any())
 
     def finish(self) -> list[Box]:
         """Every label's place, in the order added."""
-        chosen: list[Optional[Box]] = [None] * len(self.choices)
+        chosen: list[Box] = []
 
-        def clashes(k: int, box) -> int:
-            return sum(1 for m, other in enumerate(chosen) if m != k and other is not None and _boxes_meet(box, other, self.CLEAR))
+        def clashes(k: int, boxes: list[Box]) -> np.ndarray:
+            """How many of the other labels placed each of boxes meets."""
+            return _meet(boxes, [other for m, other in enumerate(chosen) if m != k], self.CLEAR).sum(axis=1)
 
         for k, places in enumerate(self.choices):
-            chosen[k] = next((b for b in places if not clashes(k, b)), places[0])
+            free = np.flatnonzero(clashes(k, places) == 0)
+            chosen.append(places[free[0]] if len(free) else places[0])
         for _ in range(self.ROUNDS):
             moved = False
             for k, places in enumerate(self.choices):
-                if clashes(k, chosen[k]):
-                    best = min(places, key=lambda b: clashes(k, b))  # the first of the fewest
+                if clashes(k, [chosen[k]])[0]:
+                    best = places[int(np.argmin(clashes(k, places)))]  # the first of the fewest
                     moved |= best is not chosen[k]
                     chosen[k] = best
             if not moved:
@@ -233,46 +239,61 @@ class Labels:
         # still overlapping: move a label to a place where it meets one other only, and that one
         # to a place where it meets none
         for k, places in enumerate(self.choices):
-            if not clashes(k, chosen[k]):
+            if not clashes(k, [chosen[k]])[0]:
                 continue
-            for box in places:
-                others = [m for m, other in enumerate(chosen) if m != k and _boxes_meet(box, other, self.CLEAR)]
+            met = _meet(places, chosen, self.CLEAR)
+            met[:, k] = False
+            for box, row in zip(places, met):
+                others = np.flatnonzero(row)
                 if len(others) != 1:
                     continue
-                m, before = others[0], chosen[k]
+                m, before = int(others[0]), chosen[k]
                 chosen[k] = box
-                moved_to = next((b for b in self.choices[m] if not clashes(m, b)), None)
-                if moved_to is not None:
-                    chosen[m] = moved_to
+                free = np.flatnonzero(clashes(m, self.choices[m]) == 0)
+                if len(free):
+                    chosen[m] = self.choices[m][free[0]]
                     break
                 chosen[k] = before
         return chosen
 
 
-def _boxes_meet(a: Box, b: Box, clear: float) -> bool:
-    """Whether two rotated boxes come within clear of each other: no axis of either separates
-    them (the separating axis test)."""
-    reach = math.hypot(a[3], a[4]) + math.hypot(b[3], b[4]) + clear
-    if abs(a[0][0] - b[0][0]) > reach or abs(a[0][1] - b[0][1]) > reach:  # too far apart to meet
-        return False
-    corners = [_corners(a, clear / 2), _corners(b, clear / 2)]
-    for axis in (a[1], a[2], b[1], b[2]):
-        spans = [[p[0] * axis[0] + p[1] * axis[1] for p in box] for box in corners]
-        if max(spans[0]) <= min(spans[1]) or max(spans[1]) <= min(spans[0]):
-            return False
-    return True
+def _meet(a: list[Box], b: list[Box], clear: float) -> np.ndarray:
+    """Which of the rotated boxes a come within clear of which of b, as a (len(a), len(b)) array:
+    the pairs that no axis of either box separates (the separating axis test)."""
+    if not a or not b:
+        return np.zeros((len(a), len(b)), dtype=bool)
+    fields = lambda boxes: [np.array([box[i] for box in boxes], dtype=float) for i in range(5)]
+    (ca, ua, va, wa, ha), (cb, ub, vb, wb, hb) = fields(a), fields(b)
+    reach = (np.hypot(wa, ha)[:, None] + np.hypot(wb, hb)[None, :]) + clear
+    d = np.abs(ca[:, None, :] - cb[None, :, :])
+    near = (d[..., 0] <= reach) & (d[..., 1] <= reach)  # further apart cannot meet
+    signs = np.array([(-1, -1), (-1, 1), (1, -1), (1, 1)], dtype=float)
+
+    def corners(c, u, v, w, h):  # (boxes, 4, 2), each grown by clear / 2
+        w, h = w + clear / 2, h + clear / 2
+        along = (signs[None, :, 0] * w[:, None])[..., None] * u[:, None, :]
+        across = (signs[None, :, 1] * h[:, None])[..., None] * v[:, None, :]
+        return c[:, None, :] + along + across
+
+    i, j = np.nonzero(near)  # only the pairs near enough are tested
+    pa, pb = corners(ca, ua, va, wa, ha)[i], corners(cb, ub, vb, wb, hb)[j]  # (pairs, 4, 2)
+    apart = np.zeros(len(i), dtype=bool)
+    for axis in (ua[i], va[i], ub[j], vb[j]):  # (pairs, 2)
+        sa = pa[:, :, 0] * axis[:, None, 0] + pa[:, :, 1] * axis[:, None, 1]
+        sb = pb[:, :, 0] * axis[:, None, 0] + pb[:, :, 1] * axis[:, None, 1]
+        apart |= (sa.max(axis=1) <= sb.min(axis=1)) | (sb.max(axis=1) <= sa.min(axis=1))
+    met = np.zeros(near.shape, dtype=bool)
+    met[i[~apart], j[~apart]] = True
+    return met
 
 
-def _corners(box: Box, grow: float = 0.0) -> list[tuple[float, float]]:
-    (cx, cy), (ux, uy), (vx, vy), hw, hh = box
-    hw, hh = hw + grow, hh + grow
-    return [(cx + sa * hw * ux + sb * hh * vx, cy + sa * hw * uy + sb * hh * vy) for sa in (-1, 1) for sb in (-1, 1)]
-
-
-def _box_meets_circle(box: Box, centre, r: float) -> bool:
-    """Whether a rotated box and a circle overlap."""
-    (cx, cy), (ux, uy), (vx, vy), hw, hh = box
-    px, py = centre[0] - cx, centre[1] - cy
-    a, b = px * ux + py * uy, px * vx + py * vy  # the circle's centre in the box's frame
-    nearest = (max(-hw, min(hw, a)), max(-hh, min(hh, b)))
-    return math.hypot(a - nearest[0], b - nearest[1]) < r
+def _meet_circles(boxes: list[Box], circles: list[tuple[tuple[float, float], float]]) -> np.ndarray:
+    """Which of the rotated boxes overlap any of the circles (centre, radius)."""
+    if not boxes or not circles:
+        return np.zeros(len(boxes), dtype=bool)
+    c, u, v, w, h = (np.array([box[i] for box in boxes], dtype=float)[:, None] for i in range(5))  # (boxes, 1, ...)
+    centres, radii = np.array([centre for centre, _ in circles], dtype=float), np.array([r for _, r in circles], dtype=float)
+    px, py = centres[None, :, 0] - c[..., 0], centres[None, :, 1] - c[..., 1]  # (boxes, circles)
+    a, b = px * u[..., 0] + py * u[..., 1], px * v[..., 0] + py * v[..., 1]  # the circles' centres in each box's frame
+    nearest_a, nearest_b = np.maximum(-w, np.minimum(w, a)), np.maximum(-h, np.minimum(h, b))
+    return (np.hypot(a - nearest_a, b - nearest_b) < radii[None, :]).any(axis=1)

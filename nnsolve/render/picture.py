@@ -16,7 +16,7 @@ import io
 
 from ..errors import NnsolveError
 from .diagram import Diagram
-from .geometry import (BOTTOM, COLUMN_GAP, KEY_INDENT, LABEL_PAD, LABEL_SIZE, LEGEND_LINE, MARGIN, RADIUS, TOP, bias_labels,
+from .geometry import (BOTTOM, COLUMN_GAP, LABEL_PAD, LABEL_SIZE, LEGEND_LINE, MARGIN, RADIUS, TOP, bias_labels,
                        edge_labels, key, key_height, positions, size_inches)
 from .mathtext import tex
 
@@ -75,8 +75,9 @@ def _draw(ax, d: Diagram, width: float, height: float) -> None:
         extra = key_height(len(lines))
         ax.figure.set_size_inches(width, height + extra)
         ax.set_ylim(-extra, height)
-        for k, text in enumerate(lines):
-            ax.text(KEY_INDENT, -0.05 - LEGEND_LINE * (k + 0.5), text, ha="left", va="center", fontsize=LABEL_SIZE, parse_math=False)
+        for k, line in enumerate(lines):
+            for x, entry in line:
+                ax.text(x, -0.05 - LEGEND_LINE * (k + 0.5), entry, ha="left", va="center", fontsize=LABEL_SIZE, parse_math=False)
     if d.title:
         ax.text(width / 2, height - 0.3, d.title, ha="center", va="center", fontsize=12, fontweight="bold", parse_math=False)
     for c in d.columns:
