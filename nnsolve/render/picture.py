@@ -38,7 +38,7 @@ def require_matplotlib() -> None:
 
 
 def size_pixels(d: Diagram) -> tuple[int, int]:
-    """(width, height) of the PNG."""
+    """(width, height) of the PNG, without a key (geometry.key_height more for one)."""
     width, height = size_inches(d)
     return round(width * DPI), round(height * DPI)
 
