@@ -232,13 +232,9 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
 
 
 def suggest_name(name: str, catalog) -> str:
-    import difflib
-
     if catalog.missing_update(name):
         return "the problem has no learning rate, so no update and no new weights: add learning_rate to the problem"
-
-    close = difflib.get_close_matches(name, list(catalog.by_name), n=1, cutoff=0.6)
-    return (f"did you mean '{close[0]}'? " if close else "") + "nnsolve check --template lists the names"
+    return catalog.meant(name) + "nnsolve check --template lists the names"
 
 
 def write_results(rows, tolerance, carry_forward: bool, chosen: str, digits: int, order: dict) -> None:
@@ -322,6 +318,19 @@ def write_gradescope(rows, tolerance, targets: dict, force: bool) -> None:
         click.echo(f"nnsolve: wrote {len(rows)} results to {os.path.dirname(targets[rows[0][0]]) or '.'}", err=True)
 
 
+def _layer_example(catalog) -> str:
+    """The blank sheet's example of a layer answered whole and by element, in the problem's names
+    (beta1 and beta1_2 in the worksheet's, a1 and a1_2 in Wx+b): its first layer vector of
+    several neurons, an activation where there is one; "" for a sheet with none (a batch's)."""
+    layers = [q for q in catalog.quantities if q.listed and q.key[:4] in ("alph", "beta", "y_ha") and q.shape[0] > 1]
+    if not layers:
+        return ""
+    q = next((q for q in layers if q.key.startswith("beta")), layers[0])
+    element = catalog.by_key[f"{q.key}_2"].name
+    whole = "[0.5, 0.999]" if q.shape[0] == 2 else f"a list of {q.shape[0]}"
+    return f"A list answers a whole layer ({q.name}: {whole}); name one element as {element}. "
+
+
 def blank_sheet(problem_file) -> str:
     """Every quantity name of the problem, each left blank, with what it holds."""
     from ..problem import load_problem
@@ -331,7 +340,7 @@ def blank_sheet(problem_file) -> str:
     catalog = Catalog(problem)
     lines = [
         f"# Answer sheet for {problem.title or problem.source}: fill in what you have; blanks are not graded.",
-        "# A list answers a whole layer ([0.5, 0.999]); name one element as beta1_2. Check with nnsolve check FILE.",
+        "# " + _layer_example(catalog) + "Check with nnsolve check FILE.",
     ]
     if problem.batch is not None:
         lines.append(f"# A batch of {len(problem.examples)}: the loss, each dl/dW and each new W are the batch's ({problem.batch} over the examples), one update.")
