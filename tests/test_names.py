@@ -184,3 +184,15 @@ def test_grad_never_calls_a_name_that_is_no_file_a_file(tmp_path):
     assert_usage_error(invoke("grad", WORKSHEET, str(PROBLEMS / "xor.yaml"), "W1[1,1]"), "both files")
     result = invoke("grad", "∂ℓ/∂W2[1,1]", WORKSHEET, "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["gradient"] == pytest.approx(-0.04623902, rel=1e-6)
+
+
+def test_points_in_any_spelling_give_that_quantity_its_points_once(write):
+    text = Path(WORKSHEET).read_text(encoding="utf-8")
+    sheet = write("dl/dW2[1,1]: -0.04623902\ny_hat: 0.1192\n", "s.yaml")
+    result = invoke("check", sheet, "--problem", write(text + "points: {'ŷ': 3, 'dl/dW2_11': 5}\n"), "--json")
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert (record["score"], record["max_score"]) == (8, 8)
+    assert {a["quantity"]: a["points"] for a in record["answers"]} == {"y_hat": 3, "dl/dW2[1,1]": 5}
+    assert_usage_error(invoke("check", sheet, "--problem", write(text + "points: {'dl/dW2[1,1]': 2, 'dl/dW2_11': 5}\n")),
+                       "points: dl/dW2_11: gives dl/dW2[1,1] points, as dl/dW2[1,1] does")

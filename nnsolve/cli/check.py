@@ -170,6 +170,8 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
     error); and the worksheet's order of the quantities (name -> place), for a gradebook's columns.
     Each sheet is graded against its own problem; the sheets of problems of one shape are graded
     as one stack (grading.grade_each)."""
+    from dataclasses import replace
+
     from ..grading import grade_each, overflowing
     from ..errors import NnsolveError
     from ..problem import load_problem
@@ -185,9 +187,17 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
             problem = load_problem(path)
             shape = same_shape(problem)
             catalog = catalogs.get(shape) or catalogs.setdefault(shape, Catalog(problem))
+            named: dict = {}  # each quantity's name -> the points: name that gave it points
             for name, _ in problem.points:
-                if catalog.find(name) is None:
+                q = catalog.find(name)
+                if q is None:
                     raise NnsolveError("is not a quantity of this problem", file=problem.source, key=f"points: {name}", fix=suggest_name(name, catalog))
+                if q.name in named:
+                    raise NnsolveError(f"gives {q.name} points, as {named[q.name]} does", file=problem.source, key=f"points: {name}",
+                                       fix="give each quantity its points once")
+                named[q.name] = name
+            # grading finds an answer's points by the quantity's name: dl/dW2_11's are dl/dW2[1,1]'s
+            problem = replace(problem, points=tuple((catalog.find(name).name, worth) for name, worth in problem.points))
             problems[path] = (problem, catalog)
         return problems[path]
 
