@@ -69,21 +69,27 @@ SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 def ascii_name(text: str) -> str:
     """A name as nnsolve shows it (α¹₂, ∂ℓ/∂W2[1,1], ŷ₁, ∂z²₁/∂b2[1], shape W¹, W²₁₁) in
     nnsolve's ASCII, as sheets and the commands take it (alpha1_2, dl/dW2[1,1], y_hat_1,
-    dz2_1/db2[1], shape W1, W2_11); an ASCII name is returned as it is."""
+    dz2_1/db2[1], shape W1, W2_11); an ASCII name is returned as it is. A superscript layer
+    next to an ASCII digit (W1², α¹2) is left as it is, which no name matches: W12 is not meant."""
     if text.isascii():
         return text
-    out: list[str] = []
+    superscripts, subscripts, letters = _displayed()
     text = text.replace("y\u0302", "ŷ")  # ŷ written with the combining circumflex
-    for n, c in enumerate(text):
-        if c in SUPERSCRIPT_DIGITS:
-            out.append(str(SUPERSCRIPT_DIGITS.index(c)))
-        elif c in SUBSCRIPT_DIGITS:  # a subscript after a name: its neuron, _2
-            out.append(("" if n and text[n - 1] in SUBSCRIPT_DIGITS else "_") + str(SUBSCRIPT_DIGITS.index(c)))
-        elif c in GREEK_LETTERS:
-            out.append(GREEK[GREEK_LETTERS.index(c)])
-        else:
-            out.append({"ŷ": "y_hat", "∂": "d", "ℓ": "l"}.get(c, c))
-    return "".join(out)
+    text = superscripts.sub(lambda m: m.group(0).translate(_FROM_SUPERSCRIPT), text)
+    text = subscripts.sub(lambda m: "_" + m.group(0).translate(_FROM_SUBSCRIPT), text)
+    return "".join(letters.get(c, c) for c in text)
+
+
+_FROM_SUPERSCRIPT = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")
+_FROM_SUBSCRIPT = str.maketrans(SUBSCRIPT_DIGITS, "0123456789")
+
+
+@functools.cache
+def _displayed() -> tuple[re.Pattern, re.Pattern, dict]:
+    """A run of superscript digits (a layer) not next to an ASCII digit; a run of subscript digits
+    (_neuron); the letters shown for a word (α for alpha, ŷ for y_hat, ∂ for d, ℓ for l)."""
+    letters = {**dict(zip(GREEK_LETTERS, GREEK)), "ŷ": "y_hat", "∂": "d", "ℓ": "l"}
+    return re.compile(f"(?<![0-9])[{SUPERSCRIPT_DIGITS}]+(?![0-9])"), re.compile(f"[{SUBSCRIPT_DIGITS}]+"), letters
 
 
 def count(n: int, noun: str) -> str:

@@ -182,6 +182,8 @@ def test_grad_never_calls_a_name_that_is_no_file_a_file(tmp_path):
     assert "both files" not in line
     assert_usage_error(invoke("grad", "W1[1,1]", "no/such", WORKSHEET), "'no/such' is not a weight name")
     assert_usage_error(invoke("grad", WORKSHEET, str(PROBLEMS / "xor.yaml"), "W1[1,1]"), "both files")
+    # a superscript next to a digit is no layer: W1² is not W12
+    assert_usage_error(invoke("grad", "W1²[1,1]", WORKSHEET), "'W1²[1,1]' is not a weight name")
     result = invoke("grad", "∂ℓ/∂W2[1,1]", WORKSHEET, "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["gradient"] == pytest.approx(-0.04623902, rel=1e-6)
 
