@@ -79,7 +79,7 @@ class Graded(NamedTuple):  # a tuple: a class's sheets make hundreds of thousand
     key: np.ndarray
     recomputed: Optional[np.ndarray]  # from the student's own earlier answers; None where nothing differs
     verdict: str  # correct, carried forward or wrong
-    departure: Optional[str]  # the first earlier answer that left the key (for wrong and carried forward)
+    departure: Optional[str]  # the first earlier answer that left the key, where one it follows from did (for wrong and carried forward)
     points: float
     score: float
     line: int
@@ -327,6 +327,7 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
         close = lambda a, b: tolerance.close(a, b, scale_of(key, q.base, q.index, b))  # noqa: E731 (the quantity's tolerance)
         fits = answer.shape[:-1] == q.shape  # an answer of another size is never close
         recomputed, found, own = None, np.zeros(count, dtype=bool), None
+        upstream = np.full(count, state is None)  # whether an answer it follows from left the key (unknown without ECF)
         if state is not None:
             with np.errstate(all="ignore"):
                 # where nothing before it differs (or it overflows), carrying forward changes nothing
@@ -335,6 +336,7 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
                     c = np.broadcast_to(np.asarray(c, dtype=np.float64), q.shape + (count,))
                     usable = np.all(np.isfinite(c), axis=tuple(range(c.ndim - 1))) & ~close(c, expected)
                     candidates.append((c, usable))
+                    upstream |= usable
                 own = candidates[0][0] if candidates else None  # from their own answers, as the key's were
                 # the way of working the student's answer follows, else the first
                 if candidates:
@@ -353,8 +355,10 @@ def _grade_members(problem, catalog, key, sheets, values, state, gave, tolerance
         verdict = np.where(correct, 0, np.where(carried, np.where(departed < 0, 0, 1), 2))
         # each member's slip, its value that member's
         named = [None if k < 0 else _member_slip(slips[k], m, catalog.notation) for m, k in enumerate(slip.tolist())]
-        columns.append((verdict.tolist(), departed.tolist(), recomputed, found.tolist(), expected, named))
-        departed = np.where((verdict != 0) & (departed < 0), position, departed)
+        # the first departure named only where something it follows from left the key
+        columns.append((verdict.tolist(), np.where(upstream, departed, -1).tolist(), recomputed, found.tolist(), expected, named))
+        if not q.key.startswith("new W"):  # a new weight feeds no later answer: no departure for others
+            departed = np.where((verdict != 0) & (departed < 0), position, departed)
     if rounded is not None:
         _rounding_carried(values, columns, rounded, tolerance)
     names = [q.name for q, _ in values]

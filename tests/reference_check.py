@@ -131,6 +131,7 @@ def reference_grade(
         answer = _as_answer(problem, q, a.value)
         worth = float((points or {}).get(q.name, 1.0))
         recomputed = own = None
+        candidates = []
         if state is not None:
             with np.errstate(all="ignore"):
                 every = recomputations(catalog, state, q, answered, problem)
@@ -156,8 +157,10 @@ def reference_grade(
             verdict, score = WRONG, 0.0
             if slip is None and np.shape(answer) == np.shape(expected) and problem.batch is None:  # (no hand-rounded chains of a batch)
                 slip = rounding_carried(problem, q, answer, tolerance)
-        graded.append(Graded(q.name, answer, expected, recomputed, verdict, departed, worth, score, a.line, carry_forward, slip))
-        if verdict != CORRECT and departed is None:
+        # the first departure, named only where an answer it follows from left the key (a candidate differs)
+        shown = departed if state is None or candidates else None
+        graded.append(Graded(q.name, answer, expected, recomputed, verdict, shown, worth, score, a.line, carry_forward, slip))
+        if verdict != CORRECT and departed is None and not q.key.startswith("new W"):  # a new weight feeds nothing after it
             departed = q.name
     return Report(sheet.source, sheet.student, tuple(graded))
 

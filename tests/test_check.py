@@ -582,7 +582,10 @@ def test_a_class_of_generated_sheets(folder, monkeypatch):
             assert answers[first]["first_departure"] is None  # the planted place: where it left the key
         if kind == "wrong beta and a slip":
             slip = next(n for n, v in expected.items() if v == "wrong" and n != "beta1")
-            assert answers[slip]["first_departure"] == "beta1"
+            # named where the wrong beta1 moves what it follows from (not where, like a delta of a
+            # saturated sigmoid, that stays the key's: then nothing it follows from left the key)
+            moved = answers[slip]["recomputed"] is not None
+            assert answers[slip]["first_departure"] == ("beta1" if moved else None), (record["sheet"], slip)
         counts = record["counts"]
         assert counts["correct"] + counts["carried_forward"] + counts["wrong"] == len(expected)
         assert record["score"] == counts["correct"] + counts["carried_forward"]
@@ -1337,3 +1340,19 @@ def test_csv_to_a_file_beside_the_table(tmp_path):
     assert_usage_error(check(*sheets, "--json", "--format", "csv"), "--json and --format csv")
     assert_usage_error(check("--template", "--csv", str(target)), "drop --csv")
     assert_usage_error(check(*sheets, "--force"), "--force is for --gradescope and --csv")
+
+
+def test_a_wrong_answer_names_a_departure_only_among_the_answers_it_follows_from(tmp_path):
+    """new W2[1,1] follows from dl/dW2[1,1] (right here), not from new W2[0,1] (wrong before it):
+    it is wrong on its own, and the note says so instead of blaming the other update."""
+    sheet = tmp_path / "sheet.yaml"
+    sheet.write_text("new W2[0,1]: 1.5\ndl/dW2[1,1]: -0.04624\nnew W2[1,1]: 2.5\n", encoding="utf-8")
+    [record] = check_json(str(sheet), exit_code=1)
+    departures = {a["quantity"]: a["first_departure"] for a in record["answers"]}
+    assert departures == {"new W2[0,1]": None, "dl/dW2[1,1]": None, "new W2[1,1]": None}
+    assert "new W2[1,1] is wrong: your working first leaves the key here." in check(str(sheet)).stdout
+    # where an answer it does follow from left the key, that one is named
+    sheet.write_text("beta1: [0.5, 0.9]\nnew W2[0,1]: 1.5\nalpha2: -1.5\n", encoding="utf-8")
+    [record] = check_json(str(sheet), exit_code=1)
+    departures = {a["quantity"]: a["first_departure"] for a in record["answers"]}
+    assert departures["alpha2"] == "beta1" and departures["new W2[0,1]"] == "beta1"
