@@ -20,8 +20,8 @@ from .network import ACTIVATIONS, LOSSES
 from .optimizers import NAMES as OPTIMIZER_NAMES
 from .optimizers import Optimizer, OptionError, State, check_state
 from .optimizers import make as optimizers_make
-from .notation import (CONVENTION_ALIASES, DEFAULT_SYMBOLS, SYMBOL_NAMES, count, first_row, from_convention, symbol_error, to_convention,
-                       weight_in)
+from .notation import (DEFAULT_SYMBOLS, SYMBOL_NAMES, convention_named, count, first_row, from_convention, symbol_error, symbol_named,
+                       to_convention, weight_in)
 from .yaml_nodes import MAX_NODES, TAG, NodeReader, compose_yaml, cut, show, suggest
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: a worksheet is a few hundred bytes
@@ -566,7 +566,7 @@ class ProblemReader(NodeReader):
             return "bias-row"
         node = entries["convention"][1]
         name = node.value if isinstance(node, yaml.ScalarNode) else None
-        found = CONVENTION_ALIASES.get(" ".join(str(name).lower().split())) if name else None
+        found = convention_named(name) if name else None
         if found is None:
             raise self.error(node, "convention", f"unknown convention {show(name)}" if name else "is not a name",
                              "use bias-row (the bias as row 0 of W), Wx+b (W is neurons x inputs, with b) or xW+b (W is inputs x neurons, with b)")
@@ -668,10 +668,11 @@ class ProblemReader(NodeReader):
             if name not in SYMBOL_NAMES:
                 raise self.error(key_node, key, "is not a symbol nnsolve writes", suggest(name, SYMBOL_NAMES))
             value = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
-            why = symbol_error(name, value) if value else "is not a name"
+            why = symbol_error(name, symbol_named(value)) if value else "is not a name"
             if why:
-                raise self.error(value_node, key, f"{show(value)} {why}" if value else why, "use one letter (h, o, E) or a Greek letter's name (eta, theta)")
-            result.append((name, value))
+                raise self.error(value_node, key, f"{show(value)} {why}" if value else why,
+                                 "use one letter (h, o, E), a Greek letter (θ) or its name (eta, theta)")
+            result.append((name, symbol_named(value)))
         final = {**DEFAULT_SYMBOLS[convention], **dict(result)}
         for name, value in final.items():
             if value in taken and value != "y_hat":

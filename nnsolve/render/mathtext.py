@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..notation import GREEK
+from ..notation import GREEK, GREEK_LETTERS
 
 _SUP = str.maketrans("0123456789-T+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ⁺")
 _SUB = str.maketrans("0123456789ijk", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ")
@@ -51,7 +51,7 @@ _TOKEN = re.compile(
     r"|(?P<word>\b[a-z][a-z]+(?: [a-z][a-z]+)*\b)"  # an English word left in the math: if, else, new, without ...
 )
 
-_GREEK_UNI = dict(zip(GREEK, "αβγδεζηθκλμνξρστφχψω"))
+_GREEK_UNI = dict(zip(GREEK, GREEK_LETTERS))
 _FN_TEX = {
     "sigmoid": r"\sigma",
     "tanh": r"\tanh",
