@@ -39,6 +39,7 @@ OPTIONS: dict[str, tuple[tuple[str, object], ...]] = {
 NAMES = tuple(OPTIONS)
 # other names people use for one of them: (name, options it sets)
 ALIASES = {"nesterov": ("momentum", {"nesterov": True}), "rmsprop_centered": ("rmsprop", {"centered": True})}
+ALL_NAMES = NAMES + tuple(ALIASES)  # every name make() takes (in any case)
 DEFAULT_WEIGHT_DECAY = {"adamw": 0.01}  # torch.optim.AdamW's; 0 for the others
 BOOLEAN_OPTIONS = ("nesterov", "centered", "amsgrad")
 TITLES = {"sgd": "SGD", "momentum": "SGD with momentum", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW"}
@@ -124,7 +125,7 @@ def make(name: str, options: Optional[dict] = None, weight_decay: Optional[float
         key, preset = ALIASES[key]
         options = {**preset, **options}
     if key not in OPTIONS:
-        raise OptionError("optimizer", f"unknown optimizer {name!r}", f"use one of {', '.join(NAMES)}")
+        raise OptionError("optimizer", f"unknown optimizer {name!r}", f"use one of {', '.join(ALL_NAMES)}")
     known = dict(OPTIONS[key])
     for option, value in options.items():
         if option not in known:

@@ -17,7 +17,7 @@ import yaml
 
 from .errors import ProblemError
 from .network import ACTIVATIONS, LOSSES
-from .optimizers import NAMES as OPTIMIZER_NAMES
+from .optimizers import ALL_NAMES as OPTIMIZER_NAMES
 from .optimizers import Optimizer, OptionError, State, check_state
 from .optimizers import make as optimizers_make
 from .notation import (DEFAULT_SYMBOLS, SYMBOL_NAMES, convention_named, count, first_row, from_convention, symbol_error, symbol_named,
@@ -429,7 +429,7 @@ class ProblemReader(NodeReader):
                     else:
                         options[option] = self.number(value_node, f"optimizer: {cut(option)}")
             if not isinstance(name_node, yaml.ScalarNode) or not name_node.value or name_node.tag == TAG + "null":
-                raise self.error(name_node, "optimizer", "is not a name", "use one of sgd, momentum, adagrad, rmsprop, adam, adamw")
+                raise self.error(name_node, "optimizer", "is not a name", f"use one of {', '.join(OPTIMIZER_NAMES)}")
             name = name_node.value
         decay = self.penalty(entries, "weight_decay") if "weight_decay" in entries else None
         try:

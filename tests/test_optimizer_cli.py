@@ -358,7 +358,9 @@ def test_train_several_optimizers_are_compared(tmp_path):
 
 
 @pytest.mark.parametrize("spec, fragments", [
-    ("adma", ("unknown optimizer", "adam")),
+    ("adma", ("unknown optimizer 'adma'", "did you mean 'adam'?")),  # as run says of optimizer: adma
+    ("nesterv", ("did you mean 'nesterov'?",)),
+    ("zzz", ("known: sgd, momentum, adagrad, rmsprop, adam, adamw, nesterov, rmsprop_centered",)),
     ("adam:beta1=2", ("beta1", "[0, 1)")),
     ("adam:lr=-1", ("lr=-1", "positive")),
     ("adam:beta1", ("not key=value",)),

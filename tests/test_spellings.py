@@ -151,3 +151,19 @@ def test_a_taken_symbol_is_quoted_once(write):
     assert line.count("'x'") == 1
     assert_usage_error(invoke("run", write(WORKSHEET + "symbols: {alpha: zz}\n")),
                        "'zz' is not one letter, a Greek letter or a Greek letter's name", "a Greek letter (θ)")
+
+
+def test_grad_help_names_weights_in_every_convention(write):
+    text = " ".join(invoke("grad", "--help").stdout.split())
+    assert "row 0 is the bias row" in text
+    assert "Wx+b, REF is W1[j,i] (into neuron j from input i, both from 1) or the bias b1[j]" in text
+    assert "in xW+b, W1[i,j] (from input i into neuron j) or b1[j]" in text
+    # as it says: the worksheet's weight from x2 into neuron 1 is W1[2,1] in bias-row, W1[1,2] in
+    # Wx+b, W1[2,1] in xW+b; its bias b1[1] is W1[0,1]
+    def value(ref, text):
+        result = invoke("grad", ref, write(text), "--json")
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)["gradient"]
+    into_1_from_2 = value("W1[2,1]", WORKSHEET)
+    assert value("W1[1,2]", IN["Wx+b"] + "convention: Wx+b\n") == into_1_from_2 == value("W1[2,1]", IN["xW+b"] + "convention: xW+b\n")
+    assert value("b1[1]", IN["Wx+b"] + "convention: Wx+b\n") == value("W1[0,1]", WORKSHEET)
