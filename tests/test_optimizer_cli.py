@@ -65,6 +65,7 @@ ERRORS = [
     ("optimizer: adam\nstate: {step: 1, W1: {q: [[0, 0]]}}\n", "12: state: W1: q", ("is not Adam's state", "keeps m, v")),
     ("optimizer: momentum\nstate: {step: 1, W1: {v: [[0, 0]]}, W2: {v: [[0], [0], [0]]}}\n", "12: state: W1: v", ("not the shape", "3 x 2")),
     ("optimizer: adam\nstate: {step: 1.5}\n", "12: state: step", ("whole number",)),
+    ("optimizer: adam\nstate: {step: -1}\n", "12: state: step", ("is -1", "whole number")),
 ]
 
 
@@ -105,6 +106,21 @@ def test_a_state_no_step_can_leave_is_one_line_naming_the_entry_and_the_rule(wri
     path = write(WORKSHEET.replace("learning_rate: 2", "learning_rate: 0.1") + f"optimizer: {optimizer}\nstate: {state}\n")
     line = assert_usage_error(invoke("run", path))
     assert line.startswith(f"nnsolve: error: {path}:{message}"), line
+
+
+@pytest.mark.parametrize("optimizer, state", [
+    ("momentum", f"{{step: 1, W1: {{v: [[-1, 0], [0, -2], [0, 0]]}}, W2: {{v: [[0], [-0.5], [0]]}}}}"),  # a velocity has any sign
+    ("adam", f"{{step: 2, W1: {{m: [[-1, 0], [0, 0], [0, 0]], v: [[1, 0], [0, 0], [0, 0]]}}, W2: {{m: {ZERO2}, v: {ZERO2}}}}}"),
+    ("{name: rmsprop, momentum: 0.9, centered: true}",
+     f"{{step: 1, W1: {{v: [[0.5, 0], [0, 0], [0, 0]], g_avg: [[-0.7, 0], [0, 0], [0, 0]], u: [[-3, 0], [0, 0], [0, 0]]}},"
+     f" W2: {{v: {ZERO2}, g_avg: {ZERO2}, u: {ZERO2}}}}}"),
+    ("{name: adam, amsgrad: true}", f"{{step: 0, W1: {{m: {ZERO1}, v: [[1, 0], [0, 0], [0, 0]], v_max: [[1, 0], [0, 0], [0, 0]]}},"
+     f" W2: {{m: {ZERO2}, v: {ZERO2}, v_max: {ZERO2}}}}}"),
+])
+def test_a_state_a_step_can_leave_runs(write, optimizer, state):
+    path = write(WORKSHEET.replace("learning_rate: 2", "learning_rate: 0.1") + f"optimizer: {optimizer}\nstate: {state}\n")
+    result = invoke("run", path, "--json")
+    assert result.exit_code == 0, result.stderr
 
 
 def test_a_state_entry_is_named_in_the_conventions_shapes_at_the_line_of_its_row(write):
