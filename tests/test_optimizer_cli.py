@@ -109,7 +109,7 @@ def test_a_state_no_step_can_leave_is_one_line_naming_the_entry_and_the_rule(wri
 
 
 @pytest.mark.parametrize("optimizer, state", [
-    ("momentum", f"{{step: 1, W1: {{v: [[-1, 0], [0, -2], [0, 0]]}}, W2: {{v: [[0], [-0.5], [0]]}}}}"),  # a velocity has any sign
+    ("momentum", "{step: 1, W1: {v: [[-1, 0], [0, -2], [0, 0]]}, W2: {v: [[0], [-0.5], [0]]}}"),  # a velocity has any sign
     ("adam", f"{{step: 2, W1: {{m: [[-1, 0], [0, 0], [0, 0]], v: [[1, 0], [0, 0], [0, 0]]}}, W2: {{m: {ZERO2}, v: {ZERO2}}}}}"),
     ("{name: rmsprop, momentum: 0.9, centered: true}",
      f"{{step: 1, W1: {{v: [[0.5, 0], [0, 0], [0, 0]], g_avg: [[-0.7, 0], [0, 0], [0, 0]], u: [[-3, 0], [0, 0], [0, 0]]}},"
