@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Optional
 
 from . import network
 from .errors import NnsolveError
-from .notation import first_row, input_name, parse_weight_in, weight_name
+from .notation import first_row, input_name, parse_weight_in, weight_name, weight_order
 from .solution import Solution
 
 if TYPE_CHECKING:  # rounding (and decimal) load only for --round
@@ -325,14 +325,13 @@ def _path_product(path, rounding: Optional[Rounding]) -> float:
 
 
 def all_weights(solution: Solution):
-    """(layer, i, j) of every weight, layer by layer, row by row."""
+    """(layer, i, j) of every weight, layer by layer, each layer's in the order its convention
+    writes them (notation.weight_order); a shared bias once, as W[0,1]."""
     p = solution.problem
     r0 = first_row(p.bias)
     for s in solution.layers:
-        rows, cols = s.W.shape
-        for r in range(rows):
-            for j in range(1, 2 if shared_bias(p, r + r0) else cols + 1):  # a shared bias once, as W[0,1]
-                yield s.layer, r + r0, j
+        for r, c in weight_order(p.convention, p.bias, p.shared_bias, *s.W.shape):
+            yield s.layer, r + r0, c + 1
 
 
 def substitute(formula: str, values, fmt) -> str:

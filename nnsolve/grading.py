@@ -419,7 +419,8 @@ def _slips_hit(slips, q: Quantity, answer: np.ndarray, expected: np.ndarray, own
     where known), and that it is within tolerance of (or the answer is close to the key only
     by being nearer the slip). A slip equal to the key tells nothing and is passed over; an
     answer carried forward is the student's own, even where it equals a slip: the mistake was
-    made earlier."""
+    made earlier. A slip that does not demote (Slip.demotes) names only an answer outside the
+    key's tolerance."""
     count = answer.shape[-1]
     hit = np.full(count, -1)
     axes = tuple(range(answer.ndim - 1))
@@ -434,7 +435,7 @@ def _slips_hit(slips, q: Quantity, answer: np.ndarray, expected: np.ndarray, own
             value = np.asarray(slip.value, dtype=np.float64)[q.index]  # each member's, on the last axis
             informative = distance(value, expected) > 1e-12 * size  # a slip that gives the key tells nothing
             to_slip = distance(answer, value)
-            taken = informative & (to_slip < best) & ~carried & (close(answer, value) | correct)
+            taken = informative & (to_slip < best) & ~carried & (close(answer, value) | correct) & (slip.demotes | ~correct)
             hit = np.where(taken, k, hit)
             best = np.where(taken, to_slip, best)
     return hit

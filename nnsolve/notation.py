@@ -21,6 +21,20 @@ def weight_name(layer: int, i: int, j: int) -> str:
     return f"W{layer}[{i},{j}]"
 
 
+def weight_order(convention: str, bias: bool, shared: bool, rows: int, cols: int) -> list[tuple[int, int]]:
+    """(array row, array column) of every weight of a layer's bias-row form (rows x cols), in the
+    order the convention writes them: bias-row row by row, row 0 (the biases) first; Wx+b W row
+    by row as it is written (neurons x inputs: neuron by neuron, each from its inputs), then b;
+    xW+b W row by row as it is written (inputs x neurons), then b. A shared bias (bias: shared)
+    is one weight: row 0 once, as its column 0."""
+    cells = [(r, c) for r in range(rows) for c in range(cols) if not (bias and shared and r == 0 and c > 0)]
+    if convention == "Wx+b":
+        cells.sort(key=lambda rc: (bias and rc[0] == 0, rc[1], rc[0]))
+    elif convention == "xW+b":
+        cells.sort(key=lambda rc: bias and rc[0] == 0)  # (a stable sort: the rows of W keep their order)
+    return cells
+
+
 def input_name(layer: int, i: int) -> str:
     """Feature i of layer l's input: x_i for layer 1, beta{l-1}_i after; 0 is the bias term."""
     return f"x_{i}" if layer == 1 else f"beta{layer - 1}_{i}"
@@ -57,6 +71,39 @@ def parse_weight_ref(text: str) -> tuple[int, int, int]:
             return int(g["layer"]), int(g[a]), int(g[b])
     pair = g["ij4"] or g["ij6"]
     return int(g["layer"]), int(pair[0]), int(pair[1])
+
+
+# how nnsolve writes names for people (render/mathtext.py): the Greek letters, a layer as a
+# superscript and a neuron as a subscript (beta1_2 is β¹₂), ŷ for y_hat, ∂ and ℓ for d and l
+GREEK_LETTERS = "αβγδεζηθκλμνξρστφχψω"
+SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+
+
+def ascii_name(text: str) -> str:
+    """A name as nnsolve shows it (α¹₂, ∂ℓ/∂W2[1,1], ŷ₁, ∂z²₁/∂b2[1], shape W¹, W²₁₁) in
+    nnsolve's ASCII, as sheets and the commands take it (alpha1_2, dl/dW2[1,1], y_hat_1,
+    dz2_1/db2[1], shape W1, W2_11); an ASCII name is returned as it is. A superscript layer
+    next to an ASCII digit (W1², α¹2) is left as it is, which no name matches: W12 is not meant."""
+    if text.isascii():
+        return text
+    superscripts, subscripts, letters = _displayed()
+    text = text.replace("y\u0302", "ŷ")  # ŷ written with the combining circumflex
+    text = superscripts.sub(lambda m: m.group(0).translate(_FROM_SUPERSCRIPT), text)
+    text = subscripts.sub(lambda m: "_" + m.group(0).translate(_FROM_SUBSCRIPT), text)
+    return "".join(letters.get(c, c) for c in text)
+
+
+_FROM_SUPERSCRIPT = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")
+_FROM_SUBSCRIPT = str.maketrans(SUBSCRIPT_DIGITS, "0123456789")
+
+
+@functools.cache
+def _displayed() -> tuple[re.Pattern, re.Pattern, dict]:
+    """A run of superscript digits (a layer) not next to an ASCII digit; a run of subscript digits
+    (_neuron); the letters shown for a word (α for alpha, ŷ for y_hat, ∂ for d, ℓ for l)."""
+    letters = {**dict(zip(GREEK_LETTERS, GREEK)), "ŷ": "y_hat", "∂": "d", "ℓ": "l"}
+    return re.compile(f"(?<![0-9])[{SUPERSCRIPT_DIGITS}]+(?![0-9])"), re.compile(f"[{SUBSCRIPT_DIGITS}]+"), letters
 
 
 def count(n: int, noun: str) -> str:
@@ -104,7 +151,6 @@ GREEK = (
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "kappa", "lambda", "mu", "nu",
     "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
 )
-GREEK_LETTERS = "αβγδεζηθκλμνξρστφχψω"  # GREEK's letters, in its order
 # the letters the working already uses for something else (x, y, W, b, e, the d of dl/dw, indices)
 TAKEN_LETTERS = ("x", "y", "W", "b", "e", "d", "i", "j", "k", "w")
 
@@ -140,36 +186,82 @@ def weight_in(convention: str, layer: int, i: int, j: int, shared: bool = False)
 _BIAS_REF = r"(?ix)(?:d\s*[lLE]\s*/\s*d\s*)?b\s*\^?\s*\{?\s*(?P<layer>\d+)\s*\}?\s*(?:\[\s*(?P<j1>\d+)\s*\]|_\s*\{?\s*(?P<j2>\d+)\s*\}?|\(\s*(?P<j3>\d+)\s*\))\s*"
 # b2, b^2, b^{2}: a layer's one shared bias (bias: shared)
 _SHARED_BIAS_REF = r"(?ix)(?:d\s*[lLE]\s*/\s*d\s*)?b\s*\^?\s*\{?\s*(?P<layer>\d+)\s*\}?\s*"
+# W2, b1, dl/dW2, dL/db1: a layer's whole matrix or bias vector, where one weight is asked for
+_LAYER_REF = r"(?ix)(?:d\s*[a-z]\s*/\s*d\s*)?(?P<kind>[wb])\s*\^?\s*\{?\s*(?P<layer>\d+)\s*\}?\s*"
 
 
 def parse_weight_in(convention: str, text: str, bias: bool = True, shared: bool = False) -> tuple[int, int, int]:
     """(layer, row i, column j) internal, from a weight's name as the convention writes it
-    (any spelling parse_weight_ref takes, and b2[1] for a bias); ValueError if it is none.
+    (any spelling parse_weight_ref takes, b2[1] for a bias, and each as nnsolve shows it:
+    ∂ℓ/∂W2[1,1], ascii_name); ValueError if it is none.
     With shared (bias: shared), b2 names layer 2's one bias, as row 0 column 1 (as does any
     b2[j], and in bias-row any W2[0,j]: every entry of row 0 is that one bias)."""
+    typed = text.strip()
+    text = ascii_name(typed)
     if convention == "bias-row":
-        return parse_weight_ref(text)
-    m = re.fullmatch(_SHARED_BIAS_REF, text.strip())
-    if m:
-        if not bias:
-            raise ValueError(f"{text!r} names a bias, but the problem has none (bias: false)")
-        if not shared:
-            layer = m.group("layer")
-            raise ValueError(f"{text!r} is layer {layer}'s bias vector; name one of its biases, such as b{layer}[1] (the bias of neuron 1)")
+        try:
+            return parse_weight_ref(text)
+        except ValueError as e:
+            raise ValueError(_whole_layer(convention, text, bias, typed) or str(e)) from None
+    m = re.fullmatch(_SHARED_BIAS_REF, text)
+    if m and bias and shared:
         return int(m.group("layer")), 0, 1
-    m = re.fullmatch(_BIAS_REF, text.strip())
+    m = re.fullmatch(_BIAS_REF, text)
     if m:
         if not bias:
-            raise ValueError(f"{text!r} names a bias, but the problem has none (bias: false)")
+            raise ValueError(f"{typed!r} names a bias, but the problem has none (bias: false)")
         return int(m.group("layer")), 0, int(m.group("j1") or m.group("j2") or m.group("j3"))
     try:
         layer, r, c = parse_weight_ref(text.replace("dL/d", "dl/d").replace("dE/d", "dl/d"))
     except ValueError:
         example = "W2[1,2] (into neuron 1 from neuron 2) or b2[1]" if convention == "Wx+b" else "W2[2,1] (from neuron 2 into neuron 1) or b2[1]"
-        raise ValueError(f"{text!r} is not a weight name; write it as {example}") from None
+        raise ValueError(_whole_layer(convention, text, bias, typed) or f"{typed!r} is not a weight name; write it as {example}") from None
     if r == 0 or c == 0:
-        raise ValueError(f"{text!r}: in {convention} weights count from 1 (W{layer}[1,1]); the biases are b{layer}[1], b{layer}[2], ...")
+        raise ValueError(f"{typed!r}: in {convention} weights count from 1 (W{layer}[1,1]); the biases are b{layer}[1], b{layer}[2], ...")
     return (layer, c, r) if convention == "Wx+b" else (layer, r, c)
+
+
+def _whole_layer(convention: str, text: str, bias: bool, typed: str) -> str | None:
+    """Why text, a layer's whole weight matrix or bias vector (W2, b1, dL/db1), is not one weight;
+    None when it is not written as one. typed: text as the user wrote it."""
+    m = re.fullmatch(_BIAS_REF, text)
+    if m and bias and convention == "bias-row":  # b1[2] is row 0 of W1 in every convention
+        layer, j = m.group("layer"), m.group("j1") or m.group("j2") or m.group("j3")
+        return f"{typed!r}: in bias-row the biases are row 0 of W{layer}; the bias of neuron {j} is W{layer}[0,{j}]"
+    m = re.fullmatch(_LAYER_REF, text)
+    if not m:
+        return None
+    layer = m.group("layer")
+    if m.group("kind").lower() == "w":
+        return f"{typed!r} is layer {layer}'s weight matrix; name one of its weights, such as W{layer}[1,1]"
+    if not bias:
+        return f"{typed!r} names a bias, but the problem has none (bias: false)"
+    if convention == "bias-row":
+        return f"{typed!r}: in bias-row the biases are row 0 of W{layer}; name one of them, such as W{layer}[0,1] (the bias of neuron 1)"
+    return f"{typed!r} is layer {layer}'s bias vector; name one of its biases, such as b{layer}[1] (the bias of neuron 1)"
+
+
+def layer_named(text: str) -> str | None:
+    """'W' or 'b' when text names a layer's whole weight matrix or bias vector (W2, dL/db1,
+    ∂ℓ/∂W2), else None."""
+    m = re.fullmatch(_LAYER_REF, ascii_name(text.strip()))
+    if m is None:
+        return None
+    return "W" if m.group("kind") in "Ww" else "b"
+
+
+def names_weight(text: str) -> bool:
+    """Whether text is written as a weight's name (W2[1,1], b2[1], dl/dW2_11, ∂ℓ/∂W2[1,1]) or a
+    layer's (W2, b1, dL/db1) in some convention: what `grad` reads as a name, never as a file."""
+    if layer_named(text):
+        return True
+    for convention in CONVENTIONS:
+        try:
+            parse_weight_in(convention, text)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 def to_convention(W, convention: str, bias: bool):

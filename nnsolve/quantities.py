@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 
 from . import network
-from .notation import Notation, first_row, weight_name
+from .notation import Notation, ascii_name, first_row, weight_name, weight_order
 from .problem import Problem
 from .solution import Solution
 
@@ -165,26 +165,27 @@ class Catalog:
             # the whole matrix dl/dW before any new weight of the layer, the whole new W after every
             # dl/dW element: an answer is never graded before one it follows from; neither is listed
             self._matrix("dl/d", l, W)
-            for r in range(W.shape[0]):
-                for c in range(W.shape[1]):
-                    w = weight_name(l, r + r0, c + 1)
-                    alpha = _neuron("alpha", l, c + 1, n[l])
-                    self._add(f"d{alpha}/d{w}", f"input{l}", (r,), ())
-                    if shared and r + r0 == 0 and c > 0:  # one shared bias: asked once (W1[0,1], b1), any W1[0,j] names it
-                        self._alias(f"dl/d{w}", self.by_key[f"dl/d{weight_name(l, 0, 1)}"])
-                        if p.updates:
-                            self._alias(f"new {w}", self.by_key[f"new {weight_name(l, 0, 1)}"])
-                        continue
-                    self._add(f"dl/d{w}", f"dl/dW{l}", (r, c), ())
-                    if p.updates:  # without a learning rate there is no update: no new weights
-                        self._add(f"new {w}", f"new W{l}", (r, c), ())
+            # as the convention writes them; every entry of a shared bias's row, for its factor
+            for r, c in weight_order(self.notation.convention, p.bias, False, *W.shape):
+                w = weight_name(l, r + r0, c + 1)
+                alpha = _neuron("alpha", l, c + 1, n[l])
+                self._add(f"d{alpha}/d{w}", f"input{l}", (r,), ())
+                if shared and r + r0 == 0 and c > 0:  # one shared bias: asked once (W1[0,1], b1), any W1[0,j] names it
+                    self._alias(f"dl/d{w}", self.by_key[f"dl/d{weight_name(l, 0, 1)}"])
+                    if p.updates:
+                        self._alias(f"new {w}", self.by_key[f"new {weight_name(l, 0, 1)}"])
+                    continue
+                self._add(f"dl/d{w}", f"dl/dW{l}", (r, c), ())
+                if p.updates:  # without a learning rate there is no update: no new weights
+                    self._add(f"new {w}", f"new W{l}", (r, c), ())
             if p.updates:
                 self._matrix("new ", l, W)
-            if l > 1:  # dalpha^l_k / dbeta^(l-1)_j is the weight W^l[j,k]
-                for j in range(1, n[l - 1] + 1):
-                    for k in range(1, n[l] + 1):
+            if l > 1:  # dalpha^l_k / dbeta^(l-1)_j is the weight W^l[j,k], in the convention's order
+                for r, c in weight_order(self.notation.convention, p.bias, False, *W.shape):
+                    j, k = r + r0, c + 1
+                    if j > 0:
                         name = f"d{_neuron('alpha', l, k, n[l])}/d{_neuron('beta', l - 1, j, n[l - 1])}"
-                        self._add(name, f"W{l}", (j - r0, k - 1), ())
+                        self._add(name, f"W{l}", (r, c), ())
 
     # -- reading --------------------------------------------------------------------------
 
@@ -193,32 +194,55 @@ class Catalog:
         return [q.name for q in self.quantities if q.listed]
 
     def find(self, name: str) -> Optional[Quantity]:
-        """The quantity a name means: as the catalog names it, or with its weight in any spelling
-        `nnsolve grad` takes (notation.parse_weight_in): dl/dW2_11, new w2[1][1], dalpha2/dW^2_{11}."""
-        plain = " ".join(name.split()).replace(" /", "/").replace("/ ", "/")
+        """The quantity a name means: as the catalog names it, as nnsolve shows it (α¹₂, ∂ℓ/∂W2[1,1]:
+        notation.ascii_name), or with its weight in any spelling `nnsolve grad` takes
+        (notation.parse_weight_in: dl/dW2_11, new w2[1][1], dalpha2/dW^2_{11})."""
+        plain = _plain(name)
         found = self.by_name.get(plain)
         if found is None and ("/" in plain or plain[:4].lower() == "new "):
-            found = self._weight_spelling(plain.replace("∂", "d").replace("ℓ", "l"))
+            found = self._weight_spelling(plain)
         return found
+
+    def meant(self, name: str) -> str:
+        """What a name that is not a quantity of the problem may have meant, as the start of a
+        message's fix ("" when nothing is near): the problem's name for nnsolve's own name of a
+        quantity (dl/dW1[0,1] is dL/db1[1] in Wx+b), why a weight's name is none of this
+        convention's, or the nearest name."""
+        import difflib
+
+        from .notation import layer_named, names_weight, parse_weight_in
+
+        plain = _plain(name)
+        why = ""  # a weight (or a bias vector) named as another convention names it
+        part = _weight_part(plain)
+        if part is not None and len(part[1]) <= 40 and names_weight(part[1]) and layer_named(part[1]) != "W":
+            try:  # (a whole W is a quantity: dl/dW1 is answerable; no long name of a sheet is quoted)
+                parse_weight_in(self.notation.convention, part[1], self.problem.bias, self.problem.shared_bias)
+            except ValueError as e:
+                why = f"{e}; "
+        own = self.by_key.get(plain)
+        if own is not None and own.name != plain:
+            return f"{why}in nnsolve's own notation (the worksheet's, bias-row) {plain} is this problem's {own.name}: did you mean '{own.name}'? "
+        if why:  # the nearest name would be another weight's
+            return why
+        close = difflib.get_close_matches(plain, list(self.by_name), n=1, cutoff=0.6)
+        return f"did you mean '{close[0]}'? " if close else ""
 
     def _weight_spelling(self, name: str) -> Optional[Quantity]:
         """dl/dW, new W or a factor d.../dW named with the weight in another spelling."""
         from .notation import parse_weight_in
 
-        def weight(ref: str) -> Optional[tuple[int, int, int]]:
-            try:
-                return parse_weight_in(self.notation.convention, ref, self.problem.bias)
-            except ValueError:
-                return None
-
-        if name[:4].lower() == "new ":
-            found = weight(name[4:])
-            return found and self.by_key.get(f"new {weight_name(*found)}")
-        at = name.rfind("/d")
-        found = weight(name[at + 2:]) if at > 0 else None
-        if found is None:
+        part = _weight_part(name)
+        if part is None:
             return None
-        prefix, own = name[: at + 2], weight_name(*found)
+        prefix, ref = part
+        try:
+            found = parse_weight_in(self.notation.convention, ref, self.problem.bias)
+        except ValueError:
+            return None
+        own = weight_name(*found)
+        if prefix.lower() == "new ":
+            return self.by_key.get(f"new {own}")
         if prefix.lower() in ("dl/d", "de/d"):  # the loss, as the problem names it or as nnsolve does
             return self.by_key.get(f"dl/d{own}")
         return self.by_name.get(prefix + self.notation.weight(*found)) or self.by_key.get(prefix + own)
@@ -231,6 +255,20 @@ class Catalog:
     def value(self, solution: Solution, q: Quantity) -> np.ndarray:
         """The quantity's value in a solution (the key, or a student's carried-forward state)."""
         return np.asarray(base_value(solution, q.base))[q.index]
+
+
+def _plain(name: str) -> str:
+    """A name with its spaces made one (none around a /), in nnsolve's ASCII (notation.ascii_name)."""
+    return ascii_name(" ".join(name.split()).replace(" /", "/").replace("/ ", "/"))
+
+
+def _weight_part(name: str) -> Optional[tuple[str, str]]:
+    """(what comes before the weight, the weight) of a name that ends in one: ("new ", "W1[2,1]")
+    of new W1[2,1], ("dl/d", "W2_11") of dl/dW2_11; None for a name that names no weight there."""
+    if name[:4].lower() == "new ":
+        return name[:4], name[4:]
+    at = name.rfind("/d")
+    return (name[: at + 2], name[at + 2:]) if at > 0 else None
 
 
 def base_value(solution: Solution, base: str) -> np.ndarray:

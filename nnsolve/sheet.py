@@ -12,7 +12,6 @@ sheet's folder that does not read is one line that shows nothing of the file.
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
@@ -187,8 +186,6 @@ def bind(raw: RawSheet, catalog: Catalog) -> Sheet:
             continue  # a blank answer is not graded
         q = catalog.find(name)
         if q is None:
-            close = difflib.get_close_matches(name, list(catalog.by_name), n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'? " if close else ""
             if {"x", "W1"} <= set(raw.entries):
                 raise raw.reader.error(None, "", "is a problem file, not an answer sheet", "give the answer sheet, or name this file with --problem")
             if catalog.missing_update(name):
@@ -196,7 +193,7 @@ def bind(raw: RawSheet, catalog: Catalog) -> Sheet:
                     key_node, cut(name), "is not a quantity of this problem: it has no learning rate, so no update and no new weights",
                     "add learning_rate to the problem, or leave out the new weights",
                 )
-            raise raw.reader.error(key_node, cut(name), "is not a quantity of this problem", f"{hint}nnsolve check --template lists them all")
+            raise raw.reader.error(key_node, cut(name), "is not a quantity of this problem", f"{catalog.meant(name)}nnsolve check --template lists them all")
         # two names of one value (y_hat and beta2; beta1 and beta1_2): a chain-rule factor that
         # is an input or a weight shares its value with other factors but is its own answer
         shared = q.base.startswith(("input", "W"))

@@ -5,7 +5,8 @@ key's own solution (never matched as text): the old weight for a new weight, the
 rather than subtracted, lambda left out or applied twice, a derivative's sign flipped or left
 at 0, delta without the activation's derivative, a hidden delta taken through the updated
 weights of the next layer, alpha where beta was asked and the reverse, alpha without the bias
-weight. grading.py marks an answer that lands on a slip wrong, and names it (docs/check.md).
+weight, one neuron's delta (or their mean) for a shared bias's sum of deltas. grading.py marks
+an answer that lands on a slip wrong, and names it (docs/check.md).
 
 Pure: a Solution in, arrays out. The Solution may be one member's or several members' at once
 (solution.Work.members: every array, the problem's too, with the members on its last axis).
@@ -27,6 +28,8 @@ SLIP_NAMES = (
     "old weight", "added the step", "lambda missing", "lambda twice", "sign flipped", "zero",
     "no activation derivative", "updated weights", "beta for alpha", "bias left out", "alpha for beta",
     "rounding carried", "sum for mean", "mean for sum",
+    # a shared bias's (bias: shared)
+    "one neuron's delta",
     # an optimizer's (issue 19)
     "bias correction forgotten", "t off by one", "momentum left out", "weight decay left out",
 )
@@ -41,6 +44,9 @@ class Slip:
     explanation: str  # "this is the old weight: the update was not applied"
     formula: str  # "w", "w + lambda dl/dw"
     value: np.ndarray
+    # False: named only on an answer outside the key's tolerance, never marking one within it down
+    # (a slip that can come close to the key: a shared bias's one delta, rounding carried)
+    demotes: bool = True
 
 
 def slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
@@ -76,38 +82,83 @@ def _optimizer_slips(key: Solution, l: int) -> list[Slip]:
     decay left out; each the optimizer's own rule with that one thing changed."""
     from dataclasses import replace
 
-    from .optimizers import State, decay_mask, rule
+    from .optimizers import State
 
     p = key.problem
     opt = p.optimizer
-    s = key.layers[l - 1]
-    W, g = np.asarray(s.W), np.asarray(s.grad_W)
-    expand = W.ndim - 2  # members on the last axis (solution.Work.members)
     state = p.state or State()
-    old = {n: np.asarray(v).reshape(np.shape(v) + (1,) * expand) for n, v in state.layer(l).items()}
-    mask = decay_mask(W[(...,) + (0,) * expand] if expand else W, p.bias, opt.decay_bias).reshape(W.shape[:2] + (1,) * expand)
     t = state.step + 1
-
-    def new(o=opt, **changes):
-        value = rule(o, p.learning_rate, W, g, old, changes.pop("t", t), mask, None, **changes)[2]
-        if p.bias and not p.train_bias:
-            value = np.array(value)
-            value[0] = W[0]
-        return value
-
+    g = key.layers[l - 1].grad_W
     found = []
     if opt.kind == "adam":
         found.append(Slip("bias correction forgotten", "the bias correction was left out: m and v in place of m_hat and v_hat",
-                          "w - lambda m / (sqrt(v) + eps)", new(bias_correction=False)))
+                          "w - lambda m / (sqrt(v) + eps)", _updated(key, l, g, bias_correction=False)))
     if opt.uses_step():
-        found.append(Slip("t off by one", f"the step number is off by one: this is step t = {t}", f"t = {t + 1}", new(t=t + 1)))
+        found.append(Slip("t off by one", f"the step number is off by one: this is step t = {t}", f"t = {t + 1}", _updated(key, l, g, t=t + 1)))
         if t > 1:
-            found.append(Slip("t off by one", f"the step number is off by one: this is step t = {t}", f"t = {t - 1}", new(t=t - 1)))
-    if opt.kind == "sgd" and opt["momentum"] > 0 and old:
+            found.append(Slip("t off by one", f"the step number is off by one: this is step t = {t}", f"t = {t - 1}", _updated(key, l, g, t=t - 1)))
+    if opt.kind == "sgd" and opt["momentum"] > 0 and state.layer(l):
         found.append(Slip("momentum left out", "the velocity was left out: this is plain SGD's step", "w - lambda g",
-                          new(replace(opt, options=(("momentum", 0.0), ("dampening", 0.0), ("nesterov", False))))))
+                          _updated(key, l, g, replace(opt, options=(("momentum", 0.0), ("dampening", 0.0), ("nesterov", False))))))
     if opt.weight_decay:
-        found.append(Slip("weight decay left out", "the weight decay was left out of the step", "weight_decay = 0", new(replace(opt, weight_decay=0.0))))
+        found.append(Slip("weight decay left out", "the weight decay was left out of the step", "weight_decay = 0", _updated(key, l, g, replace(opt, weight_decay=0.0))))
+    return found
+
+
+def _updated(key: Solution, l: int, g, opt=None, **changes) -> np.ndarray:
+    """Layer l's new W as the key's update makes it, but from the gradient g (a slip's) and with
+    the optimizer opt (the problem's by default) and its rule's changes (t, bias_correction):
+    w - lambda g, or the optimizer's step from the problem's state; a bias row that
+    train_bias: false keeps stays."""
+    from .optimizers import State, decay_mask, rule
+
+    p = key.problem
+    s = key.layers[l - 1]
+    W, g = np.asarray(s.W), np.asarray(g)
+    opt = opt or p.optimizer
+    if opt is None:
+        value = W - p.learning_rate * g
+    else:
+        expand = W.ndim - 2  # members on the last axis (solution.Work.members)
+        state = p.state or State()
+        old = {n: np.asarray(v).reshape(np.shape(v) + (1,) * expand) for n, v in state.layer(l).items()}
+        mask = decay_mask(W[(...,) + (0,) * expand] if expand else W, p.bias, opt.decay_bias).reshape(W.shape[:2] + (1,) * expand)
+        value = rule(opt, p.learning_rate, W, g, old, changes.pop("t", state.step + 1), mask, None, **changes)[2]
+    if p.bias and not p.train_bias:
+        value = np.array(value)
+        value[0] = W[0]
+    return value
+
+
+def _shared_bias_slips(key: Solution, kind: str, l: int) -> list[Slip]:
+    """The slips of a shared bias's derivative (bias: shared: row 0 of dl/dW, the sum of the
+    layer's deltas) and of the new bias made from it: one neuron's delta in place of the sum (each
+    neuron's in turn; in bias-row also each entry of row 0 its own column's delta, as separate
+    biases would have), and the deltas' mean. None for a layer of one neuron, whose delta is the
+    sum, nor for a batch, whose deltas are each example's. Each is named only on an answer
+    outside the key's tolerance (demotes=False): where the other deltas are small, one delta is
+    within it, and no mistake a tolerance can see."""
+    p = key.problem
+    s = key.layers[l - 1]
+    n = np.shape(s.delta)[0]
+    if not (p.bias and getattr(p, "shared_bias", False)) or n < 2 or getattr(p, "batch", None) is not None:
+        return []
+    total = np.sum(s.delta, axis=0)
+    why = f"the layer's one bias reaches the loss through each of its {n} neurons, so its derivative is the sum of their deltas"
+    wrong = [(f"the delta of neuron {j} alone", f"delta{l}_{j}", "one neuron's delta", s.delta[j - 1]) for j in range(1, n + 1)]
+    if getattr(p, "convention", "bias-row") == "bias-row":  # W1[0,j] each from its own neuron, in a whole dl/dW1
+        wrong.append(("each neuron's own delta in its column of row 0, as separate biases would have", f"delta{l}_j in W{l}[0,j]",
+                      "one neuron's delta", s.delta))
+    wrong.append((f"the mean of the layer's {n} deltas", f"sum_j delta{l}_j / {n}", "mean for sum", total / n))
+    found = []
+    for what, formula, name, value in wrong:
+        g = np.array(s.grad_W, dtype=np.float64)
+        g[0] = g[0] - total + value  # the sum of the deltas, and only it, replaced (an l2 term stays)
+        if kind == "dl/dW":
+            found.append(Slip(name, f"this is {what}: {why}", formula, g, demotes=False))
+        else:
+            step = f"w - lambda {formula}" if p.optimizer is None else f"the step from dl/dw = {formula}"
+            found.append(Slip(name, f"the update was made from {what}: {why}", step, _updated(key, l, g), demotes=False))
     return found
 
 
@@ -131,6 +182,7 @@ def _slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
             ]
         if getattr(p, "optimizer", None) is not None:
             found += _optimizer_slips(key, l)
+        found += _shared_bias_slips(key, kind, l)
         return tuple(found)
     if kind in ("dl/dW", "delta"):
         s = layers[l - 1]
@@ -148,7 +200,7 @@ def _slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
                 s.input[:, None] * plain[None, :] if gradient else plain,  # input delta^T without f'
             ))
         if gradient:
-            return tuple(found)
+            return tuple(found + _shared_bias_slips(key, kind, l))
         if l < L and s.derivative is not None and layers[l].updated_W is not None:  # (no update: no updated weights)
             after = layers[l]
             rows = slice(1, None) if p.bias else slice(None)
@@ -188,6 +240,7 @@ def rounding_slips(chains, base: str) -> tuple[Slip, ...]:
             f"this is what {verb} every value to {r.digits} decimals and carrying it on gives: keep more digits until the end",
             f"the working, every value {done} to {r.digits} decimals",
             np.asarray(base_value(chain, base)),
+            demotes=False,
         ))
     return tuple(found)
 

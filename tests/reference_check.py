@@ -55,7 +55,9 @@ def scale(key: Solution, q: Quantity, target: np.ndarray):
 def slip_of(key: Solution, q: Quantity, answer, expected, own, correct: bool, carried: bool, tolerance: Tolerance):
     """The slip an answer is, one sheet at a time: the nearest slip the answer is strictly nearer
     than the key and than its own recomputed value, within tolerance of it or close to the key;
-    never for an answer carried forward; never a slip that gives the key itself."""
+    never for an answer carried forward; never a slip that gives the key itself; never one that
+    does not demote (Slip.demotes: a shared bias's one delta) for an answer within tolerance of
+    the key."""
     if carried or np.shape(answer) != np.shape(expected):
         return None
     best = float(np.max(np.abs(answer - expected))) if np.size(expected) else 0.0
@@ -65,6 +67,8 @@ def slip_of(key: Solution, q: Quantity, answer, expected, own, correct: bool, ca
     for slip in slips_of(key, q.base):
         value = np.asarray(slip.value, dtype=np.float64)[q.index]
         if np.max(np.abs(value - expected), initial=0.0) <= 1e-12 * np.max(np.abs(expected), initial=0.0):
+            continue
+        if correct and not slip.demotes:
             continue
         to_slip = float(np.max(np.abs(answer - value)))
         if to_slip < best and (correct or close(tolerance, answer, value, scale(key, q, value))):

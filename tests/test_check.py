@@ -1162,7 +1162,9 @@ def test_the_schema_lists_every_slip_name_and_each_slip_made_has_one():
 
     properties = check_schema().schema["definitions"]["graded"]["properties"]["answers"]["items"]["properties"]
     assert properties["slip"]["oneOf"][0]["properties"]["name"]["enum"] == list(SLIP_NAMES)
-    made = {slip.name for path in PROBLEM_FILES for key in [solve(load_problem(str(path)))] for base in Catalog(key.problem).by_name for slip in slips_of(key, Catalog(key.problem).by_name[base].base)}
+    files = PROBLEM_FILES + [ROOT / "docs" / "shared_bias.yaml"]  # (bias: shared: one neuron's delta)
+    made = {slip.name for path in files for key in [solve(load_problem(str(path)))] for base in Catalog(key.problem).by_name for slip in slips_of(key, Catalog(key.problem).by_name[base].base)}
+    assert "one neuron's delta" in made
     assert made <= set(SLIP_NAMES) and len(made) >= 10
 
 

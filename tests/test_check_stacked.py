@@ -190,3 +190,56 @@ def test_grade_each_raises_for_a_problem_whose_key_overflows():
     assert overflowing([problem, huge, problem]) == [1]
     with pytest.raises(SolveError, match="huge.yaml"):
         grade_each([problem, huge], [sheet, sheet])
+
+
+@pytest.mark.parametrize("convention", ["bias-row", "Wx+b", "xW+b"])
+def test_a_shared_bias_graded_stacked_agrees_with_one_sheet_at_a_time(convention, tmp_path):
+    """bias: shared (docs/shared_bias.yaml in each convention): random sheets and sheets that
+    answer the shared bias's derivative and new value with one neuron's delta, their mean, or a
+    value within tolerance of the key yet nearer one delta. grade_many and grade_each (variants of
+    the problem) agree with the reference, which names these slips only outside the tolerance."""
+    from conftest import ROOT, invoke
+
+    path = tmp_path / "p.yaml"
+    path.write_text(invoke("convert", str(ROOT / "docs" / "shared_bias.yaml"), "--to", convention).stdout)
+    problem = load_problem(str(path))
+    rng = np.random.default_rng(17)
+
+    def planted(variant) -> list:
+        catalog, key = Catalog(variant), solve(variant)
+        sheets = []
+        for l, s in enumerate(key.layers, start=1):
+            derivative, new = catalog.by_key[f"dl/dW{l}[0,1]"].name, catalog.by_key[f"new W{l}[0,1]"].name
+            total = float(np.sum(s.delta))
+            near = total + 0.004 * abs(total)  # within rtol 0.01 of the key, and nearer the first delta if it lies that way
+            for value in [float(d) for d in s.delta] + [total / len(s.delta), near, float(s.delta[0] + 0.9 * (total - s.delta[0]))]:
+                answers = {derivative: value, new: float(s.W[0, 0] - variant.learning_rate * value)}
+                for chosen in ({derivative: value}, {new: answers[new]}, answers):
+                    sheets.append(bind(parse_raw_sheet(yaml.safe_dump(chosen), f"planted{len(sheets)}"), catalog))
+        return sheets
+
+    sheets = random_sheets(problem, 30, rng) + planted(problem)
+    # and one whose first hidden delta is nearly the sum (the second is 8.7e-11): that delta alone
+    # is within tolerance of the key, and nearer itself: correct, in both
+    (tmp_path / "tiny.yaml").write_text("x: [2, 5]\ny: [1]\nW1: [[0.5, 0.5], [-2, 1], [1, 4]]\nW2: [[1], [2], [-4]]\nbias: shared\nlearning_rate: 2\n")
+    (tmp_path / "t.yaml").write_text(invoke("convert", str(tmp_path / "tiny.yaml"), "--to", convention).stdout)
+    tiny = load_problem(str(tmp_path / "t.yaml"))
+    tiny_sheets = planted(tiny)
+    for p, group in ((problem, sheets), (tiny, tiny_sheets)):
+        for tolerance in TOLERANCES:
+            for carry_forward in (True, False):
+                for sheet, report in zip(group, grade_many(p, group, tolerance, carry_forward)):
+                    _same(report, reference_grade(p, sheet, tolerance, carry_forward))
+    named = {g.slip.name for r in grade_many(problem, sheets) for g in r.graded if g.slip is not None}
+    assert {"one neuron's delta", "mean for sum"} <= named, named
+    first = float(solve(tiny).layers[0].delta[0])
+    alone = [r.graded[0] for r in grade_many(tiny, tiny_sheets[:1])]
+    assert float(alone[0].answer) == first != float(alone[0].key) and alone[0].verdict == "correct" and alone[0].slip is None
+    problems, each = [], []
+    for variant in _variants(problem, 4, rng):
+        variant = dataclasses.replace(variant, weights=tuple(np.vstack([np.full((1, W.shape[1]), W[0, 0]), W[1:]]) for W in variant.weights))
+        for sheet in planted(variant)[::3] + random_sheets(variant, 3, rng):
+            problems.append(variant)
+            each.append(sheet)
+    for report, variant, sheet in zip(grade_each(problems, each), problems, each):
+        _same(report, reference_grade(variant, sheet, Tolerance(), True, dict(variant.points), 1.0))

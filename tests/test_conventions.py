@@ -348,3 +348,76 @@ def test_the_readmes_side_by_side_table_is_what_nnsolve_does(tmp_path):
         symbol, number = value.split(" ")[0], value.split(" ")[-1]
         lines = invoke("grad", weight, str(path)).stdout.splitlines()
         assert any(line.startswith(f"{symbol} = ") and line.endswith(f"= {number}") for line in lines), (convention, value)
+
+
+# -- the order of the weights: as the convention writes them ------------------------------------------
+
+
+@pytest.mark.parametrize("convention", ["Wx+b", "xW+b"])
+@pytest.mark.parametrize("bias", ["vector", "shared", "none"])
+def test_grad_all_lists_the_weights_as_the_convention_writes_them(convention, bias, tmp_path):
+    """grad --all (text and JSON) in Wx+b and xW+b: layer by layer, W row by row as the file writes
+    it, then b; each weight's value the file's entry and its derivative the central difference of
+    the test's own loss. check --template and tutor --all ask a layer's weights in that order."""
+    rng = np.random.default_rng(21)
+    sizes = [3, 2, 2]
+    x, y = [0.5, -1.0, 2.0], [1.0, 0.0]
+    Ws, bs = [], []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        W = rng.uniform(-1, 1, (n_out, n_in)).round(2)
+        Ws.append(W if convention == "Wx+b" else W.T.copy())
+        b = rng.uniform(-1, 1, n_out).round(2)
+        bs.append(np.full(n_out, b[0]) if bias == "shared" else b if bias == "vector" else np.zeros(n_out))
+    data = {"convention": convention, "x": x, "y": y, "learning_rate": 0.5, **{f"W{l}": W.tolist() for l, W in enumerate(Ws, 1)}}
+    if bias == "none":
+        data["bias"] = False
+    else:
+        data.update({f"b{l}": (float(b[0]) if bias == "shared" else b.tolist()) for l, b in enumerate(bs, 1)})
+        data["bias"] = "shared" if bias == "shared" else True
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(data))
+    expected = []  # (name, the array, its index), as the test writes the file
+    for l, (W, b) in enumerate(zip(Ws, bs), start=1):
+        expected += [(f"W{l}[{r + 1},{c + 1}]", W, (r, c)) for r in range(W.shape[0]) for c in range(W.shape[1])]
+        if bias == "shared":
+            expected.append((f"b{l}", b, slice(None)))  # one parameter: every entry moves
+        elif bias == "vector":
+            expected += [(f"b{l}[{k + 1}]", b, (k,)) for k in range(len(b))]
+    listed = json.loads(invoke("grad", "--all", str(path), "--json").stdout)["weights"]
+    assert [w["weight"] for w in listed] == [name for name, _, _ in expected]
+    lines = invoke("grad", "--all", str(path)).stdout.splitlines()
+    text = lines[[line.split()[:1] for line in lines].index(["weight"]) + 1:]
+    assert [line.split()[0] for line in text] == [name if "[" in name else name.replace("b1", "b¹").replace("b2", "b²") for name, _, _ in expected]
+    h = 1e-6
+    for w, (name, array, index) in zip(listed, expected):
+        assert w["value"] == float(np.ravel(array[index])[0])
+        up, down = array.copy(), array.copy()
+        up[index] += h
+        down[index] -= h
+        if array.ndim == 2:  # a W
+            swap = lambda v: [v if m is array else m for m in Ws]  # noqa: E731
+            numeric = (_own_loss(convention, x, y, swap(up), bs) - _own_loss(convention, x, y, swap(down), bs)) / (2 * h)
+        else:
+            swap = lambda v: [v if m is array else m for m in bs]  # noqa: E731
+            numeric = (_own_loss(convention, x, y, Ws, swap(up)) - _own_loss(convention, x, y, Ws, swap(down))) / (2 * h)
+        assert w["gradient"] == pytest.approx(numeric, rel=1e-5, abs=1e-9), name
+    # the blank sheet and tutor --all: each layer's weights in the same order (the last layer first)
+    template = invoke("check", "--template", str(path)).stdout
+    derivative = "dL/d"
+    asked = [line.split(":")[0][len(derivative):] for line in template.splitlines() if line.startswith(derivative + "W") or line.startswith(derivative + "b")]
+    by_layer = [name for l in (2, 1) for name, _, _ in expected if name[1] == str(l)]
+    assert asked == by_layer
+    from nnsolve.tutor import Session
+
+    tutor = [q.name[len(derivative):] for q in Session(load_problem(str(path)), everything=True).asked if q.name.startswith(derivative) and q.base.startswith("dl/dW")]
+    assert tutor == by_layer
+
+
+def test_grad_all_of_a_bias_row_problem_is_row_by_row_as_before():
+    """bias-row: row 0 (the biases) first, then row by row, each row column by column."""
+    listed = [w["weight"] for w in json.loads(invoke("grad", "--all", str(PROBLEMS / "two_outputs.yaml"), "--json").stdout)["weights"]]
+    assert listed == [f"W{l}[{i},{j}]" for l in (1, 2) for i in range(3) for j in (1, 2)]
+
+
+def test_grad_all_with_a_weight_is_refused():
+    assert_usage_error(invoke("grad", "--all", "W1[1,1]", str(PROBLEMS / "wxb_relu_softmax.yaml")), "--all")

@@ -224,3 +224,39 @@ def test_grad_usage_errors(write):
     no_bias = write("x: [1, 2]\ny: [1]\nW1: [[1], [2]]\nbias: false\nlearning_rate: 1\n")
     assert_usage_error(invoke("grad", "W1[0,1]", no_bias), "W1 has rows 1..2 and columns 1..1")
     assert grad_json("W1[2,1]", no_bias)["gradient"] == pytest.approx(run_json(no_bias)["gradients"]["W1"][1][0], rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("path", PROBLEM_FILES, ids=lambda p: p.stem)
+def test_the_one_path_sentence_names_what_the_weight_goes_through(path):
+    """'W2[1,1] affects ŷ only through α², from β¹₁': never an empty list, also where the output
+    delta is ŷ − y and the route skips ŷ (softmax with cross-entropy, sigmoid with log loss)."""
+    for weight in ("W2[1,1]", "W1[1,1]"):
+        text = invoke("grad", weight, str(path)).stdout
+        assert "through ," not in text and "through  " not in text, (path.name, weight)
+        for line in text.splitlines():
+            if " only through " in line:
+                assert line.split(" only through ")[1].split(",")[0].strip(), line
+
+
+def test_the_delta_recursion_indexes_w_as_the_convention_writes_it(write):
+    """Past a handful of paths grad writes delta's recursion; in Wx+b W[k,j] goes from neuron j
+    to neuron k of the layer after (W is neurons x inputs), in bias-row and xW+b W[j,k]."""
+    import numpy as np
+    import yaml
+
+    rng = np.random.default_rng(3)
+    sizes = [6, 5, 5, 3]  # 5 x 3 = 15 paths from W1: past MAX_WRITTEN_PATHS, the recursion
+    weights = {f"W{l}": rng.integers(-2, 3, (sizes[l], sizes[l - 1])).tolist() for l in (1, 2, 3)}
+    biases = {f"b{l}": [0] * sizes[l] for l in (1, 2, 3)}
+    wxb = {"convention": "Wx+b", "x": rng.integers(-2, 3, 6).tolist(), "y": [0, 1, 0], **weights, **biases,
+           "activation": ["tanh", "tanh", "sigmoid"], "loss": "squared_error", "learning_rate": 0.1}
+    path = write(yaml.safe_dump(wxb), "wxb.yaml")
+    text = " ".join(invoke("grad", "W1[2,3]", path).stdout.split())
+    assert "δⱼ = f'(zⱼ) · Σₖ W[k,j] δₖ" in text, text[:600]
+    for convention in ("bias-row", "xW+b"):
+        converted = invoke("convert", path, "--to", convention)
+        assert converted.exit_code == 0, converted.stderr
+        other = write(converted.stdout, f"{convention}.yaml")
+        weight = "W1[3,2]"  # the same weight: row 3 (input 3) to neuron 2, in both
+        text = " ".join(invoke("grad", weight, other).stdout.split())
+        assert "Σₖ W[j,k] δₖ" in text, (convention, text[:600])

@@ -414,3 +414,109 @@ def test_a_batch_with_a_shared_bias_is_one_step_of_train(convention, tmp_path):
     text = invoke("run", str(path)).stdout
     line = "∂L/∂b¹ = ((" if convention != "bias-row" else "∂ℓ/∂W1[0,1] = (("
     assert text.count(line) == 1 and "∂ℓ/∂W1[0,2] = ((" not in text  # the batch's one shared bias, combined once
+
+
+# -- check's slips of a shared bias: one neuron's delta, or their mean, for the sum -----------------
+
+
+def _check_answers(sheet: str) -> list[dict]:
+    result = invoke("check", sheet, "--json")
+    assert result.exit_code in (0, 1), result.stderr
+    record = json.loads(result.stdout)
+    jsonschema.Draft7Validator(schema("check")).validate(record)
+    return record["answers"]
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_check_names_one_neurons_delta_and_the_mean_for_the_shared_bias(convention, tmp_path):
+    """The published example in every convention: dL/db1 (bias-row: dl/dW1[0,j]) answered with one
+    neuron's delta, or with the deltas' mean, is wrong and named, and so is the new bias made from
+    it; each value worked here from run --json's deltas, w - eta delta."""
+    source = tmp_path / "p.yaml"
+    source.write_text(invoke("convert", str(ROOT / "docs" / "shared_bias.yaml"), "--to", convention).stdout)
+    data = run_json(str(source))
+    lr = 0.5
+    row = convention == "bias-row"
+    for l in (1, 2):
+        deltas = data["layers"][l - 1]["delta"]
+        bias = data["problem"][f"W{l}"][0][0] if row else data["problem"][f"b{l}"]
+        derivative = f"dl/dW{l}[0,2]" if row else f"dL/db{l}"  # bias-row: any entry of row 0 names the bias
+        new = f"new W{l}[0,2]" if row else f"new b{l}"
+        wrong = [(d, "one neuron's delta") for d in deltas] + [(sum(deltas) / len(deltas), "mean for sum")]
+        for value, name in wrong:
+            sheet = tmp_path / "s.yaml"
+            for answer in (f"{derivative}: {value!r}", f"'{new}': {bias - lr * value!r}"):
+                if name == "mean for sum" and answer.startswith("'new") and lr == 1 / len(deltas):
+                    continue  # w - eta (sum / 2) with eta = 1/2 is w - eta^2 sum: lambda twice too, named first
+                sheet.write_text(f"problem: p.yaml\n{answer}\n")
+                [graded] = _check_answers(str(sheet))
+                assert (graded["verdict"], (graded["slip"] or {}).get("name")) == ("wrong", name), (l, answer)
+                assert "its derivative is the sum of their deltas" in graded["slip"]["explanation"]
+            # the new bias from the student's own (slipped) derivative: the mistake was made there
+            sheet.write_text(f"problem: p.yaml\n{derivative}: {value!r}\n'{new}': {bias - lr * value!r}\n")
+            assert [a["verdict"] for a in _check_answers(str(sheet))] == ["wrong", "carried forward"]
+        # the sum is right, and so is the new bias from it
+        sheet.write_text(f"problem: p.yaml\n{derivative}: {sum(deltas)!r}\n'{new}': {bias - lr * sum(deltas)!r}\n")
+        assert [(a["verdict"], a["slip"]) for a in _check_answers(str(sheet))] == [("correct", None)] * 2
+    sheet.write_text(f"problem: p.yaml\n{'dl/dW1[0,1]' if row else 'dL/db1'}: {data['layers'][0]['delta'][1]!r}\n")
+    text = invoke("check", str(sheet)).stdout
+    name = "∂ℓ/∂W1[0,1]" if row else "∂L/∂b¹"
+    assert (f"{name} is wrong: this is the delta of neuron 2 alone: the layer's one bias reaches the loss through each of "
+            "its 2 neurons, so its derivative is the sum of their deltas (δ¹₂).") in text
+
+
+def test_check_names_each_columns_own_delta_in_a_whole_bias_row_matrix(tmp_path):
+    """bias-row, dl/dW1 answered whole with row 0 as separate biases would have it: each column its
+    own neuron's delta. Wrong, and named; the key's whole matrix is right."""
+    source = tmp_path / "p.yaml"
+    source.write_text(invoke("convert", str(ROOT / "docs" / "shared_bias.yaml"), "--to", "bias-row").stdout)
+    data = run_json(str(source))
+    key = data["gradients"]["W1"]
+    own = [data["layers"][0]["delta"]] + key[1:]
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text(f"problem: p.yaml\ndl/dW1: {own}\n")
+    [answer] = _check_answers(str(sheet))
+    assert (answer["verdict"], answer["slip"]["name"], answer["slip"]["formula"]) == ("wrong", "one neuron's delta", "delta1_j in W1[0,j]")
+    sheet.write_text(f"problem: p.yaml\ndl/dW1: {key}\n")
+    assert _check_answers(str(sheet))[0]["verdict"] == "correct"
+
+
+def test_one_delta_within_the_tolerance_of_the_sum_is_correct_and_a_layer_of_one_neuron_has_no_such_slip(tmp_path):
+    """WXB's delta1 is [-0.0385..., 8.7e-11]: the first neuron's delta alone is within the
+    tolerance of the sum (and nearer itself than the key): correct, never demoted. Layer 2 has one
+    neuron, whose delta is the sum: answered with it, right; answered with its sign flipped, the
+    slip is the sign, not one neuron's delta."""
+    path = tmp_path / "p.yaml"
+    path.write_text(WXB)
+    data = run_json(str(path))
+    d1, d2 = data["layers"][0]["delta"], data["layers"][1]["delta"]
+    assert d1[0] != sum(d1) and abs(d1[0] - sum(d1)) < 1e-9 and len(d2) == 1
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text(f"problem: p.yaml\ndL/db1: {d1[0]!r}\nnew b1: {0.5 - 2 * d1[0]!r}\ndL/db2: {d2[0]!r}\nnew b2: {1 - 2 * d2[0]!r}\n")
+    assert [(a["verdict"], a["slip"]) for a in _check_answers(str(sheet))] == [("correct", None)] * 4
+    sheet.write_text(f"problem: p.yaml\ndL/db2: {-d2[0]!r}\n")
+    assert _check_answers(str(sheet))[0]["slip"]["name"] == "sign flipped"
+    # a shared bias kept by train_bias: false: its new value is the old one, and no delta makes another
+    path.write_text(WXB + "train_bias: false\n")
+    sheet.write_text(f"problem: p.yaml\nnew b1: 0.5\n")
+    assert [(a["verdict"], a["slip"]) for a in _check_answers(str(sheet))] == [("correct", None)]
+
+
+def test_one_neurons_delta_under_an_optimizer_takes_the_optimizers_step(tmp_path):
+    """Under Adam, the new bias from one neuron's delta is the optimizer's step from that gradient
+    (optimizers.new_weight, one weight at a time), and named."""
+    from nnsolve.optimizers import new_weight
+
+    path = tmp_path / "p.yaml"
+    path.write_text(WXB + "optimizer: adam\n")
+    problem = load_problem(str(path))
+    deltas = solve(problem).layers[0].delta
+    sheet = tmp_path / "s.yaml"
+    for j in (0, 1):
+        value = float(new_weight(problem.optimizer, problem.learning_rate, 0.5, float(deltas[j]), problem.state, 1, (0, 0), False))
+        if abs(value - solve(problem).layers[0].updated_W[0, 0]) < 1e-3:
+            continue  # (Adam's first step is lr * sign(g): one delta of the same sign is the key)
+        sheet.write_text(f"problem: p.yaml\nnew b1: {value!r}\n")
+        [answer] = _check_answers(str(sheet))
+        assert (answer["verdict"], answer["slip"]["name"]) == ("wrong", "one neuron's delta"), j
+        assert answer["slip"]["formula"] == f"the step from dL/dw = delta1_{j + 1}"

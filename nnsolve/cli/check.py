@@ -170,6 +170,8 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
     error); and the worksheet's order of the quantities (name -> place), for a gradebook's columns.
     Each sheet is graded against its own problem; the sheets of problems of one shape are graded
     as one stack (grading.grade_each)."""
+    from dataclasses import replace
+
     from ..grading import grade_each, overflowing
     from ..errors import NnsolveError
     from ..problem import load_problem
@@ -185,9 +187,17 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
             problem = load_problem(path)
             shape = same_shape(problem)
             catalog = catalogs.get(shape) or catalogs.setdefault(shape, Catalog(problem))
+            named: dict = {}  # each quantity's name -> the points: name that gave it points
             for name, _ in problem.points:
-                if catalog.find(name) is None:
+                q = catalog.find(name)
+                if q is None:
                     raise NnsolveError("is not a quantity of this problem", file=problem.source, key=f"points: {name}", fix=suggest_name(name, catalog))
+                if q.name in named:
+                    raise NnsolveError(f"gives {q.name} points, as {named[q.name]} does", file=problem.source, key=f"points: {name}",
+                                       fix="give each quantity its points once")
+                named[q.name] = name
+            # grading finds an answer's points by the quantity's name: dl/dW2_11's are dl/dW2[1,1]'s
+            problem = replace(problem, points=tuple((catalog.find(name).name, worth) for name, worth in problem.points))
             problems[path] = (problem, catalog)
         return problems[path]
 
@@ -232,13 +242,9 @@ def grade_all(read, problem_file, tolerance, carry_forward: bool, partial: float
 
 
 def suggest_name(name: str, catalog) -> str:
-    import difflib
-
     if catalog.missing_update(name):
         return "the problem has no learning rate, so no update and no new weights: add learning_rate to the problem"
-
-    close = difflib.get_close_matches(name, list(catalog.by_name), n=1, cutoff=0.6)
-    return (f"did you mean '{close[0]}'? " if close else "") + "nnsolve check --template lists the names"
+    return catalog.meant(name) + "nnsolve check --template lists the names"
 
 
 def write_results(rows, tolerance, carry_forward: bool, chosen: str, digits: int, order: dict) -> None:
@@ -322,6 +328,19 @@ def write_gradescope(rows, tolerance, targets: dict, force: bool) -> None:
         click.echo(f"nnsolve: wrote {len(rows)} results to {os.path.dirname(targets[rows[0][0]]) or '.'}", err=True)
 
 
+def _layer_example(catalog) -> str:
+    """The blank sheet's example of a layer answered whole and by element, in the problem's names
+    (beta1 and beta1_2 in the worksheet's, a1 and a1_2 in Wx+b): its first layer vector of
+    several neurons, an activation where there is one; "" for a sheet with none (a batch's)."""
+    layers = [q for q in catalog.quantities if q.listed and q.key[:4] in ("alph", "beta", "y_ha") and q.shape[0] > 1]
+    if not layers:
+        return ""
+    q = next((q for q in layers if q.key.startswith("beta")), layers[0])
+    element = catalog.by_key[f"{q.key}_2"].name
+    whole = "[0.5, 0.999]" if q.shape[0] == 2 else f"a list of {q.shape[0]}"
+    return f"A list answers a whole layer ({q.name}: {whole}); name one element as {element}. "
+
+
 def blank_sheet(problem_file) -> str:
     """Every quantity name of the problem, each left blank, with what it holds."""
     from ..problem import load_problem
@@ -331,7 +350,7 @@ def blank_sheet(problem_file) -> str:
     catalog = Catalog(problem)
     lines = [
         f"# Answer sheet for {problem.title or problem.source}: fill in what you have; blanks are not graded.",
-        "# A list answers a whole layer ([0.5, 0.999]); name one element as beta1_2. Check with nnsolve check FILE.",
+        "# " + _layer_example(catalog) + "Check with nnsolve check FILE.",
     ]
     if problem.batch is not None:
         lines.append(f"# A batch of {len(problem.examples)}: the loss, each dl/dW and each new W are the batch's ({problem.batch} over the examples), one update.")

@@ -136,35 +136,36 @@ def _json_lines(records, output, force: bool) -> None:
 def _refs_and_file(args) -> tuple[list[str], "str | None"]:
     """The weights and the problem file among the arguments, in either order. An argument that
     is a file is the file (a weight name is never taken for a file that exists, nor a file for
-    a weight: when a file's name could be a weight's, stderr says which it was taken for);
-    one that is not is a weight, unless it is written as a path (a / or a .yaml)."""
-    refs, files = [], []
+    a weight: when a file's name could be a weight's, stderr says which it was taken for).
+    One that is not a file is a weight, unless it is written as a path (a / or a .yaml) and not
+    as a weight's or a layer's name (dL/db1, dl/dW2 are names): then it is the problem file
+    when no other argument is one, and otherwise a name (a .yaml one: no such file)."""
+    from ..notation import names_weight
+
+    refs, files, paths = [], [], []
     for arg in args:
         if os.path.exists(arg):
             files.append(arg)
-            if _looks_like_ref(arg):
+            if names_weight(arg):
                 click.echo(f"nnsolve: took {arg!r} for the problem file {arg}, not a weight (a file of that name is here; "
                            f"write ./{arg} for the file, or rename it, to name the weight)", err=True)
-        elif _looks_like_ref(arg) or not _looks_like_path(arg):
+        elif names_weight(arg) or not _looks_like_path(arg):
             refs.append(arg)
         else:
-            files.append(arg)
+            paths.append(arg)  # written as a path, but no file is there
     if len(files) > 1:
         raise click.UsageError(f"{files[0]} and {files[1]} are both files; give one problem file (and the weights)")
+    if not files and paths:
+        files.append(paths.pop(0))  # the problem file, which load_problem finds missing
+    for path in paths:
+        if path.lower().endswith(_FILE_ENDINGS):
+            raise click.UsageError(f"there is no file {path}, and {files[0]} is the problem file; give one problem file (and the weights)")
+        refs.append(path)
     return refs, (files[0] if files else None)
 
 
+_FILE_ENDINGS = (".yaml", ".yml", ".json")
+
+
 def _looks_like_path(text: str) -> bool:
-    return os.sep in text or "/" in text or text.lower().endswith((".yaml", ".yml", ".json"))
-
-
-def _looks_like_ref(text: str) -> bool:
-    from ..notation import CONVENTIONS, parse_weight_in
-
-    for convention in CONVENTIONS:
-        try:
-            parse_weight_in(convention, text)
-        except ValueError:
-            continue
-        return True
-    return False
+    return os.sep in text or "/" in text or text.lower().endswith(_FILE_ENDINGS)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..chain import derivative_formula, output_factors, substitute
 from ..network import ACTIVATIONS, LOSSES
-from ..notation import Notation, count, first_row, to_convention, weight_name
+from ..notation import Notation, count, first_row, to_convention, weight_name, weight_order
 from ..solution import LayerSolution, Solution, element_name
 from .numbers import fmt, paren
 
@@ -569,13 +569,8 @@ class SolutionDocument(_Names):
 
     def cells(self, s: LayerSolution) -> list[tuple[int, int]]:
         """(array row, array column) of every weight of a layer, in the order the convention
-        writes them: row by row (bias-row, xW+b); the biases, then neuron by neuron (Wx+b). A
-        shared bias (bias: shared) is one weight: row 0 once, as its column 0."""
-        shared = self.p.bias and self.p.shared_bias
-        cells = [(r, j) for r in range(s.W.shape[0]) for j in range(s.W.shape[1]) if not (shared and r == 0 and j > 0)]
-        if self.convention == "Wx+b":
-            cells.sort(key=lambda rc: (rc[0] > 0 or not self.p.bias, rc[1], rc[0]))
-        return cells
+        writes them (notation.weight_order)."""
+        return weight_order(self.convention, self.p.bias, self.p.shared_bias, *s.W.shape[:2])
 
     def given_gradient(self, layer: int, r: int, c: int) -> bool:
         computed = self.s.computed.get(f"dl/dW{layer}")
@@ -669,7 +664,8 @@ class GradDocument(SolutionDocument):
         g = self.g
         if g.path_count == 1:
             nodes = route(g.paths[0])
-            through = [M(n) for n in nodes[1:-2]]
+            inner = nodes[1:-1]  # between the weight and the loss: ... -> alpha^L (-> y_hat)
+            through = [M(n) for n in (inner[:-1] if inner and inner[-1] == "y_hat" else inner)]
             via: list[Inline] = []
             for n, node in enumerate(through):
                 if n:
@@ -710,6 +706,12 @@ class GradDocument(SolutionDocument):
         else:
             yield Equations(((f"dl/d{g.weight}", f(g.gradient)),))
 
+    def delta_rule(self) -> str:
+        """Backpropagation's recursion for one neuron's delta, W indexed as the convention writes
+        it: W[j,k] from neuron j to neuron k of the layer after (bias-row, xW+b); W[k,j] in Wx+b."""
+        w = "W[k,j]" if self.convention == "Wx+b" else "W[j,k]"
+        return f"delta_j = f'(alpha_j) * sum_k {w} delta_k"
+
     def recursion(self):
         """Past a handful of paths, the sum is written the way backpropagation computes it."""
         g, f = self.g, self.f
@@ -719,7 +721,7 @@ class GradDocument(SolutionDocument):
             deltas = self.s.layers[l - 1].delta
             yield Para((M(f"dl/d{g.weight} = sum_j delta{l}_j"), ": the bias enters every ", M(f"alpha{l}_j"),
                         " with the factor 1, so its derivative is the sum of the layer's deltas, each from the layer after it: ",
-                        M("delta_j = f'(alpha_j) * sum_k W[j,k] delta_k"), "."))
+                        M(self.delta_rule()), "."))
             yield from self.deltas()
             names = [self.neuron("delta", l, k) for k in range(1, len(deltas) + 1)]
             if len(names) > MAX_WRITTEN_TERMS:
@@ -730,7 +732,7 @@ class GradDocument(SolutionDocument):
         delta = self.neuron("delta", l, j)
         yield Para((M(f"dl/d{g.weight} = {delta} * d{self.neuron('alpha', l, j)}/d{g.weight}"),
                     ", where each delta comes from the layer after it: ",
-                    M("delta_j = f'(alpha_j) * sum_k W[j,k] delta_k"), "."))
+                    M(self.delta_rule()), "."))
         yield from self.deltas()
         yield self.equations((f"dl/d{g.weight}", f"{delta} * {last.formula}",
                               f"{self.pf(self.s.layers[l - 1].delta[j - 1])}{self.pf(last.value)}", f(g.gradient)))

@@ -95,7 +95,7 @@ def _token(m: re.Match, nodes: list[str]) -> None:
     elif m.group(0).startswith("y_hat"):
         nodes.append(_scripts('<mover accent="true"><mi>y</mi><mo>^</mo></mover>', None, g["yk"]))
     elif g["xy"]:
-        nodes.append(_scripts(_mi(g["xy"]), None, g["xk"]))
+        nodes.append(_scripts(_mi(_GREEK_UNI.get(g["xy"], g["xy"])), None, g["xk"]))
     elif g["fn"]:
         name = f"<mi>{_FN_SYMBOL.get(g['fn'], g['fn'])}</mi>"
         nodes.append(f"<msup>{name}<mo>′</mo></msup>" if g["prime"] else name)

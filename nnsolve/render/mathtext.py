@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
-from ..notation import GREEK, GREEK_LETTERS
+from ..notation import GREEK, GREEK_LETTERS, SUBSCRIPT_DIGITS, SUPERSCRIPT_DIGITS
 
-_SUP = str.maketrans("0123456789-T+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ⁺")
-_SUB = str.maketrans("0123456789ijk", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ")
+# (notation.ascii_name reads these back)
+_SUP = str.maketrans("0123456789-T+", SUPERSCRIPT_DIGITS + "⁻ᵀ⁺")
+_SUB = str.maketrans("0123456789ijk", SUBSCRIPT_DIGITS + "ᵢⱼₖ")
 
 
 def sup(n) -> str:
@@ -37,7 +38,7 @@ _TOKEN = re.compile(
     r"|(?P<greek>alpha|beta|delta)(?P<gl>\d+)?(?:_(?P<gk>\d+|jk|j|k))?(?![a-z])"
     r"|(?<![A-Za-z_])(?P<sym>[a-zA-Z]|" + "|".join(g for g in GREEK if g not in ("alpha", "beta", "delta")) + r")(?P<sl>\d+)(?:_(?P<sk>\d+|jk|j|k))?(?![A-Za-z\[])"
     r"|y_hat(?:_(?P<yk>\d+|k|j))?"
-    r"|\b(?P<xy>[xyat])_(?P<xk>\d+|k|j|i)"
+    r"|(?<![A-Za-z_])(?P<xy>[a-zA-Z]|" + "|".join(g for g in GREEK if g not in ("alpha", "beta", "delta")) + r")_(?P<xk>\d+|k|j|i)(?![A-Za-z\d])"
     r"|\b(?P<fn>sigmoid|tanh|relu|leaky_relu|linear|softmax|log|max|exp)(?P<prime>')?(?=\()"
     r"|\b(?P<sum>sum)_(?P<sv>[ijk])"
     r"|\b(?P<inp>input)_(?P<iv>[ijk0-9])"
@@ -93,8 +94,8 @@ def _unicode(m: re.Match) -> str:
         return _GREEK_UNI.get(g["sym"], g["sym"]) + sup(g["sl"]) + (sub(g["sk"]) if g["sk"] else "")
     if m.group(0).startswith("y_hat"):
         return "ŷ" + (sub(g["yk"]) if g["yk"] else "")
-    if g["xy"]:
-        return g["xy"] + sub(g["xk"])
+    if g["xy"]:  # x_1, a_j, z_j, theta_j (a symbol's letter with a neuron's index)
+        return _GREEK_UNI.get(g["xy"], g["xy"]) + sub(g["xk"])
     if g["fn"]:
         return g["fn"] + ("'" if g["prime"] else "")
     if g["sum"]:
@@ -148,7 +149,8 @@ def _tex(m: re.Match) -> str:
     if m.group(0).startswith("y_hat"):
         return r"\hat{y}" + (f"_{{{g['yk']}}}" if g["yk"] else "")
     if g["xy"]:
-        return f"{g['xy']}_{{{g['xk']}}}"
+        name = "\\" + g["xy"] + " " if g["xy"] in _GREEK_UNI else g["xy"]
+        return f"{name}_{{{g['xk']}}}"
     if g["fn"]:
         return _FN_TEX[g["fn"]] + ("'" if g["prime"] else "")
     if g["sum"]:
