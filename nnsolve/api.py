@@ -106,9 +106,9 @@ class Problem:
         """The same network written in another convention: bias-row, Wx+b or xW+b."""
         from dataclasses import replace
 
-        from .notation import CONVENTION_ALIASES
+        from .notation import convention_named
 
-        found = CONVENTION_ALIASES.get(" ".join(str(convention).lower().split()))
+        found = convention_named(convention)
         if found is None:
             raise NnsolveError(f"unknown convention {convention!r}", fix="use bias-row, Wx+b or xW+b")
         return Problem._of(replace(self._p, convention=found))

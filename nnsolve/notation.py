@@ -123,12 +123,21 @@ def count(n: int, noun: str) -> str:
 # W2[1,2] is the weight into neuron 1 of layer 2 from neuron 2 of layer 1, b2[1] its bias.
 
 CONVENTIONS = ("bias-row", "Wx+b", "xW+b")
-# what people type for a convention, and the one they mean
+# what people type for a convention, and the one they mean, with case and spaces ignored
+# (convention_named): Wx+b, wx+b, 'W x + b' and 'WX + B' are all Wx+b. The one table the problem
+# reader, `convert --to` and the API read; the problem schema's pattern spells the same.
 CONVENTION_ALIASES = {
     "bias-row": "bias-row", "bias_row": "bias-row", "biasrow": "bias-row", "worksheet": "bias-row",
-    "wx+b": "Wx+b", "w x + b": "Wx+b", "wx + b": "Wx+b", "w x+b": "Wx+b",
-    "xw+b": "xW+b", "x w + b": "xW+b", "xw + b": "xW+b", "x w+b": "xW+b",
+    "wx+b": "Wx+b", "xw+b": "xW+b",
 }
+
+
+def convention_named(text) -> str | None:
+    """The convention a person means by text (CONVENTION_ALIASES, with case and spaces
+    ignored), or None."""
+    return CONVENTION_ALIASES.get("".join(str(text).split()).lower())
+
+
 # the symbols a problem may rename (symbols: in a problem file), and each convention's defaults
 SYMBOL_NAMES = ("alpha", "beta", "y_hat", "loss", "learning_rate")
 DEFAULT_SYMBOLS = {
@@ -136,21 +145,30 @@ DEFAULT_SYMBOLS = {
     "Wx+b": {"alpha": "z", "beta": "a", "y_hat": "y_hat", "loss": "L", "learning_rate": "eta"},
     "xW+b": {"alpha": "z", "beta": "a", "y_hat": "y_hat", "loss": "L", "learning_rate": "eta"},
 }
-# names a symbol may take: one letter, or a Greek letter's name (written as the letter)
+# names a symbol may take: one letter, or a Greek letter's name (written as the letter), or
+# the Greek letter itself (kept as its name: theta and θ are the same symbol)
 GREEK = (
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "kappa", "lambda", "mu", "nu",
     "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
 )
+# the letters the working already uses for something else (x, y, W, b, e, the d of dl/dw, indices)
+TAKEN_LETTERS = ("x", "y", "W", "b", "e", "d", "i", "j", "k", "w")
+
+
+def symbol_named(text: str) -> str:
+    """A symbol as nnsolve keeps it: a Greek letter (θ) as its name (theta), anything else as given."""
+    index = GREEK_LETTERS.find(text) if len(text) == 1 else -1
+    return GREEK[index] if index >= 0 else text
 
 
 def symbol_error(what: str, name: str) -> str | None:
-    """Why name cannot be the symbol of what (alpha, beta, ...), or None."""
+    """Why name (as symbol_named keeps it) cannot be the symbol of what (alpha, beta, ...), or None."""
     if what == "y_hat" and name == "y_hat":
         return None
     if not (re.fullmatch(r"[A-Za-z]", name) or name in GREEK):
-        return "is not one letter or a Greek letter's name"
-    if name in ("x", "y", "W", "b", "e", "d", "i", "j", "k", "w") or (name == "delta" and what != "learning_rate"):
-        return f"'{name}' already means something in the working"
+        return "is not one letter, a Greek letter or a Greek letter's name"
+    if name in TAKEN_LETTERS or (name == "delta" and what != "learning_rate"):
+        return "already means something in the working"
     return None
 
 

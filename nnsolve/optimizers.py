@@ -39,6 +39,7 @@ OPTIONS: dict[str, tuple[tuple[str, object], ...]] = {
 NAMES = tuple(OPTIONS)
 # other names people use for one of them: (name, options it sets)
 ALIASES = {"nesterov": ("momentum", {"nesterov": True}), "rmsprop_centered": ("rmsprop", {"centered": True})}
+ALL_NAMES = NAMES + tuple(ALIASES)  # every name make() takes (in any case)
 DEFAULT_WEIGHT_DECAY = {"adamw": 0.01}  # torch.optim.AdamW's; 0 for the others
 BOOLEAN_OPTIONS = ("nesterov", "centered", "amsgrad")
 TITLES = {"sgd": "SGD", "momentum": "SGD with momentum", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW"}
@@ -124,7 +125,7 @@ def make(name: str, options: Optional[dict] = None, weight_decay: Optional[float
         key, preset = ALIASES[key]
         options = {**preset, **options}
     if key not in OPTIONS:
-        raise OptionError("optimizer", f"unknown optimizer {name!r}", f"use one of {', '.join(NAMES)}")
+        raise OptionError("optimizer", f"unknown optimizer {name!r}", f"use one of {', '.join(ALL_NAMES)}")
     known = dict(OPTIONS[key])
     for option, value in options.items():
         if option not in known:
@@ -267,21 +268,37 @@ def decay_mask(W: np.ndarray, bias: bool, decay_bias: bool) -> np.ndarray:  # (n
     return mask
 
 
-def check_state(opt: Optimizer, state: State, shapes) -> Optional[str]:
-    """Why a given state cannot be this optimizer's for these weights, or None."""
-    if state.fresh:
-        return None
-    need = set(opt.state_names())
-    for l, (named, shape) in enumerate(zip(state.arrays, shapes), start=1):
-        have = dict(named)
-        if set(have) != need:
-            missing = sorted(need - set(have))
-            extra = sorted(set(have) - need)
-            return (f"W{l}: {opt.name} keeps {', '.join(sorted(need)) or 'nothing'}"
-                    + (f"; missing {', '.join(missing)}" if missing else "") + (f"; {', '.join(extra)} is not its state" if extra else ""))
-        for name, values in have.items():
-            if np.shape(values) != tuple(shape):
-                return f"W{l}: {name} is {' x '.join(map(str, np.shape(values)))}, but W{l} is {' x '.join(map(str, shape))}"
+def check_state(opt: Optimizer, arrays: dict[str, np.ndarray]) -> Optional[tuple[str, int, str, str]]:
+    """Where one layer's state (name -> array, the bias-row form) holds a value no step of opt
+    can leave: (name, flat index, what is wrong, the rule) of the first such entry, or None.
+    Adagrad's G is a sum of squares and RMSprop's and Adam's v a mean of them, so none is
+    negative; AMSGrad's v_max is the largest v so far, so at least v; centered RMSprop's
+    v - g_avg^2 is a variance (v is a mean of squares, g_avg the mean of the same gradients),
+    so not negative either. A state that breaks one would make the step's square root NaN."""
+    squares = {"G": "Adagrad's G is a sum of squares, so 0 or more",
+               "v": "a second moment (a mean of squares) is 0 or more",
+               "v_max": "AMSGrad's v_max (the largest v so far) is 0 or more"}
+    for name in opt.state_names():
+        if name not in arrays or name not in squares or (name == "v" and opt.kind == "sgd"):
+            continue
+        values = np.asarray(arrays[name], dtype=np.float64)
+        bad = np.flatnonzero(values < 0)
+        if bad.size:
+            return name, int(bad[0]), f"is {values.flat[bad[0]]:g}", squares[name]
+    if "v_max" in arrays and "v" in arrays:
+        v, v_max = np.asarray(arrays["v"], dtype=np.float64), np.asarray(arrays["v_max"], dtype=np.float64)
+        bad = np.flatnonzero(v_max < v)
+        if bad.size:
+            k = int(bad[0])
+            return "v_max", k, f"is {v_max.flat[k]:g}, below its v, {v.flat[k]:g}", "v_max is the largest v so far, so at least v"
+    if opt.kind == "rmsprop" and opt["centered"] and "g_avg" in arrays and "v" in arrays:
+        v, g_avg = np.asarray(arrays["v"], dtype=np.float64), np.asarray(arrays["g_avg"], dtype=np.float64)
+        variance = v - g_avg * g_avg  # as rule() computes v_tilde
+        bad = np.flatnonzero(variance < -1e-12 * v)  # v = g_avg^2 as typed (0.01 and 0.1) is on the edge, not past it
+        if bad.size:
+            k = int(bad[0])
+            return ("g_avg", k, f"is {g_avg.flat[k]:g} and v {v.flat[k]:g}, so v - g_avg^2 is {variance.flat[k]:g}",
+                    "the variance v - g_avg^2 is 0 or more: g_avg^2 is at most v")
     return None
 
 

@@ -17,10 +17,11 @@ import yaml
 
 from .errors import ProblemError
 from .network import ACTIVATIONS, LOSSES
-from .optimizers import NAMES as OPTIMIZER_NAMES
-from .optimizers import Optimizer, OptionError, State
+from .optimizers import ALL_NAMES as OPTIMIZER_NAMES
+from .optimizers import Optimizer, OptionError, State, check_state
 from .optimizers import make as optimizers_make
-from .notation import CONVENTION_ALIASES, DEFAULT_SYMBOLS, SYMBOL_NAMES, count, from_convention, symbol_error, to_convention
+from .notation import (DEFAULT_SYMBOLS, SYMBOL_NAMES, convention_named, count, first_row, from_convention, symbol_error, symbol_named,
+                       to_convention, weight_in)
 from .yaml_nodes import MAX_NODES, TAG, NodeReader, compose_yaml, cut, show, suggest
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: a worksheet is a few hundred bytes
@@ -428,7 +429,7 @@ class ProblemReader(NodeReader):
                     else:
                         options[option] = self.number(value_node, f"optimizer: {cut(option)}")
             if not isinstance(name_node, yaml.ScalarNode) or not name_node.value or name_node.tag == TAG + "null":
-                raise self.error(name_node, "optimizer", "is not a name", "use one of sgd, momentum, adagrad, rmsprop, adam, adamw")
+                raise self.error(name_node, "optimizer", "is not a name", f"use one of {', '.join(OPTIMIZER_NAMES)}")
             name = name_node.value
         decay = self.penalty(entries, "weight_decay") if "weight_decay" in entries else None
         try:
@@ -476,8 +477,9 @@ class ProblemReader(NodeReader):
                 raise self.error(k_node, f"state: {cut(name)}", "is not a layer's weights", f"give step and {allowed}")
             if not isinstance(v_node, yaml.MappingNode):
                 raise self.error(v_node, f"state: {name}", "is not a mapping", f"write '{name}: {{{', '.join(f'{n}: ...' for n in names)}}}'")
-            arrays = {}
+            arrays, nodes = {}, {}
             for arr, (a_key, a_node) in self.mapping(v_node).items():
+                nodes[arr] = a_node
                 if arr not in names:
                     keeps = ", ".join(names) if names else "no state"
                     raise self.error(a_key, f"state: {name}: {cut(arr)}", f"is not {optimizer.title}'s state", f"{optimizer.title} keeps {keeps}")
@@ -489,7 +491,7 @@ class ProblemReader(NodeReader):
                     arrays[arr] = np.array(self.numbers(a_node, f"state: {name}: {arr}"), dtype=np.float64)
                 else:
                     arrays[arr] = self.matrix(a_node, f"state: {name}: {arr}")
-            parts[name] = (arrays, v_node)
+            parts[name] = (arrays, v_node, nodes)
         if not names:
             if parts or "step" in fields:
                 pass
@@ -500,7 +502,7 @@ class ProblemReader(NodeReader):
                 if key not in parts:
                     raise self.error(key_node, f"state: {key}", "missing", f"give '{key}: {{{', '.join(f'{n}: ...' for n in names)}}}'"
                                      " (zeros before the first step)")
-                arrays, v_node = parts[key]
+                arrays, v_node = parts[key][:2]
                 for n in names:
                     if n not in arrays:
                         raise self.error(v_node, f"state: {key}: {n}", "missing", f"{optimizer.title} keeps {', '.join(names)}")
@@ -517,8 +519,25 @@ class ProblemReader(NodeReader):
                     shape = to_convention(np.zeros(want), convention, bias)
                     need_shape = " x ".join(map(str, shape[0].shape)) + (f" and b{l} {shape[1].shape[0]}" if shape[1] is not None else "")
                     raise self.error(parts[f"W{l}"][1], f"state: W{l}: {n}", "is not the shape of the layer's weights", f"make it {need_shape}, as W{l}")
+            broken = check_state(optimizer, values)
+            if broken is not None:
+                raise self._state_entry_error(parts, l, broken, convention, bias, shared_bias, weights[l - 1].shape[1])
             layers[l] = values
         return State(step, tuple(tuple((n, _frozen(layers[l][n])) for n in names) for l in range(1, L + 1)))
+
+    def _state_entry_error(self, parts, l: int, broken, convention: str, bias: bool, shared_bias: bool, columns: int):
+        """The error of a state entry optimizers.check_state refused, at the line of its row, named
+        as the convention names the weight it belongs to (state: W1: v of W1[0,1] is -1; ...)."""
+        name, k, what, rule = broken
+        r, c = divmod(k, columns)  # the internal form's row (0 the bias row) and column
+        in_b = convention != "bias-row" and bias and r == 0
+        key = f"b{l}" if in_b else f"W{l}"
+        node = parts[key][2][name]
+        row = c if in_b or convention == "Wx+b" else r - (bias and convention == "xW+b")
+        if isinstance(node, yaml.SequenceNode) and row < len(node.value):
+            node = node.value[row]
+        entry = weight_in(convention, l, r + first_row(bias), c + 1, shared_bias)
+        return self.error(node, f"state: {key}", f"{name} of {entry} {what}", rule)
 
     def matrix(self, node, key: str) -> np.ndarray:
         if not isinstance(node, yaml.SequenceNode) or not node.value or not all(isinstance(r, yaml.SequenceNode) for r in node.value):
@@ -547,7 +566,7 @@ class ProblemReader(NodeReader):
             return "bias-row"
         node = entries["convention"][1]
         name = node.value if isinstance(node, yaml.ScalarNode) else None
-        found = CONVENTION_ALIASES.get(" ".join(str(name).lower().split())) if name else None
+        found = convention_named(name) if name else None
         if found is None:
             raise self.error(node, "convention", f"unknown convention {show(name)}" if name else "is not a name",
                              "use bias-row (the bias as row 0 of W), Wx+b (W is neurons x inputs, with b) or xW+b (W is inputs x neurons, with b)")
@@ -649,10 +668,11 @@ class ProblemReader(NodeReader):
             if name not in SYMBOL_NAMES:
                 raise self.error(key_node, key, "is not a symbol nnsolve writes", suggest(name, SYMBOL_NAMES))
             value = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
-            why = symbol_error(name, value) if value else "is not a name"
+            why = symbol_error(name, symbol_named(value)) if value else "is not a name"
             if why:
-                raise self.error(value_node, key, f"{show(value)} {why}" if value else why, "use one letter (h, o, E) or a Greek letter's name (eta, theta)")
-            result.append((name, value))
+                raise self.error(value_node, key, f"{show(value)} {why}" if value else why,
+                                 "use one letter (h, o, E), a Greek letter (θ) or its name (eta, theta)")
+            result.append((name, symbol_named(value)))
         final = {**DEFAULT_SYMBOLS[convention], **dict(result)}
         for name, value in final.items():
             if value in taken and value != "y_hat":

@@ -3,7 +3,10 @@
 Pure: a seed and a shape in, Problems out. Numbers are small integers (or one-decimal
 numbers) so that a student can work them by hand; a draw is rejected when it teaches nothing
 or cannot be graded: every ReLU of a layer dead, a zero gradient, a gradient so small (a
-saturated sigmoid) that it rounds away, a tie in the predicted class, or a repeat.
+saturated sigmoid) that it rounds away, a tie in the predicted class, or a repeat. A batch
+(batch: mean|sum) keeps its examples, each drawn as one problem's x and y: the rules hold for
+each example's forward pass and for the batch's combined gradient, which is what its sheet
+asks, and no two examples have the same x.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .problem import Problem
-from .solution import Solution, Work, stack_problems
+from .solution import Solution, Work, solve_batch, stack_problems
 
 LEARNING_RATES = (0.1, 0.5, 1.0, 2.0)
 MIN_GRADIENT = 1e-6  # below this a gradient asked for is lost to rounding by hand
@@ -46,19 +49,24 @@ class Shape:
     decay_bias: bool = False
     state: Optional[object] = None
     shared_bias: bool = False  # bias: shared: one bias per layer (row 0 of each W, every entry equal)
+    batch: Optional[str] = None  # batch: mean|sum: one update from `examples` examples, each drawn
+    examples: int = 0  # how many examples a batch has (0: one x and y)
 
     @classmethod
     def of(cls, problem: Problem) -> "Shape":
         """The shape and style of an existing problem (--from)."""
-        numbers = np.concatenate([problem.x.ravel()] + [W.ravel() for W in problem.weights])
+        batch = problem.batch is not None
+        inputs = [x for x, _ in problem.examples] if batch else [problem.x]
+        numbers = np.concatenate([x.ravel() for x in inputs] + [W.ravel() for W in problem.weights])
         decimals = 0 if np.all(numbers == np.round(numbers)) else 1
+        classes = problem.example_classes if batch else (problem.label_class,)
         return cls(
             problem.sizes, problem.activations, problem.loss, problem.bias, problem.train_bias,
             problem.threshold, decimals, problem.learning_rate, problem.title or "Neural network",
-            class_label=problem.label_class is not None, update=problem.updates,
+            class_label=any(k is not None for k in classes), update=problem.updates,
             convention=problem.convention, symbols=problem.symbols,
             optimizer=problem.optimizer, l2=problem.l2, decay_bias=problem.decay_bias, state=problem.state,
-            shared_bias=problem.shared_bias,
+            shared_bias=problem.shared_bias, batch=problem.batch, examples=len(problem.examples) if batch else 0,
         )
 
 
@@ -95,7 +103,8 @@ def _labels(rng: np.random.Generator, shape: Shape) -> np.ndarray:
 def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
     """One variant: x, y, weights and a learning rate a person can work with."""
     sizes, d = shape.sizes, shape.decimals
-    x = _numbers(rng, sizes[0], 3, d)
+    xs = _numbers(rng, (shape.examples, sizes[0]), 3, d) if shape.batch else None  # (drawn first, as x is)
+    x = xs[0] if shape.batch else _numbers(rng, sizes[0], 3, d)
     weights = tuple(_numbers(rng, (sizes[l] + (1 if shape.bias else 0), sizes[l + 1]), 2, d) for l in range(len(sizes) - 1))
     if shape.bias and shape.shared_bias:  # one bias per layer: the first of row 0, in every column
         weights = tuple(np.vstack([np.full((1, W.shape[1]), W[0, 0]), W[1:]]) for W in weights)
@@ -103,8 +112,13 @@ def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
     if not shape.update:
         rate = None  # (drawn all the same, so that the other numbers are those of a problem with one)
     y = _labels(rng, shape)
+    examples: tuple = ()
+    if shape.batch:
+        examples = ((x, y),) + tuple((xs[n], _labels(rng, shape)) for n in range(1, shape.examples))
+    classes = tuple(int(np.argmax(label)) + 1 for _, label in examples) if shape.class_label else ()
     return Problem(
         x=x, y=y, label_class=int(np.argmax(y)) + 1 if shape.class_label else None, weights=weights, activations=shape.activations, loss=shape.loss,
+        examples=examples, example_classes=classes, batch=shape.batch,
         learning_rate=rate, threshold=shape.threshold, bias=shape.bias, train_bias=shape.train_bias, shared_bias=shape.shared_bias,
         title=f"{shape.title}, variant {number:03d}", source=f"variant-{number:03d}.yaml",
         convention=shape.convention, symbols=shape.symbols,
@@ -114,16 +128,37 @@ def draw(rng: np.random.Generator, shape: Shape, number: int) -> Problem:
 
 def degeneracy(solution: Solution) -> Optional[str]:
     """Why a variant teaches nothing or cannot be graded, or None when it is fine."""
-    p = solution.problem
+    return _dead_relu(solution) or _flat_gradient(s.grad_W for s in solution.layers) or _tie(solution)
+
+
+def batch_degeneracy(batch) -> Optional[str]:
+    """degeneracy() of a batch (solution.Batch): each example's forward pass, the batch's combined
+    gradient (what its sheet asks), and no example's x twice (the same example again teaches nothing)."""
+    for reason in (*(_dead_relu(s) for s in batch.solutions), _flat_gradient(batch.grads), *(_tie(s) for s in batch.solutions)):
+        if reason:
+            return reason
+    inputs = {x.tobytes() for x, _ in batch.problem.examples}
+    return "two examples with the same x" if len(inputs) < len(batch.problem.examples) else None
+
+
+def _dead_relu(solution: Solution) -> Optional[str]:
     for s in solution.layers:
         if s.activation == "relu" and np.all(s.alpha <= 0):
             return f"every ReLU of layer {s.layer} dead"
-    gradients = np.abs(np.concatenate([s.grad_W.ravel() for s in solution.layers]))
+    return None
+
+
+def _flat_gradient(grads) -> Optional[str]:
+    gradients = np.abs(np.concatenate([np.ravel(g) for g in grads]))
     if np.any(gradients == 0):
         return "a zero gradient"
     if np.any(gradients < MIN_GRADIENT):
         return f"a gradient below {MIN_GRADIENT:g} (a saturated sigmoid)"
-    y_hat = solution.y_hat
+    return None
+
+
+def _tie(solution: Solution) -> Optional[str]:
+    p, y_hat = solution.problem, solution.y_hat
     if p.activations[-1] == "softmax":
         if np.sum(y_hat == np.max(y_hat)) > 1:
             return "a tie in the predicted class"
@@ -133,7 +168,8 @@ def degeneracy(solution: Solution) -> Optional[str]:
 
 
 def _fingerprint(problem: Problem) -> bytes:
-    return b"".join(a.tobytes() for a in (problem.x, problem.y, *problem.weights)) + repr(problem.learning_rate).encode()
+    arrays = (problem.x, problem.y, *problem.weights, *(a for example in problem.examples for a in example))
+    return b"".join(a.tobytes() for a in arrays) + repr(problem.learning_rate).encode()
 
 
 def generate(shape: Shape, count: int, seed: int) -> tuple[list[Problem], Counter]:
@@ -161,14 +197,21 @@ def generate_solved(
             raise TooManyRejections(len(made), rejected)
         batch = [draw(rng, shape, 0) for _ in range(min(4096, max(16, int((count - len(made)) * 1.2))))]
         with np.errstate(all="ignore"):
-            work = Work(stack_problems(batch), None, None)
-            solved = [work.solution((k,), False) for k in range(len(batch))]
-            clashes = judge(batch[0], work.members(np.arange(len(batch)))) if judge else [None] * len(batch)
-        for problem, solution, clash in zip(batch, solved, clashes):
+            if shape.batch:  # a batch problem's key is its examples' combined (solve_batch), one draw at a time
+                batches = [solve_batch(problem) for problem in batch]
+                solved = [b.as_solution() for b in batches]
+                degenerate = [batch_degeneracy(b) for b in batches]
+                clashes = [judge(problem, _one_member(key))[0] for problem, key in zip(batch, solved)] if judge else [None] * len(batch)
+            else:
+                work = Work(stack_problems(batch), None, None)
+                solved = [work.solution((k,), False) for k in range(len(batch))]
+                degenerate = [None] * len(batch)  # (judged below, in the order drawn)
+                clashes = judge(batch[0], work.members(np.arange(len(batch)))) if judge else [None] * len(batch)
+        for problem, solution, clash, broken in zip(batch, solved, clashes, degenerate):
             if len(made) == count:
                 break  # the rest of the batch is never judged: as if never drawn
             key = _fingerprint(problem)
-            reason = "a repeat of an earlier variant" if key in seen else degeneracy(solution) or clash
+            reason = "a repeat of an earlier variant" if key in seen else (broken if shape.batch else degeneracy(solution)) or clash
             if reason:
                 rejected[reason] += 1
                 continue
@@ -178,6 +221,13 @@ def generate_solved(
             made.append(problem)
             solutions.append(replace(solution, problem=problem))
     return made, solutions, rejected
+
+
+def _one_member(key: Solution) -> Solution:
+    """One key as the keys of one member (solution.Work.members' form), as a judge takes them."""
+    from .grading import _broadcast  # (how check grades a batch's sheets against its one key)
+
+    return _broadcast(key, 1)
 
 def default_questions(problem: Problem) -> list[str]:
     """The worksheet's questions for a problem of any shape: each alpha and beta, y_hat, the loss,

@@ -240,7 +240,7 @@ learning_rate: 2
     (("convention: Wx+b\n", ""), ["p.yaml:4:", "b1", "in the bias-row convention the biases are row 0 of W1", "convention: Wx+b"]),
     (("learning_rate: 2", "learning_rate: 2\nbias: false"), ["p.yaml:5:", "b1", "'bias: false' says the network has no biases"]),
     (("learning_rate: 2", "learning_rate: 2\nb3: [1]"), ["b3", "is for layer 3, but the weights stop at W2"]),
-    (("learning_rate: 2", "learning_rate: 2\nsymbols: {alpha: zz}"), ["symbols: alpha", "'zz' is not one letter or a Greek letter's name"]),
+    (("learning_rate: 2", "learning_rate: 2\nsymbols: {alpha: zz}"), ["symbols: alpha", "'zz' is not one letter, a Greek letter or a Greek letter's name"]),
     (("learning_rate: 2", "learning_rate: 2\nsymbols: {alpha: x}"), ["symbols: alpha", "'x' already means something"]),
     (("learning_rate: 2", "learning_rate: 2\nsymbols: {alpha: a}"), ["symbols", "gives", "the same symbol a"]),
     (("learning_rate: 2", "learning_rate: 2\nsymbols: {weights: V}"), ["symbols: weights", "is not a symbol nnsolve writes"]),

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 import yaml
+from dataclasses import replace
 
 from nnsolve.problem import load_problem
 from nnsolve.solution import solve
@@ -152,6 +153,86 @@ def test_from_a_problem_without_a_learning_rate_keeps_it_out(tmp_path, monkeypat
     assert graded.exit_code == 0, graded.stdout
     asked = invoke("new", "--from", str(source), "--moodle", str(tmp_path / "q2.xml"), "--questions", "loss,new W2")
     assert_usage_error(asked, "--questions 'new W2'", "no learning rate", "add learning_rate to the problem")
+
+
+def test_from_a_batch_keeps_its_examples_and_its_batch(tmp_path, monkeypatch):
+    """A batch problem (batch: mean) makes batch variants: each example's x and y drawn, batch:
+    kept, the key the batch's (its mean gradient, checked here against each example solved on
+    its own), the key document the batch's working, the quiz statement every example."""
+    source = load_problem(str(PROBLEMS / "batch_mean.yaml"))
+    out, result = make(tmp_path, "--from", str(PROBLEMS / "batch_mean.yaml"), "--count", "8", "--seed", "1", "--keys", "markdown",
+                       "--moodle", str(tmp_path / "quiz.xml"))
+    assert "made 8 variants" in result.stderr
+    for n in range(1, 9):
+        path = out / f"variant-{n:03d}.yaml"
+        text = path.read_text()
+        assert "examples:" in text and "batch: mean" in text and "\nx: " not in text
+        v = load_problem(str(path))
+        assert v.batch == "mean" and len(v.examples) == 3 and v.title == f"One update from a batch of three, variant {n:03d}"
+        assert v.sizes == source.sizes and v.activations == source.activations and v.learning_rate == source.learning_rate
+        assert len({x.tobytes() for x, _ in v.examples}) == 3  # no example twice
+        # the key: the mean of the examples' own gradients, and one update from it
+        key = yaml.safe_load((out / f"variant-{n:03d}.key.yaml").read_text())
+        alone = [solve(replace(v, x=x, y=y, examples=(), batch=None)) for x, y in v.examples]
+        for l, W in enumerate(v.weights, start=1):
+            mean = np.mean([s.layers[l - 1].grad_W for s in alone], axis=0)
+            assert key[f"dl/dW{l}[1,1]"] == pytest.approx(mean[1, 0], rel=1e-12)
+            assert key[f"new W{l}[0,1]"] == pytest.approx(W[0, 0] - v.learning_rate * mean[0, 0], rel=1e-12)
+        assert key["loss"] == pytest.approx(np.mean([float(s.loss) for s in alone]), rel=1e-12)
+        document = (out / f"variant-{n:03d}.key.md").read_text()
+        assert "Example 3 of 3" in document and "One update from a batch of 3 examples" in document
+    assert (tmp_path / "quiz.xml").read_text().count("A batch of 3 examples") == 8
+    monkeypatch.chdir(out)
+    graded = invoke("check", ".", "--json")
+    assert graded.exit_code == 0, graded.stdout
+    rows = [json.loads(line) for line in graded.stdout.splitlines()]
+    assert len(rows) == 8 and all(r["counts"]["wrong"] == 0 and r["counts"]["carried_forward"] == 0 and r["score"] == r["max_score"] for r in rows)
+    printed = invoke("new", "--from", str(PROBLEMS / "batch_mean.yaml"), "--seed", "1")
+    assert printed.stdout == (out / "variant-001.yaml").read_text().replace(" --count 8 --out DIR (any new folder); its key is variant-001.key.yaml", "")
+
+
+def test_from_a_batch_in_another_convention_with_class_labels_and_a_state(tmp_path, monkeypatch):
+    source = tmp_path / "source.yaml"
+    source.write_text(
+        "convention: Wx+b\nexamples:\n  - {x: [1], y: 2}\n  - {x: [2], y: 1}\n  - {x: [-1], y: 3}\n  - {x: [3], y: 2}\nbatch: sum\n"
+        "W1: [[1], [-1]]\nb1: [0.5, 0]\nW2: [[1, 2], [-1, 1], [2, -2]]\nb2: [0, 1, 0]\nactivation: [relu, softmax]\n"
+        "loss: cross_entropy\nlearning_rate: 0.1\noptimizer: adam\nstate: {step: 1, W1: {m: [[0.1], [0]], v: [[0.01], [0]]},"
+        " b1: {m: [0, 0], v: [0, 0]}, W2: {m: [[0, 0], [0, 0], [0, 0]], v: [[0, 0], [0, 0], [0, 0]]}, b2: {m: [0, 0, 0], v: [0, 0, 0]}}\n")
+    original = load_problem(str(source))
+    out, result = make(tmp_path, "--from", str(source), "--count", "4", "--seed", "3")
+    assert "every ReLU of layer 1 dead" in result.stderr  # each example's forward pass is judged
+    for n in range(1, 5):
+        v = load_problem(str(out / f"variant-{n:03d}.yaml"))
+        assert v.batch == "sum" and len(v.examples) == 4 and v.convention == "Wx+b"
+        assert all(k is not None for k in v.example_classes)  # class numbers, as the source gave them
+        assert v.optimizer == original.optimizer and v.state.as_dict() == original.state.as_dict()
+    monkeypatch.chdir(out)
+    rows = [json.loads(line) for line in invoke("check", ".", "--json").stdout.splitlines()]
+    assert len(rows) == 4 and all(r["counts"]["wrong"] == 0 and r["score"] == r["max_score"] for r in rows)
+
+
+def test_a_batch_draw_is_judged_on_each_example_and_on_the_combined_gradient():
+    from nnsolve.problem import Problem
+    from nnsolve.solution import solve_batch
+    from nnsolve.variant_drawing import batch_degeneracy
+
+    def batch(examples, weights, activations=("linear",)):
+        return solve_batch(Problem(x=examples[0][0], y=examples[0][1], examples=examples, batch="mean", weights=weights,
+                                   activations=activations, loss="squared_error", learning_rate=1.0))
+
+    one, zero = np.array([1.0]), np.array([0.0])
+    # each example's bias gradient is +1 and -1: the mean, what the sheet asks, is 0
+    assert batch(((one, zero), (-one, zero)), (np.array([[0.0], [1.0]]),)).grads[0][0, 0] == 0
+    assert batch_degeneracy(batch(((one, zero), (-one, zero)), (np.array([[0.0], [1.0]]),))) == "a zero gradient"
+    assert batch_degeneracy(batch(((one, zero), (one * 2, zero), (one, one)), (np.array([[0.5], [1.0]]),))) == "two examples with the same x"
+    dead = batch(((one, one), (-one, one)), (np.array([[-1.0, 0.5], [-1.0, 1.0]]), np.array([[1.0], [1.0], [1.0]])), ("relu", "linear"))
+    assert batch_degeneracy(dead) == "every ReLU of layer 1 dead"
+    assert batch_degeneracy(batch(((one, zero), (one * 2, one)), (np.array([[0.5], [1.0]]),))) is None
+    # one input: six xs from -3 to 3, so three examples often repeat one; none is kept
+    shape = Shape((1, 1), ("sigmoid",), "squared_error", batch="mean", examples=3)
+    problems, rejected = generate(shape, 30, seed=2)
+    assert rejected["two examples with the same x"] > 0
+    assert all(len({x.tobytes() for x, _ in p.examples}) == 3 for p in problems)
 
 
 def test_keys_in_markdown(tmp_path):
@@ -309,6 +390,14 @@ def test_bad_options(tmp_path, monkeypatch, args, fragments):
     monkeypatch.chdir(tmp_path)
     assert_usage_error(invoke("new", *args), *fragments)
     assert os.listdir(tmp_path) == []  # nothing written
+
+
+def test_the_help_says_the_layer_sizes_it_takes():
+    text = " ".join(invoke("new", "--help").stdout.split())
+    assert "at most 16 each and 5 layers of weights (6 sizes)" in text
+    assert_usage_error(invoke("new", "--layers", "50,40,10"), "at most 16 neurons a layer and 5 layers of weights (6 sizes)")
+    assert_usage_error(invoke("new", "--layers", "2,2,2,2,2,2,1"), "5 layers of weights (6 sizes)")
+    assert invoke("new", "--layers", "4,4,4,4,4,1").exit_code == 0  # 6 sizes: 5 layers of weights, taken
 
 
 def test_an_out_folder_with_files_is_refused(tmp_path):

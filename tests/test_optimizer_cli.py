@@ -65,6 +65,7 @@ ERRORS = [
     ("optimizer: adam\nstate: {step: 1, W1: {q: [[0, 0]]}}\n", "12: state: W1: q", ("is not Adam's state", "keeps m, v")),
     ("optimizer: momentum\nstate: {step: 1, W1: {v: [[0, 0]]}, W2: {v: [[0], [0], [0]]}}\n", "12: state: W1: v", ("not the shape", "3 x 2")),
     ("optimizer: adam\nstate: {step: 1.5}\n", "12: state: step", ("whole number",)),
+    ("optimizer: adam\nstate: {step: -1}\n", "12: state: step", ("is -1", "whole number")),
 ]
 
 
@@ -74,6 +75,96 @@ def test_bad_optimizer_keys_are_one_line_with_the_fix(write, extra, where, fragm
     result = invoke("run", path)
     line = assert_usage_error(result, *fragments)
     assert line.startswith(f"nnsolve: error: {path}:{where}: "), line
+
+
+# a state no step can leave, in every optimizer that keeps squares and in each convention's shapes
+# (the worksheet at learning rate 0.1; the state: line is line 12): the entry named as the
+# convention names its weight, at the line of its row
+ZERO1, ZERO2 = "[[0, 0], [0, 0], [0, 0]]", "[[0], [0], [0]]"
+IMPOSSIBLE_STATES = [
+    ("adam", f"{{step: 1, W1: {{m: {ZERO1}, v: [[-1, 0], [0, 0], [0, 0]]}}, W2: {{m: {ZERO2}, v: {ZERO2}}}}}",
+     "12: state: W1: v of W1[0,1] is -1; a second moment (a mean of squares) is 0 or more"),
+    ("adamw", f"{{step: 1, W1: {{m: {ZERO1}, v: {ZERO1}}}, W2: {{m: {ZERO2}, v: [[0], [0], [-0.5]]}}}}",
+     "12: state: W2: v of W2[2,1] is -0.5;"),
+    ("{name: adam, amsgrad: true}", f"{{step: 1, W1: {{m: {ZERO1}, v: {ZERO1}, v_max: {ZERO1}}},"
+     " W2: {m: [[0], [0], [0]], v: [[0], [0.5], [0]], v_max: [[0], [0.1], [0]]}}",
+     "12: state: W2: v_max of W2[1,1] is 0.1, below its v, 0.5; v_max is the largest v so far"),
+    ("{name: adam, amsgrad: true}", f"{{step: 1, W1: {{m: {ZERO1}, v: {ZERO1}, v_max: [[0, 0], [0, -2], [0, 0]]}},"
+     f" W2: {{m: {ZERO2}, v: {ZERO2}, v_max: {ZERO2}}}}}", "12: state: W1: v_max of W1[1,2] is -2;"),
+    ("adagrad", f"{{step: 1, W1: {{G: [[0, 0], [0, -2], [0, 0]]}}, W2: {{G: {ZERO2}}}}}",
+     "12: state: W1: G of W1[1,2] is -2; Adagrad's G is a sum of squares, so 0 or more"),
+    ("rmsprop", f"{{step: 1, W1: {{v: {ZERO1}}}, W2: {{v: [[0], [0], [-3]]}}}}", "12: state: W2: v of W2[2,1] is -3;"),
+    ("{name: rmsprop, momentum: 0.9}", f"{{step: 1, W1: {{v: [[0, 0], [0, 0], [-1, 0]], u: {ZERO1}}}, W2: {{v: {ZERO2}, u: {ZERO2}}}}}",
+     "12: state: W1: v of W1[2,1] is -1;"),
+    ("rmsprop_centered", f"{{step: 1, W1: {{v: {ZERO1}, g_avg: {ZERO1}}}, W2: {{v: [[0], [0.01], [0]], g_avg: [[0], [0.2], [0]]}}}}",
+     "12: state: W2: g_avg of W2[1,1] is 0.2 and v 0.01, so v - g_avg^2 is -0.03; the variance v - g_avg^2 is 0 or more"),
+]
+
+
+@pytest.mark.parametrize("optimizer, state, message", IMPOSSIBLE_STATES, ids=[f"{o} {m.split(':')[2]}" for o, _, m in IMPOSSIBLE_STATES])
+def test_a_state_no_step_can_leave_is_one_line_naming_the_entry_and_the_rule(write, optimizer, state, message):
+    path = write(WORKSHEET.replace("learning_rate: 2", "learning_rate: 0.1") + f"optimizer: {optimizer}\nstate: {state}\n")
+    line = assert_usage_error(invoke("run", path))
+    assert line.startswith(f"nnsolve: error: {path}:{message}"), line
+
+
+@pytest.mark.parametrize("optimizer, state", [
+    ("momentum", "{step: 1, W1: {v: [[-1, 0], [0, -2], [0, 0]]}, W2: {v: [[0], [-0.5], [0]]}}"),  # a velocity has any sign
+    ("adam", f"{{step: 2, W1: {{m: [[-1, 0], [0, 0], [0, 0]], v: [[1, 0], [0, 0], [0, 0]]}}, W2: {{m: {ZERO2}, v: {ZERO2}}}}}"),
+    ("{name: rmsprop, momentum: 0.9, centered: true}",
+     f"{{step: 1, W1: {{v: [[0.5, 0], [0, 0], [0, 0]], g_avg: [[-0.7, 0], [0, 0], [0, 0]], u: [[-3, 0], [0, 0], [0, 0]]}},"
+     f" W2: {{v: {ZERO2}, g_avg: {ZERO2}, u: {ZERO2}}}}}"),
+    ("{name: adam, amsgrad: true}", f"{{step: 0, W1: {{m: {ZERO1}, v: [[1, 0], [0, 0], [0, 0]], v_max: [[1, 0], [0, 0], [0, 0]]}},"
+     f" W2: {{m: {ZERO2}, v: {ZERO2}, v_max: {ZERO2}}}}}"),
+])
+def test_a_state_a_step_can_leave_runs(write, optimizer, state):
+    path = write(WORKSHEET.replace("learning_rate: 2", "learning_rate: 0.1") + f"optimizer: {optimizer}\nstate: {state}\n")
+    result = invoke("run", path, "--json")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_state_entry_is_named_in_the_conventions_shapes_at_the_line_of_its_row(write):
+    # the worksheet in Wx+b (W1 is 2 x 2, neurons x inputs) and xW+b (inputs x neurons), the state written so
+    head = {"Wx+b": "convention: Wx+b\nx: [2, 5]\ny: [1]\nW1: [[-2, 1], [1, 4]]\nb1: [-1, 2]\nW2: [[2, -4]]\nb2: [1]\n",
+            "xW+b": "convention: xW+b\nx: [2, 5]\ny: [1]\nW1: [[-2, 1], [1, 4]]\nb1: [-1, 2]\nW2: [[2], [-4]]\nb2: [1]\n"}
+    W2 = {"Wx+b": "W2: {m: [[0, 0]], v: [[0, 0]]}", "xW+b": "W2: {m: [[0], [0]], v: [[0], [0]]}"}
+    # line 15 holds v's first row, line 16 its second
+    for convention, rows, name, line in (("Wx+b", ("[0, 0]", "[-4, 0]"), "W1[2,1]", 16), ("xW+b", ("[0, 0]", "[-4, 0]"), "W1[2,1]", 16),
+                                         ("Wx+b", ("[0, -4]", "[0, 0]"), "W1[1,2]", 15), ("xW+b", ("[0, -4]", "[0, 0]"), "W1[1,2]", 15)):
+        text = (head[convention] + "learning_rate: 0.1\noptimizer: adam\nstate:\n  step: 2\n  W1:\n    m: [[0, 0], [0, 0]]\n"
+                f"    v:\n      - {rows[0]}\n      - {rows[1]}\n  b1: {{m: [0, 0], v: [0, 0]}}\n  {W2[convention]}\n  b2: {{m: [0], v: [0]}}\n")
+        assert text.splitlines()[line - 1].strip() == f"- {rows[line - 15]}"
+        path = write(text)
+        assert_usage_error(invoke("run", path), f"{path}:{line}: state: W1: v of {name} is -4;")
+    # a bias's state is named as the bias, on b's line; a shared bias as the layer's one b
+    text = head["Wx+b"] + "learning_rate: 0.1\noptimizer: rmsprop\nstate: {step: 1, W1: {v: [[0, 0], [0, 0]]}, b1: {v: [0, 0]},\n  W2: {v: [[0, 0]]}, b2: {v: [-7]}}\n"
+    assert_usage_error(invoke("run", write(text)), ":11: state: b2: v of b2[1] is -7;")
+    shared = (PROBLEMS.parent / "docs" / "shared_bias.yaml").read_text() + (
+        "optimizer: adagrad\nstate: {step: 1, W1: {G: [[1, 1], [1, 1]]}, b1: {G: -0.5}, W2: {G: [[1, 1], [1, 1]]}, b2: {G: 0}}\n")
+    assert_usage_error(invoke("run", write(shared)), "state: b1: G of b1 is -0.5;")
+    # bias: false: rows count from 1
+    text = "x: [1, 2]\ny: [1]\nbias: false\nW1: [[1, 2], [3, 4]]\nW2: [[1], [1]]\nlearning_rate: 0.1\noptimizer: adagrad\nstate: {step: 0, W1: {G: [[0, 0], [-1, 0]]}, W2: {G: [[0], [0]]}}\n"
+    assert_usage_error(invoke("run", write(text)), ":8: state: W1: G of W1[2,1] is -1;")
+
+
+@pytest.mark.parametrize("name, options", [("momentum", {}), ("adagrad", {}), ("rmsprop", {}), ("rmsprop_centered", {}),
+                                           ("rmsprop", {"momentum": 0.9, "centered": True}), ("adam", {}), ("adam", {"amsgrad": True}),
+                                           ("adamw", {})])
+def test_every_state_a_step_leaves_is_one_the_reader_takes(name, options):
+    """check_state refuses no state the steps themselves leave: many steps of random and of equal gradients."""
+    opt = optimizers.make(name, options)
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(3, 2))
+    for grads in (rng.normal(scale=5.0, size=(200, 3, 2)), np.full((200, 3, 2), 0.1), rng.normal(scale=1e-6, size=(200, 3, 2))):
+        state = optimizers.State()
+        for g in grads:
+            s = optimizers.step(opt, 0.01, [W], [g], state)
+            state = s.after
+            assert optimizers.check_state(opt, state.layer(1)) is None, (name, options, state.step)
+            W = s.updated[0]
+    # the edge, as a person types it: v = g_avg^2 exactly (0.01 and 0.1, not exactly so in float64)
+    centered = optimizers.make("rmsprop_centered")
+    assert optimizers.check_state(centered, {"v": np.array([[0.01]]), "g_avg": np.array([[0.1]])}) is None
 
 
 def test_an_optimizer_needs_a_learning_rate(write):
@@ -283,7 +374,9 @@ def test_train_several_optimizers_are_compared(tmp_path):
 
 
 @pytest.mark.parametrize("spec, fragments", [
-    ("adma", ("unknown optimizer", "adam")),
+    ("adma", ("unknown optimizer 'adma'", "did you mean 'adam'?")),  # as run says of optimizer: adma
+    ("nesterv", ("did you mean 'nesterov'?",)),
+    ("zzz", ("known: sgd, momentum, adagrad, rmsprop, adam, adamw, nesterov, rmsprop_centered",)),
     ("adam:beta1=2", ("beta1", "[0, 1)")),
     ("adam:lr=-1", ("lr=-1", "positive")),
     ("adam:beta1", ("not key=value",)),

@@ -6,13 +6,23 @@ import click
 
 from .common import problem_argument
 
-CHOICES = ("bias-row", "Wx+b", "xW+b")
+
+
+def _convention(ctx, param, value):
+    """--to, spelled as a problem file's convention: key may be (wx+b, 'W x + b', bias_row)."""
+    from ..notation import convention_named
+
+    found = convention_named(value) if value is not None else None
+    if value is not None and found is None:
+        raise click.BadParameter(f"unknown convention {value!r}; use bias-row, Wx+b or xW+b (any case, spaces or not)", ctx, param)
+    return found
 
 
 @click.command()
 @problem_argument
-@click.option("--to", "convention", type=click.Choice(CHOICES), required=True,
-              help="bias-row (the bias as row 0 of W, the worksheet's), Wx+b (W is neurons x inputs, with b) or xW+b (W is inputs x neurons, with b).")
+@click.option("--to", "convention", callback=_convention, required=True, metavar="CONVENTION",
+              help="bias-row (the bias as row 0 of W, the worksheet's), Wx+b (W is neurons x inputs, with b) or xW+b "
+                   "(W is inputs x neurons, with b); spelled as in a problem file's convention: key (wx+b, 'W x + b').")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write to FILE instead of stdout, atomically; an existing FILE is replaced only with --force.")
 @click.option("--force", is_flag=True, help="Let -o replace an existing file.")

@@ -19,7 +19,9 @@ def grad(args, all_weights, output_format, as_json, digits, fragment, output, fo
     """The chain rule for each weight REF, factor by factor, in FILE.
 
     REF names a weight as W2[1,1]: layer 2, row 1 (row 0 is the bias row), column 1.
-    W^2_{11}, W2_11 and w2[1][1] are read the same way. Give one weight or several, before
+    W^2_{11}, W2_11 and w2[1][1] are read the same way. In a problem written Wx+b, REF is
+    W1[j,i] (into neuron j from input i, both from 1) or the bias b1[j]; in xW+b, W1[i,j]
+    (from input i into neuron j) or b1[j]. Give one weight or several, before
     or after FILE. Without FILE, the built-in worksheet. Prints the path(s) by which the
     weight reaches the loss, the chain rule in symbols, each factor with its formula and
     numbers, the product, and the update. For a problem with `batch: mean` (or sum): the

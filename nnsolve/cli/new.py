@@ -11,10 +11,11 @@ KEY_EXTENSIONS = {"markdown": "md", "latex": "tex", "html": "html"}
 
 
 @click.command()
-@click.option("--layers", default=None, metavar="N0,N1,...,NL", help="Sizes: inputs, hidden layers, outputs (default 2,2,1, the worksheet's).")
+@click.option("--layers", default=None, metavar="N0,N1,...,NL",
+              help="Sizes: inputs, hidden layers, outputs (default 2,2,1, the worksheet's); at most 16 each and 5 layers of weights (6 sizes), to stay workable by hand.")
 @click.option("--activation", default=None, metavar="NAME[,NAME...]", help="One activation for every layer, or one per layer (default sigmoid).")
 @click.option("--loss", default=None, metavar="NAME", help="squared_error (default), mse, binary_cross_entropy or cross_entropy.")
-@click.option("--from", "from_file", type=click.Path(dir_okay=False), metavar="FILE", help="Make variants of FILE: its sizes, activations, loss, learning rate and style of numbers.")
+@click.option("--from", "from_file", type=click.Path(dir_okay=False), metavar="FILE", help="Make variants of FILE: its sizes, activations, loss, learning rate and style of numbers; a batch (examples: with batch:) keeps its number of examples, each drawn, and batch:.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="The same seed gives byte-identical files.")
 @click.option("--count", type=click.IntRange(1, 100_000), default=1, show_default=True, metavar="N", help="How many variants; more than one needs --out.")
 @click.option("--out", type=click.Path(file_okay=False), metavar="DIR", help="Write variant-001.yaml, variant-001.key.yaml, ... into DIR (new or empty).")
@@ -32,7 +33,9 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
 
     Numbers are small integers (or one-decimal numbers) a student can work by hand; a draw is
     rejected when every ReLU of a layer is dead, a gradient is zero or below 1e-6 (a saturated
-    sigmoid), the predicted class is a tie, or it repeats an earlier variant. One variant
+    sigmoid), the predicted class is a tie, or it repeats an earlier variant. --from a batch
+    problem makes batch variants: each example drawn, the rules held for each example and for
+    the combined gradient, no x twice. One variant
     without --out is printed; with --out DIR each variant-NNN.yaml gets its key
     variant-NNN.key.yaml, an answer sheet that `nnsolve check` grades as it stands.
 
@@ -125,7 +128,7 @@ def parse_sizes(text: str) -> list[int]:
     if any(n < 1 for n in sizes):
         raise click.UsageError(f"--layers {text!r}: every layer needs at least one neuron")
     if any(n > 16 for n in sizes) or len(sizes) > 6:
-        raise click.UsageError(f"--layers {text!r}: at most 16 neurons a layer and 5 layers, to stay workable by hand")
+        raise click.UsageError(f"--layers {text!r}: at most 16 neurons a layer and 5 layers of weights (6 sizes), to stay workable by hand")
     return sizes
 
 
@@ -168,12 +171,24 @@ def variant_files(problems, solutions, key_format, made_by: str, with_keys: bool
         yield (f"{stem}.key.yaml", key)
         if key_format:
             from ..render.diagram import network_diagram
-            from ..render.document import solution_document
             from ..render.formats import written
             from ..render.svg import svg
 
-            text = written(key_format, lambda: solution_document(solution, 8), dict, diagram=lambda: svg(network_diagram(solution)))
+            text = written(key_format, lambda: key_document(solution), dict, diagram=lambda: svg(network_diagram(solution)))
             yield (f"{stem}.key.{KEY_EXTENSIONS[key_format]}", text)
+
+
+def key_document(solution):
+    """A variant's worked solution, as `run` writes it: a batch's (each example, then the one
+    update) where the variant is a batch."""
+    if solution.problem.batch is not None:
+        from ..render.batch import batch_document
+        from ..solution import solve_batch
+
+        return batch_document(solve_batch(solution.problem), 8)
+    from ..render.document import solution_document
+
+    return solution_document(solution, 8)
 
 
 class NewFolder:

@@ -153,7 +153,8 @@ def _optimized(problem, network, specs: str) -> list:
     from dataclasses import replace
 
     from ..errors import NnsolveError
-    from ..optimizers import OptionError, make, split_spec
+    from ..optimizers import ALL_NAMES, OptionError, make, split_spec
+    from ..yaml_nodes import suggest
 
     result = []
     for text in [t.strip() for t in specs.split(",")]:
@@ -170,7 +171,9 @@ def _optimized(problem, network, specs: str) -> list:
                     decay = None  # AdamW's default decay is its own
                 opt = make(name, options, decay, problem.decay_bias)
         except OptionError as e:
-            raise NnsolveError(f"{text}: {e.message}", key=f"--optimizer ({e.key})" if e.key != "--optimizer" else "--optimizer", fix=e.fix) from None
+            # an unknown name: the nearest known one, as a problem file's optimizer: gets
+            fix = suggest(text.split(":")[0].strip(), ALL_NAMES) if e.key == "optimizer" else e.fix
+            raise NnsolveError(f"{text}: {e.message}", key=f"--optimizer ({e.key})" if e.key != "--optimizer" else "--optimizer", fix=fix) from None
         state = network.state if opt is problem.optimizer else None
         net = replace(network, optimizer=None if opt.plain else opt, state=state,
                       learning_rate=network.learning_rate if lr is None else lr)

@@ -131,7 +131,8 @@ def problem_text(problem, comments: Sequence[str] = ()) -> str:
         lines = [line for line in text.splitlines() if not line.startswith(("x: ", "y: "))]
         at = next(k for k, line in enumerate(lines) if line.startswith("W1:"))
         batch = [f"batch: {problem.batch}"] if problem.batch is not None else []  # one update from all of them
-        lines[at:at] = ["examples:"] + [f"  - {{x: {vector(x)}, y: {vector(y)}}}" for x, y in examples] + batch
+        classes = problem.example_classes or (None,) * len(examples)  # a label given as a class number: kept so
+        lines[at:at] = ["examples:"] + [f"  - {{x: {vector(x)}, y: {vector(y) if k is None else k}}}" for (x, y), k in zip(examples, classes)] + batch
         text = "\n".join(lines) + "\n"
     if problem.points:
         text += "points:\n" + "".join(f"  {_quoted(name)}: {number(value)}\n" for name, value in problem.points)
@@ -143,6 +144,10 @@ def problem_yamls(problems: Sequence, comments: Sequence[Sequence[str]]) -> Iter
     weights, learning rates and titles differ), one at a time, the numbers made at once."""
     count = len(problems)
     first = problems[0]
+    if first.examples:  # a batch's variants: each with its list of examples, written one at a time
+        for problem, lines in zip(problems, comments):
+            yield problem_text(problem, lines)
+        return
     convention, bias = first.convention, first.bias
 
     def rows(arrays) -> list[list[str]]:

@@ -44,9 +44,16 @@ def problem_html(problem: Problem) -> str:
         weights.append(math(f"W^{{{l}}} = " + matrix_tex(W)))
         if b is not None:
             weights.append(math(f"b^{{{l}}} = " + matrix_tex(b[:, None])))
+    if problem.batch is not None:  # every example, and the one update from them all
+        examples = [math(rf"x^{{({n})}} = " + matrix_tex(x[:, None])) + ", " + math(rf"y^{{({n})}} = " + matrix_tex(y[:, None]))
+                    for n, (x, y) in enumerate(problem.examples, start=1)]
+        data = (f"<p>A batch of {len(examples)} examples, each worked from the same weights, then one update from the "
+                f"{problem.batch} of their gradients (the loss is the {problem.batch} of theirs): " + "; ".join(examples) + "</p>")
+    else:
+        data = "<p>" + math(r"x = " + matrix_tex(problem.x[:, None])) + ", " + math(r"y = " + matrix_tex(problem.y[:, None])) + "</p>"
     parts = [
         f"<p>A fully connected network with layers {html.escape(sizes)} ({html.escape(acts)} activations){layout}.</p>",
-        "<p>" + math(r"x = " + matrix_tex(problem.x[:, None])) + ", " + math(r"y = " + matrix_tex(problem.y[:, None])) + "</p>",
+        data,
         "<p>" + ", ".join(weights) + "</p>",
         "<p>Loss " + math(tex(notation.write(f"l = {loss.formula}")))
         + (", learning rate " + math(tex(notation.write("lambda")).strip() + f" = {number(problem.learning_rate)}") if problem.updates else "") + ".</p>",
