@@ -580,3 +580,16 @@ def test_grad_takes_several_weights_of_a_batch_problem():
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     alone = json.loads(invoke("grad", "W1[1,1]", path, "--json").stdout)
     assert len(lines) == 2 and lines[1] == alone
+
+
+def test_quizzes_inside_the_new_out_folder_are_written_with_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("new", "--count", "2", "--out", "week7", "--moodle", "week7/quiz.xml", "--prairielearn", "week7/pl/nnBackprop")
+    assert result.exit_code == 0, result.stderr
+    made = sorted(str(p.relative_to(tmp_path / "week7")) for p in (tmp_path / "week7").rglob("*") if p.is_file())
+    assert made == ["pl/nnBackprop/info.json", "pl/nnBackprop/question.html", "pl/nnBackprop/server.py", "quiz.xml",
+                    "variant-001.key.yaml", "variant-001.yaml", "variant-002.key.yaml", "variant-002.yaml"]
+    assert "<quiz>" in (tmp_path / "week7" / "quiz.xml").read_text(encoding="utf-8")
+    # a refusal after drawing leaves none of it
+    result = invoke("new", "--count", "2", "--out", "week8", "--moodle", "week8/quiz.xml", "--questions", "no_such_name")
+    assert result.exit_code == 2 and not (tmp_path / "week8").exists()

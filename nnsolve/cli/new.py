@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Optional
 
 import click
 
@@ -72,7 +73,8 @@ def new(layers, activation, loss, from_file, seed, count, out, decimals, key_for
         if out:
             outputs[0].fill(files, len(problems) * (3 if key_format else 2))
         # the quizzes staged too: every output is written before any is put in place
-        outputs += exports(problems, solutions, names, moodle, moodle_form, prairielearn, rtol, atol, force, seed, shape.title)
+        outputs += exports(problems, solutions, names, moodle, moodle_form, prairielearn, rtol, atol, force, seed, shape.title,
+                           into=outputs[0] if out else None)
         for output in outputs:
             output.commit()
     except BaseException:
@@ -232,6 +234,8 @@ class NewFolder:
         each = fsync_each(count)  # on disk one by one, or all with one os.sync() at the end
         try:
             for name, text in files:
+                if "/" in name:  # a quiz folder inside it (--prairielearn OUT/pl)
+                    os.makedirs(os.path.join(self.staging, os.path.dirname(name)), exist_ok=True)
                 create_file(os.path.join(self.staging, name), text.encode("utf-8"), sync=each)
             if not each:
                 os.sync()
@@ -319,9 +323,10 @@ def preflight(out, moodle, prairielearn, force: bool) -> None:
         check_target(moodle, force, "--moodle")
 
 
-def exports(problems, solutions, names, moodle, moodle_form, prairielearn, rtol, atol, force, seed, title) -> list:
+def exports(problems, solutions, names, moodle, moodle_form, prairielearn, rtol, atol, force, seed, title, into=None) -> list:
     """The Moodle file and the PrairieLearn folder asking the quantities names, written and
-    flushed but not yet in place: their commit() puts them there, their discard() takes them back."""
+    flushed but not yet in place: their commit() puts them there, their discard() takes them back.
+    One inside the new --out folder (into) is written into it, and put in place with it."""
     if not moodle and not prairielearn:
         return []
     import numpy as np
@@ -344,25 +349,46 @@ def exports(problems, solutions, names, moodle, moodle_form, prairielearn, rtol,
             from ..render.moodle import quiz_xml
 
             category = f"nnsolve/{title}, seed {seed}"  # one assignment's variants, and only them
-            staged.append(_StagedFiles([(moodle, quiz_xml(category, variants, moodle_form).encode("utf-8"))], force))
+            xml = quiz_xml(category, variants, moodle_form)
+            inside = _inside(moodle, into)
+            if inside:
+                into.fill([(inside, xml)], 1)
+            else:
+                staged.append(_StagedFiles([(moodle, xml.encode("utf-8"))], force))
         if prairielearn:
             import uuid
 
             from ..render import prairielearn as pl
 
             question_uuid = uuid.UUID(bytes=np.random.default_rng(seed).bytes(16), version=4)
-            folder = NewFolder(prairielearn, force)
-            staged.append(folder)
-            folder.fill([
+            files = [
                 ("info.json", pl.info_json(f"{title} (nnsolve, seed {seed})", question_uuid)),
                 ("question.html", pl.question_html(names)),
                 ("server.py", pl.server_py(variants)),
-            ], 3)
+            ]
+            inside = _inside(prairielearn, into)
+            if inside:
+                into.fill([(f"{inside}/{name}", text) for name, text in files], 3)
+            else:
+                folder = NewFolder(prairielearn, force)
+                staged.append(folder)
+                folder.fill(files, 3)
     except BaseException:
         for output in staged:
             output.discard()
         raise
     return staged
+
+
+def _inside(path: str, into) -> Optional[str]:
+    """path from the new --out folder into, where it lies inside it ("quiz.xml", "pl/q1"); None
+    where it does not, or into is an existing folder written into (nothing of it is renamed)."""
+    if into is None or into.shared:
+        return None
+    out, where = os.path.abspath(into.out), os.path.abspath(path)
+    if where == out or os.path.commonpath([out, where]) != out:
+        return None
+    return os.path.relpath(where, out).replace(os.sep, "/")
 
 
 class _StagedFiles:
