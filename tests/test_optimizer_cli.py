@@ -515,3 +515,29 @@ def test_the_note_in_the_problems_convention(write):
     wxb = write(converted.stdout, "wxb.yaml")
     out = " ".join(invoke("run", wxb, "--round", "4").stdout.split())
     assert "v of b1[1] is 2.14e-06 exactly, which rounds to 0" in out
+
+
+# -- quiz statements say the rule their new weights follow ---------------------------------------
+
+
+def test_a_quiz_of_an_optimizer_problem_states_its_rule_and_state(tmp_path, monkeypatch):
+    """The keys of new W are the optimizer's step: the Moodle and PrairieLearn statements say which
+    rule, its options and the state it starts from, and the l2 term, or a student is graded on a
+    rule they were not told."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke("new", "--from", MOMENTUM, "--count", "2", "--out", "v", "--moodle", "q.xml", "--prairielearn", "pl")
+    assert result.exit_code == 0, result.stderr
+    server = (tmp_path / "pl" / "server.py").read_text(encoding="utf-8").replace("\\\\", "\\")  # a Python string's \\ is \
+    for text in ((tmp_path / "q.xml").read_text(encoding="utf-8"), server):
+        assert "one step of SGD with momentum (momentum 0.9, dampening 0, nesterov false)" in text
+        assert r"\(v = 0.9 v + g\)" in text and r"\text{ new } w = w - \lambda  v" in text
+        assert r"v \text{ of } W^{1} = \begin{bmatrix}" in text  # the velocity the first step left
+    plain = WORKSHEET + "l2: 0.01\n"
+    (tmp_path / "l2.yaml").write_text(plain, encoding="utf-8")
+    assert invoke("new", "--from", "l2.yaml", "--moodle", "l2.xml").exit_code == 0
+    text = (tmp_path / "l2.xml").read_text(encoding="utf-8")
+    assert r"\lambda_2 = 0.01" in text and "the biases left out" in text and "one step of" not in text
+    (tmp_path / "plain.yaml").write_text(WORKSHEET, encoding="utf-8")
+    assert invoke("new", "--from", "plain.yaml", "--moodle", "plain.xml").exit_code == 0
+    text = (tmp_path / "plain.xml").read_text(encoding="utf-8")
+    assert "one step of" not in text and "l2 term" not in text  # plain SGD: as before

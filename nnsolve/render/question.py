@@ -58,7 +58,39 @@ def problem_html(problem: Problem) -> str:
         "<p>Loss " + math(tex(notation.write(f"l = {loss.formula}")))
         + (", learning rate " + math(tex(notation.write("lambda")).strip() + f" = {number(problem.learning_rate)}") if problem.updates else "") + ".</p>",
     ]
+    if problem.l2:
+        reach = "the biases too" if problem.decay_bias or not problem.bias else "the biases left out"
+        parts.append("<p>The loss has an l2 term " + math(r"\frac{\lambda_2}{2} \sum w^2") + ", "
+                     + math(rf"\lambda_2 = {number(problem.l2)}") + f" ({reach}): it adds " + math(r"\lambda_2 w")
+                     + " to each derivative.</p>")
+    if problem.updates and problem.optimizer is not None:
+        parts += update_rule_html(problem)
     return "\n".join(parts)
+
+
+def update_rule_html(problem: Problem) -> list[str]:
+    """The optimizer a quiz's new weights follow (they are its step, not plain SGD's), with its
+    options, weight decay and the state it starts from: what a student needs to work the step."""
+    from .optimizer import decay_note, describe, rule_lines
+
+    opt, state = problem.optimizer, problem.state
+    notation = Notation.of(problem)
+    t = (state.step if state is not None else 0) + 1
+    rule = ", ".join(math(tex(notation.write(f"{name} = {formula}"))) for name, formula in rule_lines(opt))
+    decay = decay_note(opt, problem)
+    parts = [f"<p>The new weights are one step of {html.escape(describe(opt, problem))}, step " + math(f"t = {t}")
+             + ", with " + math(tex(notation.write("g = dl/dw"))) + ": " + rule + "."
+             + (" " + html.escape(decay) if decay else "") + "</p>"]
+    if state is not None and not state.fresh:
+        arrays = []
+        for l, named in enumerate(state.arrays, start=1):
+            for name, values in named:
+                W, b = to_convention(np.asarray(values), problem.convention, problem.bias)
+                arrays.append(math(tex(name).strip() + f" \\text{{ of }} W^{{{l}}} = " + matrix_tex(W)))
+                if b is not None:
+                    arrays.append(math(tex(name).strip() + f" \\text{{ of }} b^{{{l}}} = " + matrix_tex(b[:, None])))
+        parts.append("<p>Its state after the steps before this one: " + ", ".join(arrays) + ".</p>")
+    return parts
 
 
 def label(name: str) -> str:
