@@ -202,10 +202,11 @@ def bind(raw: RawSheet, catalog: Catalog) -> Sheet:
         if earlier is None and q.index == () and not shared:  # the whole, after one of its elements
             earlier = elements.get(q.base)
         if earlier is not None:
-            raise raw.reader.error(key_node, q.name, f"answers a value that {earlier} answers too", "keep one answer for each value")
-        seen[where] = q.name
+            # both as the sheet writes them (dL/db2[1] and dL/db2 are one value where the bias is shared)
+            raise raw.reader.error(key_node, cut(name), f"answers a value that {earlier} answers too", "keep one answer for each value")
+        seen[where] = cut(name)
         if q.index != () and not shared:
-            elements.setdefault(q.base, q.name)
+            elements.setdefault(q.base, cut(name))
         answers.append(Answer(q, _value(raw.reader, value_node, q.name, q), key_node.start_mark.line + 1))
     answers.sort(key=lambda a: a.quantity.order)
     return Sheet(raw.source, raw.student, tuple(answers))
