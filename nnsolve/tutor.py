@@ -1,6 +1,7 @@
 """A tutoring session: the worksheet's questions one at a time, each answer graded as it is
 typed, by the same code as `nnsolve check` (grading.grade on the sheet so far, so a wrong answer
-carries forward and a slip is named), with hints before the answer.
+carries forward and a slip is named), with hints before the answer: the numbers the student's
+own where their earlier answers give the question another value than the key (Session.own).
 
 No input or output here: cli/tutor.py asks and prints. The session's answers are an answer
 sheet (sheet_text) that `nnsolve check` grades identically; a shown answer is not an answer
@@ -246,8 +247,8 @@ def _quoted(text: str) -> str:
 
 def _hints(key: Solution, catalog: Catalog, asked) -> dict[str, tuple[str, ...]]:
     """For each asked quantity (by nnsolve's own name): the formula, then the formula with the
-    key's numbers, read off the worked solution (render/document.py builds it: the tutor shows
-    what `nnsolve run` would)."""
+    numbers of key (the key, or a student's state: Session.own), read off its worked solution
+    (render/document.py builds it: the tutor shows what `nnsolve run` would, or `run --given`)."""
     from .network import LOSSES
     from .quantities import split_base
     from .render.document import Equations, SolutionDocument, Table

@@ -35,7 +35,8 @@ def tutor(file, everything, save, resume, student, force):
     derivatives and updates (--all: every quantity). Each answer gets the verdict nnsolve check
     gives: correct, right from your own earlier answers (carried forward), or wrong, with the
     slip named. After a wrong answer, 'hint' gives the formula, 'hint' again the formula with
-    the numbers, 'show' the answer (marked as shown). Without FILE, the built-in worksheet.
+    the numbers (your own earlier answers' where those are off the key), 'show' the answer
+    (marked as shown; and what follows from your answers, where that differs). Without FILE, the built-in worksheet.
     Answers may be piped in, one a line; the exit status is 0 when every answer ends right,
     1 otherwise.
 
