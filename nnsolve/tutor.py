@@ -1,6 +1,7 @@
 """A tutoring session: the worksheet's questions one at a time, each answer graded as it is
 typed, by the same code as `nnsolve check` (grading.grade on the sheet so far, so a wrong answer
-carries forward and a slip is named), with hints before the answer.
+carries forward and a slip is named), with hints before the answer: the numbers the student's
+own where their earlier answers give the question another value than the key (Session.own).
 
 No input or output here: cli/tutor.py asks and prints. The session's answers are an answer
 sheet (sheet_text) that `nnsolve check` grades identically; a shown answer is not an answer
@@ -11,19 +12,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 
 from . import chain
-from .grading import CARRIED, CORRECT, Graded, Tolerance, grade
+from .grading import CARRIED, CORRECT, Graded, Tolerance, grade, student_states
 from .notation import Notation
 from .problem import Problem
 from .quantities import Catalog, Quantity
 from .sheet import Answer, Sheet
+from .slips import scale_of
 from .solution import Solution, solve
 
 SHOWN = "# shown: "  # a sheet's comment line for an answer the tutor showed
+
+
+class Own(NamedTuple):
+    """A question worked from the student's own earlier answers, where that is not the key."""
+
+    value: np.ndarray  # the question's value from their answers: what the tutor accepts as carried forward
+    state: Solution  # the problem solved with their answers in place of the computed values (grading.student_states)
+    sources: tuple[tuple[str, np.ndarray], ...]  # (name, their value) of each answer of theirs it follows from
 
 
 def questions(problem: Problem, catalog: Catalog, key: Solution, everything: bool = False) -> list[Quantity]:
@@ -111,13 +121,48 @@ class Session:
 
     def hint(self, q: Quantity) -> Optional[str]:
         """The next hint for q (the formula, then the formula with the numbers), in nnsolve's ASCII
-        math in the problem's notation; None when there is none left."""
+        math in the problem's notation; None when there is none left. Where q worked from the
+        student's own earlier answers is not the key (own), the numbers are theirs, and the hint
+        says which answers they come from: it leads to the value the tutor accepts as carried
+        forward, not to the key."""
         texts = self._hint_texts.get(q.key, ())
         n = self.hints.get(q.name, 0)
         if n >= len(texts):
             return None
         self.hints[q.name] = n + 1
+        if n == 1:
+            mine = self.own(q)
+            if mine is not None:
+                numbers = _hints(mine.state, self.catalog, self.asked).get(q.key, ())
+                if len(numbers) == 2:
+                    return f"{from_your(mine)}: {self.notation.write(numbers[1])}"
         return self.notation.write(texts[n])
+
+    def own(self, q: Quantity) -> Optional[Own]:
+        """q worked from the student's own answers to the other questions, as check recomputes it
+        "from your answers" (grading.student_states: their answers in place of the computed values,
+        as run --given solves), where that is off the key by the tolerance grading judges it with
+        (and finite); else None. Its sources are the answers that move it: each one's value put
+        back to the key's changes q."""
+        answers = [a for a in self.sheet().answers if a.quantity.name != q.name]
+        given = [a for a in answers if a.quantity.overridable]
+        if not given:
+            return None
+        sheets = [Sheet("<tutor>", None, tuple(answers))]
+        for a in given:  # the same answers with a's put back to the key's
+            keyed = Answer(a.quantity, np.asarray(self.catalog.value(self.key, a.quantity), dtype=np.float64).reshape(np.shape(a.value)), a.line)
+            sheets.append(Sheet("<tutor>", None, tuple(keyed if b is a else b for b in answers)))
+        states = student_states(self.problem, sheets)
+        value = np.asarray(self.catalog.value(states[0], q), dtype=np.float64)
+        key = np.asarray(self.catalog.value(self.key, q), dtype=np.float64)
+        scale = scale_of(self.key, q.base, q.index, key[..., None])
+        if not np.all(np.isfinite(value)) or self.tolerance.close(value[..., None], key[..., None], scale)[0]:
+            return None
+        sources = tuple(
+            (a.quantity.name, a.value) for a, state in zip(given, states[1:])
+            if not np.allclose(np.asarray(self.catalog.value(state, q), dtype=np.float64), value, rtol=1e-12, atol=0, equal_nan=True)
+        )
+        return Own(value, states[0], sources)
 
     # -- the sheet ---------------------------------------------------------------------------
 
@@ -169,6 +214,25 @@ def shown_in(text: str) -> list[str]:
     return [line[len(SHOWN):].strip() for line in text.splitlines() if line.startswith(SHOWN)]
 
 
+def from_your(own: Own) -> str:
+    """Where own's numbers come from, in the problem's notation: "from your beta1 = [0.6, 0.9]"."""
+    if not own.sources:
+        return "from your answers"
+    return "from your " + ", ".join(f"{name} = {written(value)}" for name, value in own.sources)
+
+
+def written(value) -> str:
+    """A number, a vector or a matrix as the tutor writes it (8 decimals where not exact)."""
+    from .render.numbers import fmt
+
+    value = np.asarray(value, dtype=float)
+    if value.size == 1:
+        return fmt(float(value.flat[0]), 8)
+    if value.ndim == 1:
+        return "[" + ", ".join(fmt(float(v), 8) for v in value) + "]"
+    return "[" + ", ".join("[" + ", ".join(fmt(float(v), 8) for v in row) + "]" for row in value) + "]"
+
+
 def _key(name: str) -> str:
     """A name as a YAML key: quoted where YAML would read it otherwise (none of ours need it)."""
     return f'"{name}"' if re.search(r"[:#{}&*!|>'\"%@`]|^[-?]", name) else name
@@ -183,8 +247,8 @@ def _quoted(text: str) -> str:
 
 def _hints(key: Solution, catalog: Catalog, asked) -> dict[str, tuple[str, ...]]:
     """For each asked quantity (by nnsolve's own name): the formula, then the formula with the
-    key's numbers, read off the worked solution (render/document.py builds it: the tutor shows
-    what `nnsolve run` would)."""
+    numbers of key (the key, or a student's state: Session.own), read off its worked solution
+    (render/document.py builds it: the tutor shows what `nnsolve run` would, or `run --given`)."""
     from .network import LOSSES
     from .quantities import split_base
     from .render.document import Equations, SolutionDocument, Table

@@ -220,3 +220,116 @@ def test_skip_and_back():
     prompts = [line.split(" = ")[0] for line in result.stdout.splitlines() if " (2 numbers) = " in line]
     assert prompts == ["shape W¹ (2 numbers)", "shape W² (2 numbers)", "α¹ (2 numbers)", "shape W² (2 numbers)", "α¹ (2 numbers)"]
     assert "Not answered: shape W¹, α¹" in result.stdout and result.returncode == 1
+
+
+# -- hints from the student's own earlier answers ----------------------------------------------------
+
+
+def own_lines(problem, wrong: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Each question's key value and, for a student whose answers in wrong (name -> as typed)
+    are theirs and every other answer carried forward from them, the value each question has
+    (grading.student_state: what check recomputes "from your answers"), as typed."""
+    from nnsolve.grading import student_state
+    from nnsolve.sheet import Answer
+
+    session = Session(load_problem(problem))
+    theirs = {}
+    for q in session.asked:
+        if q.name in wrong:
+            theirs[q.name] = np.asarray(read_answer(wrong[q.name]), dtype=float).reshape(q.shape)
+        else:
+            state = student_state(session.problem, [Answer(session.catalog.by_name[n], v, 0) for n, v in theirs.items()])
+            theirs[q.name] = np.asarray(session.catalog.value(state, q), dtype=float)
+    typed = lambda values: ", ".join(repr(float(v)) for v in np.ravel(values))  # noqa: E731
+    return key_lines(problem), [wrong.get(q.name) or typed(theirs[q.name]) for q in session.asked]
+
+
+def test_after_a_wrong_beta_the_numbers_hint_and_show_use_the_students_beta():
+    lines, theirs = own_lines(None, {"beta1": "0.6, 0.9"})
+    at = 4  # alpha2
+    result = piped(lines[:3] + ["0.6, 0.9", "skip", "hint", "hint", "show", "back", theirs[at], "hint", "hint", theirs[at + 1], "quit"])
+    out = result.stdout
+    assert "α² = hint\n  hint: α² = W²ᵀ [1; β¹]\n" in out  # the formula, as before
+    # the numbers are the student's beta1, and say so; they lead to 1 + 2(0.6) - 4(0.9) = -1.4
+    assert "α² = hint\n  hint: from your β¹ = [0.6, 0.9]: α² = (1)(1) + (2)(0.6) + (-4)(0.9)\n" in out
+    assert float(theirs[at]) == pytest.approx(-1.4, rel=1e-12)
+    # show gives the key, and what follows from their own answers
+    assert "α² = show\n  α² = -1.9999999998 (shown)\n  from your β¹ = [0.6, 0.9]: α² = -1.4 (right from your own earlier answers)\n" in out
+    assert f"α² = {theirs[at]}\n  ✓ right from your own earlier answers (carried forward; your working left the key at β¹)" in out
+    # the next question's numbers come from their alpha2 (answered after being shown)
+    assert "ŷ = hint\n  hint: from your α² = -1.4: ŷ = sigmoid(-1.4)\n" in out
+    assert f"ŷ = {theirs[at + 1]}\n  ✓ right from your own earlier answers" in out
+
+
+def test_a_hint_from_the_students_numbers_leads_to_an_answer_the_tutor_accepts():
+    lines = key_lines()
+    at = 8  # dl/dy_hat; then dy_hat/dalpha2, dalpha2/dW2[1,1], and dl/dW2[1,1] from their delta
+    result = piped(lines[:at] + ["-0.5", "skip", lines[at + 1], lines[at + 2], "hint", "hint", "0.5*-0.5*0.10499359", "hint", "hint", "show", "quit"])
+    out = result.stdout
+    delta = -0.5 * 0.11920292202211755 * (1 - 0.11920292202211755)  # their dl/dy_hat times the key's dy_hat/dalpha2
+    assert f"hint: from your ∂ℓ/∂ŷ = -0.5: ∂ℓ/∂W2[1,1] = input · δ = (0.5)({delta:.8f})\n" in out
+    assert "∂ℓ/∂W2[1,1] = 0.5*-0.5*0.10499359\n  ✓ right from your own earlier answers (carried forward; your working left the key at ∂ℓ/∂ŷ)" in out
+    gradient = 0.5 * -0.5 * 0.10499359  # as they typed it
+    assert f"hint: from your ∂ℓ/∂W2[1,1] = {gradient:.8f}: new W2[1,1] = W2[1,1] − λ ∂ℓ/∂W2[1,1] = 2 − (2)({gradient:.8f})\n" in out
+    assert (f"new W2[1,1] = 2.09247804 (shown)\n  from your ∂ℓ/∂W2[1,1] = {gradient:.8f}: new W2[1,1] = {2 - 2 * gradient:.8f}"
+            " (right from your own earlier answers)\n") in out
+
+
+def test_answers_all_right_give_the_keys_hints():
+    # rounded answers within tolerance (the worksheet's own 0.999) change no hint: the key's numbers
+    lines = key_lines()
+    typed = lines[:3] + ["0.5, 0.999", "-1.996", "0.119623", "0", "0.38753", "-0.880377", "0.104993", "0.5", "-0.0462"]
+    result = piped(typed + ["2", "hint", "hint", "show", "quit"])
+    assert result.stdout.count("✓ correct") == 12
+    assert "hint: new W2[1,1] = W2[1,1] − λ ∂ℓ/∂W2[1,1] = 2 − (2)(-0.04623902)\n" in result.stdout
+    assert "new W2[1,1] = 2.09247804 (shown)\n∂α²/∂β¹₁ = " in result.stdout  # the key alone
+    assert "from your" not in result.stdout
+
+
+@pytest.mark.parametrize("convention", ["Wx+b", "xW+b"])
+def test_hints_from_the_students_numbers_in_each_convention(tmp_path, convention):
+    path = tmp_path / "p.yaml"
+    path.write_text(invoke("convert", str(PROBLEMS / "worksheet.yaml"), "--to", convention).stdout)
+    lines, theirs = own_lines(str(path), {"a1": "0.6, 0.9"})
+    result = piped(lines[:3] + ["0.6, 0.9", "skip", "hint", "hint", theirs[4], "hint", "hint", theirs[5], "quit"], str(path))
+    out = result.stdout
+    assert "z² = hint\n  hint: from your a¹ = [0.6, 0.9]: z² = " in out
+    assert f"z² = {theirs[4]}\n  ✓ right from your own earlier answers (carried forward; your working left the key at a¹)" in out
+    assert "ŷ = hint\n  hint: from your z² = -1.4: ŷ = sigmoid(-1.4)\n" in out
+    assert f"ŷ = {theirs[5]}\n  ✓ right from your own earlier answers" in out
+
+
+@pytest.mark.parametrize("name", ["worksheet_adam", "worksheet_momentum"])
+def test_an_optimizers_step_hint_takes_the_students_derivative(name):
+    path = str(PROBLEMS / f"{name}.yaml")
+    lines, theirs = own_lines(path, {"dl/dW2[1,1]": "0.05"})
+    at = 12  # new W2[1,1]
+    result = piped(lines[:at - 1] + ["0.05", "skip", "hint", "hint", theirs[at], "quit"], path)
+    out = result.stdout
+    assert "new W2[1,1] = hint\n  hint: from your ∂ℓ/∂W2[1,1] = 0.05: new W2[1,1] = " in out
+    assert f"new W2[1,1] = {theirs[at]}\n  ✓ right from your own earlier answers (carried forward; your working left the key at ∂ℓ/∂W2[1,1])" in out
+
+
+def test_own_numbers_are_accepted_at_every_question_after_any_wrong_answer():
+    """Session.own, for a student who got one answer wrong and carried it forward: at every later
+    question the value it gives (the numbers hint's, show's) is graded right, and the key's value
+    where it gives none; in every convention and with an optimizer."""
+    from nnsolve.grading import CARRIED, CORRECT
+
+    for path in ("worksheet.yaml", "worksheet_adam.yaml", "wxb_relu_softmax.yaml", "deep_tanh_relu.yaml"):
+        problem = load_problem(str(PROBLEMS / path))
+        first = Session(problem)
+        keys = {q.name: np.asarray(first.catalog.value(first.key, q), dtype=float) for q in first.asked}
+        for w, wrong in enumerate(first.asked):
+            if not wrong.overridable:
+                continue
+            session = Session(problem)
+            for q in session.asked[:w]:
+                session.answers[q.name] = keys[q.name]
+            session.answers[wrong.name] = keys[wrong.name] * 1.3 + 0.1
+            for q in session.asked[w + 1:]:
+                mine = session.own(q)
+                graded = session.answer(q, keys[q.name] if mine is None else mine.value)
+                assert graded.verdict in (CORRECT, CARRIED), (path, wrong.name, q.name, graded.explain())
+                if mine is not None:
+                    assert mine.sources and graded.verdict == CARRIED or graded.departure is None

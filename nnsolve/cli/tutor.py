@@ -35,7 +35,8 @@ def tutor(file, everything, save, resume, student, force):
     derivatives and updates (--all: every quantity). Each answer gets the verdict nnsolve check
     gives: correct, right from your own earlier answers (carried forward), or wrong, with the
     slip named. After a wrong answer, 'hint' gives the formula, 'hint' again the formula with
-    the numbers, 'show' the answer (marked as shown). Without FILE, the built-in worksheet.
+    the numbers (your own earlier answers' where those are off the key), 'show' the answer
+    (marked as shown; and what follows from your answers, where that differs). Without FILE, the built-in worksheet.
     Answers may be piped in, one a line; the exit status is 0 when every answer ends right,
     1 otherwise.
 
@@ -102,6 +103,7 @@ def _run(session, save, problem_name) -> bool:
     from ..grading import CARRIED, CORRECT
     from ..expressions import read_answer
     from ..render.mathtext import unicode
+    from ..tutor import from_your, written
 
     interactive = sys.stdin.isatty()
     colour = interactive and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -137,7 +139,10 @@ def _run(session, save, problem_name) -> bool:
             say(f"  hint: {unicode(hint)}" if hint else "  no more hints: type show to see the answer", "note")
         elif word == "show":
             value = session.show(q)
-            say(f"  {unicode(q.name)} = {_written(value)} (shown)", "note")
+            say(f"  {unicode(q.name)} = {written(value)} (shown)", "note")
+            mine = session.own(q)
+            if mine is not None:  # what their own earlier answers give: the answer carried forward
+                say(f"  {unicode(from_your(mine))}: {unicode(q.name)} = {written(mine.value)} (right from your own earlier answers)", "note")
             _save(session, save, problem_name)
             k = session.next_open(k + 1)
         elif word == "skip":
@@ -184,23 +189,12 @@ def _introduce(session, say) -> None:
     blocks = [b for b in builder.network() if not getattr(b, "parts", ("",))[0:1] == ("Q2. ",)]
     document = in_notation(Document(session.problem.title, tuple(blocks)), Notation.of(session.problem))
     say(plain.text(document).rstrip("\n"))
-    say(f"x = {_written(session.problem.x)}, y = {_written(session.problem.y)}")
+    from ..tutor import written
+
+    say(f"x = {written(session.problem.x)}, y = {written(session.problem.y)}")
     if session.problem.examples:
         say(f"The problem has {len(session.problem.examples)} examples (SGD step by step); the questions are the first step's, with these x and y.", "note")
     say(f"{len(session.asked)} questions. {HELP}", "note")
-
-
-def _written(value) -> str:
-    import numpy as np
-
-    from ..render.numbers import fmt
-
-    value = np.asarray(value, dtype=float)
-    if value.size == 1:
-        return fmt(float(value.flat[0]), 8)
-    if value.ndim == 1:
-        return "[" + ", ".join(fmt(float(v), 8) for v in value) + "]"
-    return "[" + ", ".join("[" + ", ".join(fmt(float(v), 8) for v in row) + "]" for row in value) + "]"
 
 
 def _save(session, save, problem_name) -> None:

@@ -49,7 +49,8 @@ _TOKEN = re.compile(
     r"|(?P<sq>\^2)"
     r"|(?P<op>->|>=|\*|\(\.\)|(?<![\w)])-(?![\d.>])| - )"
     r"|(?P<sci>\d+(?:\.\d+)?)e(?P<e10>[+-]\d+)"
-    r"|(?P<word>\b[a-z][a-z]+(?: [a-z][a-z]+)*\b)"  # an English word left in the math: if, else, new, without ...
+    # an English word left in the math: if, else, new, without ...; not a derivative after it ("from your dl/dW2[1,1]")
+    r"|(?P<word>\b[a-z][a-z]+(?: (?!d\w*/d)[a-z][a-z]+)*\b)"
 )
 
 _GREEK_UNI = dict(zip(GREEK, GREEK_LETTERS))
