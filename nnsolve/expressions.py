@@ -74,6 +74,7 @@ def _split(text: str) -> list[str]:
 def _number(text: str) -> float:
     source = text.strip().replace("^", "**").replace("×", "*").replace("·", "*").replace("−", "-")
     source = re.sub(r"(?<=\d)\s*(?=[a-zA-Z(])(?!e[+-]?\d)", "*", source)  # 2e^x? no: 2(3) and 2pi are 2*(3), 2*pi
+    source = re.sub(r"\)\s*(?=[\w(])", ")*", source)  # (0.5)(-0.5) and (2)x, as the hints write products: a product
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError:

@@ -26,6 +26,7 @@ from .slips import scale_of
 from .solution import Solution, solve
 
 SHOWN = "# shown: "  # a sheet's comment line for an answer the tutor showed
+TRIES = ("after a hint", "after a miss")  # a saved answer's comment: how it came right, kept for --resume's summary
 
 
 class Own(NamedTuple):
@@ -111,6 +112,12 @@ class Session:
     def grade(self):
         """grading.grade of the sheet so far."""
         return grade(self.problem, self.sheet(), self.tolerance)
+
+    def came_right(self, q: Quantity, tries: str) -> None:
+        """A resumed answer that was right before, as it came right then (tries_in)."""
+        if self.outcome.get(q.name) in ("first", "after a hint", "after a miss"):
+            self.outcome[q.name] = tries
+            (self.hints if tries == "after a hint" else self.misses)[q.name] = 1
 
     def show(self, q: Quantity) -> np.ndarray:
         """The key's value, marked shown: the sheet no longer answers it."""
@@ -202,11 +209,22 @@ def sheet_text(session: Session, problem_name: Optional[str]) -> str:
     for q in session.asked:
         if q.name in session.answers:
             value = np.asarray(session.answers[q.name], dtype=np.float64)
-            text = number(value.flat[0]) if value.ndim == 0 else "[" + ", ".join(number(v) for v in value.ravel()) + "]"
-            lines.append(f"{_key(q.name)}: {text}")
+            one = value.size == 1 and q.shape in ((), (1,))  # a number, as typed (alpha2: -2, not [-2])
+            text = number(value.flat[0]) if one else "[" + ", ".join(number(v) for v in value.ravel()) + "]"
+            tries = session.outcome.get(q.name)
+            lines.append(f"{_key(q.name)}: {text}" + (f"  # {tries}" if tries in TRIES else ""))
         elif q.name in session.shown:
             lines.append(f"{SHOWN}{q.name}")
     return "\n".join(lines) + "\n"
+
+
+def tries_in(text: str, line: int) -> Optional[str]:
+    """How a saved answer on line (from 1) came right, from its comment: "after a hint", "after a
+    miss", or None (first time, or a sheet not saved by the tutor)."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    return next((tries for tries in TRIES if lines[line - 1].rstrip().endswith(f"# {tries}")), None)
 
 
 def shown_in(text: str) -> list[str]:

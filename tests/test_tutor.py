@@ -41,6 +41,7 @@ def piped(lines: list[str], *args: str, cwd=None) -> subprocess.CompletedProcess
 @pytest.mark.parametrize("text, value", [
     ("0.5", 0.5), ("-1.996", -1.996), ("1/(1+e^2)", 1 / (1 + np.e ** 2)), ("2 - 2*-0.046", 2.092), ("2^-1", 0.5),
     ("sigmoid(24)", 1 / (1 + np.exp(-24))), ("sqrt(4) + ln(e)", 3.0), ("2pi", 2 * np.pi), ("1.5e-3", 0.0015), ("−0.5", -0.5),
+    ("(1)(1) + (2)(0.5) + (-4)(0.9)", -1.6), ("(0.5) (-0.5)", -0.25),  # products as the hints write them
 ])
 def test_what_a_person_types_is_read_as_a_number(text, value):
     assert float(read_answer(text)) == pytest.approx(value, rel=1e-15)
@@ -333,3 +334,21 @@ def test_own_numbers_are_accepted_at_every_question_after_any_wrong_answer():
                 assert graded.verdict in (CORRECT, CARRIED), (path, wrong.name, q.name, graded.explain())
                 if mine is not None:
                     assert mine.sources and graded.verdict == CARRIED or graded.departure is None
+
+
+
+def test_resume_keeps_a_number_a_number_and_how_each_answer_came_right(tmp_path):
+    """A saved alpha2 stays `alpha2: -2` when resumed (not [-2]), and the summary after --resume
+    still counts the answer right after a miss and the one after a hint."""
+    sheet = tmp_path / "me.yaml"
+    answers = ["3x2", "3x1", "[0, 25]", "[0, 24]", "hint", "[0.5, 1]", "-2", "quit"]
+    first = piped(answers, "--save", str(sheet))
+    assert first.returncode == 1, first.stderr
+    saved = sheet.read_text(encoding="utf-8")
+    assert "alpha1: [0, 24]  # after a miss\n" in saved and "beta1: [0.5, 1]  # after a hint\n" in saved
+    assert "alpha2: -2\n" in saved
+    again = piped(["quit"], "--resume", str(sheet))
+    assert "3 right first time, 1 after a hint, 1 after another try" in again.stdout, again.stdout
+    assert sheet.read_text(encoding="utf-8") == saved
+    graded = subprocess.run([sys.executable, "-m", "nnsolve", "check", str(sheet), "--json"], capture_output=True, text=True, cwd=ROOT)
+    assert '"counts":{"correct":5,' in graded.stdout, graded.stdout  # the comments do not change the grading

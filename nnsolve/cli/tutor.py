@@ -83,19 +83,24 @@ def tutor(file, everything, save, resume, student, force):
 
 
 def _restore(session, raw, path: str) -> None:
-    """A saved session's answers and shown ones, graded again (so their verdicts are known)."""
+    """A saved session's answers and shown ones, graded again (so their verdicts are known), each
+    right one as it came right (its comment: after a hint, after a miss)."""
     from ..sheet import bind
-    from ..tutor import shown_in
+    from ..tutor import shown_in, tries_in
 
     sheet = bind(raw, session.catalog)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
     for a in sheet.answers:
         if a.quantity in session.asked:
             session.answer(a.quantity, a.value)
-    with open(path, encoding="utf-8") as f:
-        for name in shown_in(f.read()):
-            q = session.catalog.find(name)
-            if q is not None:
-                session.show(q)
+            tries = tries_in(text, a.line)
+            if tries:
+                session.came_right(a.quantity, tries)
+    for name in shown_in(text):
+        q = session.catalog.find(name)
+        if q is not None:
+            session.show(q)
 
 
 def _run(session, save, problem_name) -> bool:
