@@ -220,6 +220,12 @@ class Catalog:
                 parse_weight_in(self.notation.convention, part[1], self.problem.bias, self.problem.shared_bias)
             except ValueError as e:
                 why = f"{e}; "
+        L = self.problem.n_layers
+        delta = self.by_key.get(f"delta{L}")
+        if plain.startswith(("dl/dy_hat", "dy_hat/dalpha")) and "dl/dy_hat" not in self.by_key and delta is not None:
+            # softmax with cross-entropy, sigmoid with binary cross-entropy: no output factors to answer
+            return (f"with {self.problem.activations[-1]} outputs and {self.problem.loss} the output factors cancel, "
+                    f"delta{L} = y_hat - y: answer it as '{delta.name}' (or dl/dalpha{L}); ").replace(f"dl/dalpha{L}", self.notation.write(f"dl/dalpha{L}"))
         own = self.by_key.get(plain)
         if own is not None and own.name != plain:
             return f"{why}in nnsolve's own notation (the worksheet's, bias-row) {plain} is this problem's {own.name}: did you mean '{own.name}'? "

@@ -198,3 +198,19 @@ def test_points_in_any_spelling_give_that_quantity_its_points_once(write):
     assert {a["quantity"]: a["points"] for a in record["answers"]} == {"y_hat": 3, "dl/dW2[1,1]": 5}
     assert_usage_error(invoke("check", sheet, "--problem", write(text + "points: {'dl/dW2[1,1]': 2, 'dl/dW2_11': 5}\n")),
                        "points: dl/dW2_11: gives dl/dW2[1,1] points, as dl/dW2[1,1] does")
+
+
+@pytest.mark.parametrize("problem, name, delta", [
+    ("softmax_cross_entropy.yaml", "dl/dy_hat", "'delta2' (or dl/dalpha2)"),
+    ("wxb_relu_softmax.yaml", "dL/dy_hat", "'delta2' (or dL/dz2)"),
+    ("binary_cross_entropy.yaml", "dy_hat/dalpha2", "'delta2' (or dl/dalpha2)"),
+])
+def test_the_output_factors_where_they_cancel_point_to_delta(tmp_path, problem, name, delta):
+    """With softmax and cross-entropy (sigmoid and binary cross-entropy) there is no dl/dy_hat to
+    answer: delta^L = y_hat - y is; the nearest name (y_hat) would be another quantity."""
+    sheet = tmp_path / "s.yaml"
+    sheet.write_text(f"{name}: 0.1\n", encoding="utf-8")
+    result = invoke("check", str(sheet), "--problem", str(PROBLEMS / problem))
+    [message] = result.stderr.splitlines()  # the sheet's row, and the same one line on stderr
+    assert result.exit_code == 2 and message.startswith("nnsolve: error: ") and "the output factors cancel" in message
+    assert f"answer it as {delta}" in message and "did you mean" not in message
