@@ -222,7 +222,8 @@ class Catalog:
                 why = f"{e}; "
         L = self.problem.n_layers
         delta = self.by_key.get(f"delta{L}")
-        if plain.startswith(("dl/dy_hat", "dy_hat/dalpha")) and "dl/dy_hat" not in self.by_key and delta is not None:
+        factor = plain.startswith("dy_hat") or (plain.startswith("d") and plain.split("/", 1)[-1].startswith("dy_hat"))
+        if factor and "dl/dy_hat" not in self.by_key and delta is not None:
             # softmax with cross-entropy, sigmoid with binary cross-entropy: no output factors to answer
             return (f"with {self.problem.activations[-1]} outputs and {self.problem.loss} the output factors cancel, "
                     f"delta{L} = y_hat - y: answer it as '{delta.name}' (or dl/dalpha{L}); ").replace(f"dl/dalpha{L}", self.notation.write(f"dl/dalpha{L}"))
