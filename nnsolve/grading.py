@@ -469,6 +469,8 @@ def slip_clashes(keys: Solution, masks: Mapping[str, np.ndarray], tolerance: Tol
     reasons: list[Optional[str]] = [None] * np.shape(keys.loss)[-1]
     for base, mask in masks.items():
         value = np.asarray(base_value(keys, base))
+        if base.startswith("shape W"):  # (the same for every member: given their axis, as the slips have it)
+            value = value[..., None]
         width = tolerance.width(value, scale_of(keys, base, (), value))
         axes = tuple(range(value.ndim - 1))
         for slip in slips_of(keys, base):

@@ -5,8 +5,9 @@ key's own solution (never matched as text): the old weight for a new weight, the
 rather than subtracted, lambda left out or applied twice, a derivative's sign flipped or left
 at 0, delta without the activation's derivative, a hidden delta taken through the updated
 weights of the next layer, alpha where beta was asked and the reverse, alpha without the bias
-weight, one neuron's delta (or their mean) for a shared bias's sum of deltas. grading.py marks
-an answer that lands on a slip wrong, and names it (docs/check.md).
+weight, one neuron's delta (or their mean) for a shared bias's sum of deltas, plain SGD's step
+for an optimizer's, a weight matrix's shape transposed or with its bias row left out (or added).
+grading.py marks an answer that lands on a slip wrong, and names it (docs/check.md).
 
 Pure: a Solution in, arrays out. The Solution may be one member's or several members' at once
 (solution.Work.members: every array, the problem's too, with the members on its last axis).
@@ -31,7 +32,9 @@ SLIP_NAMES = (
     # a shared bias's (bias: shared)
     "one neuron's delta",
     # an optimizer's (issue 19)
-    "bias correction forgotten", "t off by one", "momentum left out", "weight decay left out",
+    "bias correction forgotten", "t off by one", "momentum left out", "weight decay left out", "plain SGD's step",
+    # a weight matrix's shape
+    "transposed", "bias added",
 )
 
 
@@ -78,11 +81,14 @@ def _batch_slips(key: Solution, base: str) -> tuple[Slip, ...]:
 
 def _optimizer_slips(key: Solution, l: int) -> list[Slip]:
     """The slips of a new weight under an optimizer: Adam's bias correction forgotten, the step
-    number t off by one (where t enters the rule), the momentum (velocity) left out, the weight
-    decay left out; each the optimizer's own rule with that one thing changed."""
+    number t off by one (where t enters the rule), the momentum (velocity) left out, an adaptive
+    rule's (Adagrad's, RMSprop's, Adam's) left out for plain SGD's step, the weight decay left
+    out; each the optimizer's own rule with that one thing changed. None marks down an answer
+    within the key's tolerance (demotes=False): each can come as close to the key as the thing
+    changed matters (bias correction at a large t, a small velocity, a small weight decay)."""
     from dataclasses import replace
 
-    from .optimizers import State
+    from .optimizers import Optimizer, State
 
     p = key.problem
     opt = p.optimizer
@@ -92,16 +98,25 @@ def _optimizer_slips(key: Solution, l: int) -> list[Slip]:
     found = []
     if opt.kind == "adam":
         found.append(Slip("bias correction forgotten", "the bias correction was left out: m and v in place of m_hat and v_hat",
-                          "w - lambda m / (sqrt(v) + eps)", _updated(key, l, g, bias_correction=False)))
+                          "w - lambda m / (sqrt(v) + eps)", _updated(key, l, g, bias_correction=False), demotes=False))
     if opt.uses_step():
-        found.append(Slip("t off by one", f"the step number is off by one: this is step t = {t}", f"t = {t + 1}", _updated(key, l, g, t=t + 1)))
+        found.append(Slip("t off by one", f"the step number is off by one: this is step t = {t}", f"t = {t + 1}", _updated(key, l, g, t=t + 1), demotes=False))
         if t > 1:
-            found.append(Slip("t off by one", f"the step number is off by one: this is step t = {t}", f"t = {t - 1}", _updated(key, l, g, t=t - 1)))
-    if opt.kind == "sgd" and opt["momentum"] > 0 and state.layer(l):
+            found.append(Slip("t off by one", f"the step number is off by one: this is step t = {t}", f"t = {t - 1}", _updated(key, l, g, t=t - 1), demotes=False))
+    if opt.kind == "sgd" and opt["momentum"] > 0:  # (at a first step the velocity is g: plain momentum's key, passed over; Nesterov's not)
         found.append(Slip("momentum left out", "the velocity was left out: this is plain SGD's step", "w - lambda g",
-                          _updated(key, l, g, replace(opt, options=(("momentum", 0.0), ("dampening", 0.0), ("nesterov", False))))))
+                          _updated(key, l, g, replace(opt, options=(("momentum", 0.0), ("dampening", 0.0), ("nesterov", False)))), demotes=False))
+    elif opt.kind != "sgd":  # Adagrad, RMSprop, Adam, AdamW: w - lambda g, without (and with) the weight decay
+        # named only outside the key's tolerance (demotes=False): where |g| is near 1, Adam's and
+        # Adagrad's first step (about lambda sign(g)) is near plain SGD's
+        rule = f"{opt.title}'s rule was left out: this is plain SGD's step"
+        found.append(Slip("plain SGD's step", rule, "w - lambda dl/dw", _updated(key, l, g, Optimizer("sgd")), demotes=False))
+        if opt.weight_decay:
+            sgd = Optimizer("sgd", weight_decay=opt.weight_decay, decay_bias=opt.decay_bias)
+            found.append(Slip("plain SGD's step", f"{rule}, with the weight decay", "w - lambda (dl/dw + weight_decay w)",
+                              _updated(key, l, g, sgd), demotes=False))
     if opt.weight_decay:
-        found.append(Slip("weight decay left out", "the weight decay was left out of the step", "weight_decay = 0", _updated(key, l, g, replace(opt, weight_decay=0.0))))
+        found.append(Slip("weight decay left out", "the weight decay was left out of the step", "weight_decay = 0", _updated(key, l, g, replace(opt, weight_decay=0.0)), demotes=False))
     return found
 
 
@@ -162,10 +177,52 @@ def _shared_bias_slips(key: Solution, kind: str, l: int) -> list[Slip]:
     return found
 
 
+def _shape_slips(key: Solution, l: int) -> tuple[Slip, ...]:
+    """The slips of W^l's shape, as the problem's convention writes it (quantities.base_value):
+    its rows and columns swapped; in bias-row its bias row left out, in Wx+b and xW+b the bias
+    counted in W as bias-row's row 0 is (one more input); and, swapped as well, the shape another
+    convention writes (Wx+b's for bias-row, bias-row's for Wx+b). Each value has the members'
+    axes of the key's W (solution.Work.members)."""
+    p = key.problem
+    W = np.asarray(key.layers[l - 1].W)
+    rows, cols = W.shape[:2]
+    n, m = rows - (1 if p.bias else 0), cols  # inputs, neurons
+    convention = getattr(p, "convention", "bias-row")
+    inputs, neurons, plus = "inputs", "neurons", "(inputs + 1)"
+    orientation = (f"a row per neuron and a column per input, b{l} apart" if convention == "Wx+b" else
+                   f"a row per input and a column per neuron, b{l} apart" if convention == "xW+b" else
+                   "row 0 for the bias weights, then a row per input, and a column per neuron" if p.bias else
+                   "a row per input and a column per neuron")
+    if convention == "Wx+b":
+        swapped = (n, m, f"{inputs} x {neurons}")
+        found = [("transposed", f"the rows and columns are swapped: W{l} has {orientation}", *swapped)]
+        if p.bias:
+            found += [("bias added", f"the bias was counted in W{l} as one more input: W{l} has {orientation}", m, n + 1, f"{neurons} x {plus}"),
+                      ("transposed", f"the rows and columns are swapped and the bias counted as a row: this is W{l} as bias-row writes it, "
+                                     f"with row 0 for the bias; in Wx+b W{l} has {orientation}", n + 1, m, f"{plus} x {neurons}")]
+    elif convention == "xW+b":
+        found = [("transposed", f"the rows and columns are swapped: W{l} has {orientation}", m, n, f"{neurons} x {inputs}")]
+        if p.bias:
+            found.append(("bias added", f"the bias was counted in W{l} as one more input, as bias-row's row 0: W{l} has {orientation}",
+                          n + 1, m, f"{plus} x {neurons}"))
+    else:
+        found = [("transposed", f"the rows and columns are swapped: W{l} has {orientation}", cols, rows,
+                  f"{neurons} x {plus if p.bias else inputs}")]
+        if p.bias:
+            found += [("bias left out", f"the bias row was left out: W{l} has {orientation}", n, m, f"{inputs} x {neurons}"),
+                      ("transposed", f"the rows and columns are swapped and the bias row left out: this is W{l} as Wx+b writes it, "
+                                     f"b{l} apart; here W{l} has {orientation}", m, n, f"{neurons} x {inputs}")]
+    members = W.shape[2:]
+    return tuple(Slip(name, explanation, formula, np.stack([np.full(members, a, dtype=np.float64), np.full(members, b, dtype=np.float64)]))
+                 for name, explanation, a, b, formula in found)
+
+
 def _slips_of(key: Solution, base: str) -> tuple[Slip, ...]:
     p, layers = key.problem, key.layers
     L = len(layers)
     kind, l = split_base(base)
+    if kind == "shape W":
+        return _shape_slips(key, l)
     if base == "y_hat":
         kind, l = "beta", L
     if kind == "new W":

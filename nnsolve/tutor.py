@@ -296,6 +296,10 @@ def _hints(key: Solution, catalog: Catalog, asked) -> dict[str, tuple[str, ...]]
         if kind == "shape W":
             formula = f"shape W{layer}: " + ("(inputs of the layer + 1) x (its neurons)" if p.bias and p.convention == "bias-row" else
                                               "(its neurons) x (its inputs)" if p.convention == "Wx+b" else "(its inputs) x (its neurons)")
+            n, m = p.weights[layer - 1].shape[0] - (1 if p.bias else 0), p.weights[layer - 1].shape[1]  # the layer's inputs, neurons
+            n, m = f"{n} input{'s' * (n != 1)}", f"{m} neuron{'s' * (m != 1)}"
+            worked[k] = f"shape W{layer} = " + (f"({n} + 1) x ({m})" if p.bias and p.convention == "bias-row" else
+                                                f"({m}) x ({n})" if p.convention == "Wx+b" else f"({n}) x ({m})")
         elif kind == "alpha":
             formula = f"{k} = " + (builder.layer_formula(layer) if q.index == () else f"sum_i W{layer}[i,{q.index[0] + 1}] input_i")
         elif kind == "beta":

@@ -1356,3 +1356,56 @@ def test_a_wrong_answer_names_a_departure_only_among_the_answers_it_follows_from
     [record] = check_json(str(sheet), exit_code=1)
     departures = {a["quantity"]: a["first_departure"] for a in record["answers"]}
     assert departures["alpha2"] == "beta1" and departures["new W2[0,1]"] == "beta1"
+
+
+# problems/wxb_relu_softmax.yaml's W1 has 3 inputs and 2 neurons, W2 2 and 2, in each convention:
+# an answer to shape W1 or W2 -> the slip check names (None: correct, or wrong and no slip)
+SHAPE_SLIPS = {
+    "bias-row": {"W1": {(4, 2): None, (2, 4): "transposed", (3, 2): "bias left out", (2, 3): "transposed", (5, 7): "wrong"},
+                 "W2": {(3, 2): None, (2, 3): "transposed", (2, 2): "bias left out"}},
+    "Wx+b": {"W1": {(2, 3): None, (3, 2): "transposed", (2, 4): "bias added", (4, 2): "transposed", (5, 7): "wrong"},
+             "W2": {(2, 2): None, (2, 3): "bias added", (3, 2): "transposed"}},
+    "xW+b": {"W1": {(3, 2): None, (2, 3): "transposed", (4, 2): "bias added", (2, 4): "wrong"},
+             "W2": {(2, 2): None, (3, 2): "bias added"}},
+}
+
+
+@pytest.mark.parametrize("convention", list(SHAPE_SLIPS))
+def test_check_names_a_shape_transposed_or_with_the_bias_left_out_or_added(convention, tmp_path):
+    """A weight matrix's shape as the other orientation writes it, without bias-row's bias row, or
+    with the bias counted in W in Wx+b and xW+b: wrong and named, through check as a user types it.
+    The right shape is correct and names nothing, and so is W2's in Wx+b and xW+b, which is square:
+    transposed, it is the key (a slip that gives the key is passed over)."""
+    (tmp_path / "p.yaml").write_text(invoke("convert", str(PROBLEMS / "wxb_relu_softmax.yaml"), "--to", convention).stdout)
+    sheet = tmp_path / "s.yaml"
+    for layer, answers in SHAPE_SLIPS[convention].items():
+        for shape, slip in answers.items():
+            sheet.write_text(f"problem: p.yaml\nshape {layer}: {list(shape)}\n")
+            result = invoke("check", str(sheet), "--json")
+            record = json.loads(result.stdout)
+            check_schema().validate(record)
+            [answer] = record["answers"]
+            assert answer["verdict"] == ("correct" if slip is None else "wrong"), (layer, shape, answer)
+            assert (answer["slip"] or {}).get("name") == (None if slip in (None, "wrong") else slip), (layer, shape, answer)
+            assert result.exit_code == (0 if slip is None else 1)
+    shape, words = {
+        "bias-row": ([2, 4], "W1 has row 0 for the bias weights, then a row per input, and a column per neuron (neurons x (inputs + 1))"),
+        "Wx+b": ([3, 2], "W1 has a row per neuron and a column per input, b1 apart (inputs x neurons)"),
+        "xW+b": ([2, 3], "W1 has a row per input and a column per neuron, b1 apart (neurons x inputs)"),
+    }[convention]
+    sheet.write_text(f"problem: p.yaml\nshape W1: {shape}\n")
+    assert f"shape W¹ is wrong: the rows and columns are swapped: {words}." in invoke("check", str(sheet)).stdout
+
+
+def test_the_worksheets_shapes_with_the_bias_row_left_out_and_transposed(tmp_path):
+    """The worksheet (bias-row): W1 is 3 x 2 and W2 3 x 1; 2 x 2 and 2 x 1 leave the bias row out,
+    1 x 3 is W2 transposed, 1 x 2 W2 as Wx+b writes it."""
+    path = tmp_path / "s.yaml"
+    for answers, names in (("shape W1: [2, 2]\nshape W2: [2, 1]\n", ["bias left out", "bias left out"]),
+                           ("shape W1: [3, 2]\nshape W2: [1, 3]\n", [None, "transposed"]), ("shape W2: [1, 2]\n", ["transposed"])):
+        path.write_text(answers)
+        record = json.loads(invoke("check", str(path), "--json").stdout)
+        assert [(a["slip"] or {}).get("name") for a in record["answers"]] == names
+    text = invoke("check", str(path)).stdout
+    assert ("shape W² is wrong: the rows and columns are swapped and the bias row left out: this is W2 as Wx+b writes it, b2 apart; "
+            "here W2 has row 0 for the bias weights, then a row per input, and a column per neuron (neurons x inputs).") in text

@@ -243,3 +243,62 @@ def test_a_shared_bias_graded_stacked_agrees_with_one_sheet_at_a_time(convention
             each.append(sheet)
     for report, variant, sheet in zip(grade_each(problems, each), problems, each):
         _same(report, reference_grade(variant, sheet, Tolerance(), True, dict(variant.points), 1.0))
+
+
+# optimizers whose step is not plain SGD's, each on the worksheet; nesterov from a fresh state
+# (its first step is not plain SGD's) and momentum from a state (problems/worksheet_momentum.yaml)
+OPTIMIZERS = ["adam", "adamw\nweight_decay: 0.1", "rmsprop", "adagrad", "{name: momentum, nesterov: true}", "momentum"]
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS, ids=lambda o: o.split()[-1].strip("}"))
+@pytest.mark.parametrize("convention", ["bias-row", "Wx+b", "xW+b"])
+def test_plain_sgd_and_shape_slips_graded_stacked_agree_with_one_sheet_at_a_time(optimizer, convention, tmp_path):
+    """Sheets that answer new weights with each of the optimizer's slips (plain SGD's step among
+    them, from a derivative within tolerance of the key's too), the key, and shapes with each of
+    the shape slips (transposed, the bias row left out or added): grade_many and grade_each
+    (variants of the problem) agree with the reference, and both name plain SGD's step and the
+    shape slips."""
+    from conftest import ROOT, invoke
+    from nnsolve.slips import slips_of
+
+    source = tmp_path / "source.yaml"
+    if optimizer == "momentum":  # (from a fresh state its first step is plain SGD's: the slip is the key, passed over)
+        source.write_text((ROOT / "problems" / "worksheet_momentum.yaml").read_text())
+    else:
+        source.write_text((ROOT / "problems" / "worksheet.yaml").read_text() + f"optimizer: {optimizer}\n")
+    path = tmp_path / "p.yaml"
+    path.write_text(invoke("convert", str(source), "--to", convention).stdout)
+    problem = load_problem(str(path))
+    rng = np.random.default_rng(23)
+
+    def planted(variant) -> list:
+        catalog, key = Catalog(variant), solve(variant)
+        sheets = []
+        for l in (1, 2):
+            shape = catalog.by_key[f"shape W{l}"]
+            for slip in slips_of(key, shape.base) + (None,):
+                value = catalog.value(key, shape) if slip is None else slip.value
+                sheets.append({shape.name: [int(v) for v in value]})
+            for q in [q for q in catalog.quantities if q.base == f"new W{l}" and len(q.index) == 2 and all(isinstance(i, int) for i in q.index)]:
+                derivative = catalog.by_key["dl/dW" + q.key[5:]].name
+                gradient = float(catalog.value(key, catalog.by_key["dl/dW" + q.key[5:]]))
+                for slip in slips_of(key, q.base) + (None,):
+                    value = float(catalog.value(key, q) if slip is None else np.asarray(slip.value)[q.index])
+                    sheets += [{q.name: value}, {derivative: float(np.float64(f"{gradient:.4g}")), q.name: value}]
+        return [bind(parse_raw_sheet(yaml.safe_dump(s), f"planted{n}"), catalog) for n, s in enumerate(sheets)]
+
+    sheets = planted(problem) + random_sheets(problem, 10, rng)
+    for tolerance in TOLERANCES:
+        for carry_forward in (True, False):
+            for sheet, report in zip(sheets, grade_many(problem, sheets, tolerance, carry_forward)):
+                _same(report, reference_grade(problem, sheet, tolerance, carry_forward))
+    named = {g.slip.name for r in grade_many(problem, sheets) for g in r.graded if g.slip is not None}
+    assert {"transposed", "bias left out" if convention == "bias-row" else "bias added"} <= named, named
+    assert ("momentum left out" if "momentum" in optimizer else "plain SGD's step") in named, named
+    problems, each = [], []
+    for variant in _variants(problem, 3, rng):
+        for sheet in planted(variant)[::4] + random_sheets(variant, 3, rng):
+            problems.append(variant)
+            each.append(sheet)
+    for report, variant, sheet in zip(grade_each(problems, each), problems, each):
+        _same(report, reference_grade(variant, sheet, Tolerance(), True, dict(variant.points), 1.0))

@@ -541,3 +541,83 @@ def test_a_quiz_of_an_optimizer_problem_states_its_rule_and_state(tmp_path, monk
     assert invoke("new", "--from", "plain.yaml", "--moodle", "plain.xml").exit_code == 0
     text = (tmp_path / "plain.xml").read_text(encoding="utf-8")
     assert "one step of" not in text and "l2 term" not in text  # plain SGD: as before
+
+
+@pytest.mark.parametrize("optimizer, title", [("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop"), ("adagrad", "Adagrad"),
+                                              ("{name: adam, amsgrad: true}", "Adam"), ("nesterov", None)])
+def test_check_names_plain_sgds_step_for_an_optimizer_whose_step_is_not_sgds(optimizer, title, write):
+    """The worksheet under each optimizer whose step is not plain SGD's: a new weight made as
+    w - lambda g from the student's own derivative (the key's, rounded as a student writes it) is
+    wrong and named; AdamW's also with its weight decay (w - lambda (g + 0.01 w)). Nesterov's first
+    step is momentum's slip. The key's new weight, with or without the derivative, is correct and
+    names nothing. Each value worked here from run --json."""
+    path = write(WORKSHEET + f"optimizer: {optimizer}\n", "p.yaml")
+    data = run_json(path)
+    g = float(f"{data['gradients']['W2'][1][0]:.4g}")  # -0.04624, within tolerance of the key's
+    w, lr = 2.0, 2.0
+    sgd = [(w - lr * g, "w − λ ∂ℓ/∂w")] + ([(w - lr * (g + 0.01 * w), "w − λ (∂ℓ/∂w + weight_decay w)")] if optimizer == "adamw" else [])
+    name = "plain SGD's step" if title else "momentum left out"
+    for value, formula in sgd:
+        for sheet in (f"new W2[1,1]: {value!r}\n", f"dl/dW2[1,1]: {g!r}\nnew W2[1,1]: {value!r}\n"):
+            result = invoke("check", write(sheet, "s.yaml"), "--problem", path, "--json")
+            assert result.exit_code == 1
+            record = json.loads(result.stdout)
+            jsonschema.Draft7Validator(schema("check")).validate(record)
+            answer = record["answers"][-1]
+            assert (answer["verdict"], answer["slip"]["name"]) == ("wrong", name), (sheet, answer)
+        text = invoke("check", write(sheet, "s.yaml"), "--problem", path).stdout
+        if title:
+            assert f"new W2[1,1] is wrong: {title}'s rule was left out: this is plain SGD's step" in text and f"({formula})." in text
+        else:
+            assert "new W2[1,1] is wrong: the velocity was left out: this is plain SGD's step (w − λ g)." in text
+    key = data["updated"]["W2"][1][0]
+    for sheet in (f"new W2[1,1]: {key!r}\n", f"dl/dW2[1,1]: {g!r}\nnew W2[1,1]: {key!r}\n"):
+        record = json.loads(invoke("check", write(sheet, "s.yaml"), "--problem", path, "--json").stdout)
+        assert [(a["verdict"], a["slip"]) for a in record["answers"]] == [("correct", None)] * len(record["answers"])
+
+
+def test_the_newcomers_plain_sgd_step_on_the_adam_worksheet(tmp_path):
+    """As the newcomer typed it: problems/worksheet_adam.yaml, the derivative rounded, the new
+    weight 2 - 0.1 (-0.04624)."""
+    (tmp_path / "a.yaml").write_text("dl/dW2[1,1]: -0.04624\nnew W2[1,1]: 2.004624\n")
+    result = invoke("check", str(tmp_path / "a.yaml"), "--problem", ADAM)
+    assert result.exit_code == 1
+    assert "new W2[1,1] is wrong: Adam's rule was left out: this is plain SGD's step (w − λ ∂ℓ/∂w)." in result.stdout
+    assert "leaves the key" not in result.stdout
+
+
+def test_plain_sgds_step_within_the_tolerance_of_the_key_is_correct(write):
+    """A linear output with y such that dl/dW2[0,1] = y_hat - y = 1.005: Adam's first step is
+    lambda g / (|g| + eps), about lambda, and plain SGD's 1.005 lambda, within rtol 0.01 of it.
+    That answer is correct and names nothing (the slip never demotes); 1.05 lambda, outside, is
+    named."""
+    text = WORKSHEET.replace("activation: sigmoid", "activation: [sigmoid, linear]").replace("y: [1]", "y: [-3.005]") + "optimizer: adam\n"
+    path = write(text, "p.yaml")
+    data = run_json(path)
+    g = data["gradients"]["W2"][0][0]
+    assert g == pytest.approx(1.005, abs=1e-9)
+    record = json.loads(invoke("check", write(f"new W2[0,1]: {1 - 2 * g!r}\n", "s.yaml"), "--problem", path, "--json").stdout)
+    assert [(a["verdict"], a["slip"]) for a in record["answers"]] == [("correct", None)]
+    path = write(text.replace("y: [-3.005]", "y: [-3.05]"), "p.yaml")
+    g = run_json(path)["gradients"]["W2"][0][0]
+    record = json.loads(invoke("check", write(f"new W2[0,1]: {1 - 2 * g!r}\n", "s.yaml"), "--problem", path, "--json").stdout)
+    assert [(a["verdict"], a["slip"]["name"]) for a in record["answers"]] == [("wrong", "plain SGD's step")]
+
+
+def test_an_optimizer_slip_near_the_key_never_marks_a_right_answer_down(write):
+    """At step 10001 Adam's bias correction of v is 1 - 0.999^10001 = 0.99995: the step without
+    it is 0.002% off the key. An answer equal to it is within the key's tolerance: correct, not
+    "bias correction forgotten" (as for every optimizer slip: each can come that near the key)."""
+    from nnsolve.slips import slips_of
+
+    state = ("state: {step: 10000, W1: {m: [[0, 0], [0, 0], [0, 0]], v: [[0, 0], [0, 0], [0, 0]]}, "
+             "W2: {m: [[0], [0], [0]], v: [[0], [0], [0]]}}\n")
+    path = write(WORKSHEET + "optimizer: adam\n" + state)
+    problem = load_problem(path)
+    key = solve(problem)
+    [slip] = [s for s in slips_of(key, "new W2") if s.name == "bias correction forgotten"]
+    value = float(slip.value[1, 0])
+    assert value != float(key.layers[1].updated_W[1, 0]) and value == pytest.approx(float(key.layers[1].updated_W[1, 0]), rel=1e-4)
+    sheet = write(f"new W2[1,1]: {value!r}\n", "sheet.yaml")
+    [record] = [json.loads(line) for line in invoke("check", sheet, "--problem", path, "--json").stdout.splitlines()]
+    assert [(a["verdict"], a["slip"]) for a in record["answers"]] == [("correct", None)]

@@ -336,7 +336,6 @@ def test_own_numbers_are_accepted_at_every_question_after_any_wrong_answer():
                     assert mine.sources and graded.verdict == CARRIED or graded.departure is None
 
 
-
 def test_resume_keeps_a_number_a_number_and_how_each_answer_came_right(tmp_path):
     """A saved alpha2 stays `alpha2: -2` when resumed (not [-2]), and the summary after --resume
     still counts the answer right after a miss and the one after a hint."""
@@ -352,3 +351,25 @@ def test_resume_keeps_a_number_a_number_and_how_each_answer_came_right(tmp_path)
     assert sheet.read_text(encoding="utf-8") == saved
     graded = subprocess.run([sys.executable, "-m", "nnsolve", "check", str(sheet), "--json"], capture_output=True, text=True, cwd=ROOT)
     assert '"counts":{"correct":5,' in graded.stdout, graded.stdout  # the comments do not change the grading
+
+
+@pytest.mark.parametrize("convention, wrong, slip, numbers", [
+    ("bias-row", "2x3", "the rows and columns are swapped", "shape W¹ = (3 inputs + 1) x (2 neurons)"),
+    ("bias-row", "3x2", "the bias row was left out", "shape W¹ = (3 inputs + 1) x (2 neurons)"),
+    ("Wx+b", "3x2", "the rows and columns are swapped", "shape W¹ = (2 neurons) x (3 inputs)"),
+    ("Wx+b", "2x4", "the bias was counted in W¹ as one more input", "shape W¹ = (2 neurons) x (3 inputs)"),
+    ("xW+b", "4x2", "the bias was counted in W¹ as one more input", "shape W¹ = (3 inputs) x (2 neurons)"),
+])
+def test_a_shape_slip_is_named_and_its_second_hint_gives_the_layers_counts(convention, wrong, slip, numbers, tmp_path):
+    """Piped: a shape transposed, or with the bias row left out or added, is named (the tutor grades
+    with check's grading); hint gives the formula, hint again the layer's inputs and neurons, not
+    'no more hints'; then the right shape is right after a hint."""
+    path = tmp_path / "p.yaml"
+    path.write_text(invoke("convert", str(PROBLEMS / "wxb_relu_softmax.yaml"), "--to", convention).stdout)
+    right = "x".join(str(n) for n in {"bias-row": (4, 2), "Wx+b": (2, 3), "xW+b": (3, 2)}[convention])
+    out = piped([wrong, "hint", "hint", right, "quit"], str(path)).stdout
+    assert f"shape W¹ (2 numbers) = {wrong}\n  ✗ wrong: {slip}" in out
+    hints = out.split("  hint: ")[1:]
+    assert hints[0].startswith("shape W¹: (") and hints[1].startswith(numbers + "\n"), hints
+    assert "no more hints" not in out
+    assert f"shape W¹ (2 numbers) = {right}\n  ✓ correct" in out
