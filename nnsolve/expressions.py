@@ -50,6 +50,16 @@ def read_answer(text: str) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
 
 
+SHAPE = re.compile(r"\s*(\d+)\s*[x×X*]\s*(\d+)\s*")  # a shape as people write it: 3x2, 3 × 2
+
+
+def shape_typed(text: str) -> str:
+    """A shape as people write it, 3x2 or 3 × 2, as the list "3, 2" read_answer reads; any
+    other text as it is."""
+    m = SHAPE.fullmatch(text)
+    return f"{m.group(1)}, {m.group(2)}" if m else text
+
+
 def _split(text: str) -> list[str]:
     """The comma-separated parts of a list, commas inside parentheses kept (none are needed)."""
     parts, depth, start = [], 0, 0

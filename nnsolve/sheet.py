@@ -219,6 +219,13 @@ def _blank(node) -> bool:
 def _value(reader: NodeReader, node, key: str, q: Quantity) -> np.ndarray:
     """An answer in the quantity's shape: a number, a list, or a list of rows."""
     shape = q.shape
+    if q.base.startswith("shape") and isinstance(node, yaml.ScalarNode):  # shape W1: 3x2, as the tutor takes it
+        from .expressions import SHAPE
+
+        m = SHAPE.fullmatch(node.value)
+        if m:
+            return np.array([float(m.group(1)), float(m.group(2))])
+        raise reader.error(node, key, f"is {show(node.value)}, not a shape", "write it as rows x columns, such as 3x2 or [3, 2]")
     if len(shape) <= 1 and not isinstance(node, yaml.SequenceNode):
         number = reader.number(node, key)
         if shape == ():

@@ -1409,3 +1409,14 @@ def test_the_worksheets_shapes_with_the_bias_row_left_out_and_transposed(tmp_pat
     text = invoke("check", str(path)).stdout
     assert ("shape W² is wrong: the rows and columns are swapped and the bias row left out: this is W2 as Wx+b writes it, b2 apart; "
             "here W2 has row 0 for the bias weights, then a row per input, and a column per neuron (neurons x inputs).") in text
+
+
+def test_a_sheet_takes_a_shape_as_the_tutor_does(tmp_path):
+    """shape W1: 3x2 (or 3 × 2, 3 X 2) on a sheet, as the tutor takes it typed; [3, 2] as before."""
+    sheet = tmp_path / "sheet.yaml"
+    sheet.write_text("shape W1: 3x2\nshape W2: 3 × 1\n", encoding="utf-8")
+    [record] = check_json(str(sheet), exit_code=0)
+    assert [(a["quantity"], a["answer"], a["verdict"]) for a in record["answers"]] == [
+        ("shape W1", [3, 2], "correct"), ("shape W2", [3, 1], "correct")]
+    sheet.write_text("shape W1: 3y2\n", encoding="utf-8")
+    assert "shape W1: is '3y2', not a shape; write it as rows x columns, such as 3x2 or [3, 2]" in check(str(sheet)).stderr

@@ -106,7 +106,7 @@ def _restore(session, raw, path: str) -> None:
 def _run(session, save, problem_name) -> bool:
     """Ask until every question is answered right or shown, or the student quits (or input ends)."""
     from ..grading import CARRIED, CORRECT
-    from ..expressions import read_answer
+    from ..expressions import read_answer, shape_typed
     from ..render.mathtext import unicode
     from ..tutor import from_your, written
 
@@ -156,7 +156,7 @@ def _run(session, save, problem_name) -> bool:
             k = max(k - 1, 0)
         else:
             try:
-                value = read_answer(_shape_typed(line) if q.base.startswith("shape") else line)
+                value = read_answer(shape_typed(line) if q.base.startswith("shape") else line)
             except ValueError as e:
                 say(f"  {e}", "wrong")
                 continue
@@ -174,14 +174,6 @@ def _run(session, save, problem_name) -> bool:
             k = session.next_open(k + 1)
     _summarise(session, say, save)
     return session.all_right()
-
-
-def _shape_typed(line: str) -> str:
-    """A shape as people write it, 3x2 or 3 × 2, as the list 3, 2."""
-    import re
-
-    m = re.fullmatch(r"\s*(\d+)\s*[x×X*]\s*(\d+)\s*", line)
-    return f"{m.group(1)}, {m.group(2)}" if m else line
 
 
 def _introduce(session, say) -> None:
