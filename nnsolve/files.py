@@ -72,7 +72,7 @@ def make_folders(paths) -> list[str]:
     return made
 
 
-def remove_folders(made: list[str]) -> None:
+def remove_folders(made) -> None:
     """Take away folders make_folders made, innermost first, each only if it is still empty."""
     for folder in reversed(made):
         try:
@@ -96,9 +96,10 @@ def write_files_atomic(files, force: bool = False) -> None:
 
 
 class Staged(list):
-    """stage_files' (temporary, path) pairs, not yet renamed, and the folders made for them."""
+    """stage_files' (temporary, path) pairs, not yet renamed, and the folders made for them
+    (which discard_files takes away again)."""
 
-    made: list[str] = []
+    made: tuple[str, ...] = ()
 
 
 def stage_files(files, force: bool = False) -> Staged:
@@ -110,9 +111,9 @@ def stage_files(files, force: bool = False) -> Staged:
     for path, _ in files:
         check_target(path, force)
     staged = Staged()  # (temporary, path), not yet renamed
-    staged.made = make_folders(path for path, _ in files)
+    staged.made = tuple(make_folders(path for path, _ in files))
     each = fsync_each(len(files))
-    with _undone_on_failure(staged, staged.made) as current:
+    with _undone_on_failure(staged) as current:
         for path, data in files:
             current[0] = path
             staged.append((_stage(path, data, sync=each), path))
@@ -125,9 +126,10 @@ def commit_files(staged: list[tuple[str, str]], force: bool = False) -> None:
     """stage_files' second half: each temporary renamed onto its path (without force, never
     over a file, not even one that appeared meanwhile). On a failure the ones not yet renamed
     are removed, and so are the folders made for them that are left empty."""
-    made = getattr(staged, "made", [])
-    staged = list(staged)
-    with _undone_on_failure(staged, made) as current:
+    rest = Staged(staged)  # those not yet renamed
+    rest.made = getattr(staged, "made", ())
+    staged = rest
+    with _undone_on_failure(staged) as current:
         while staged:
             tmp, current[0] = staged[0]
             _commit(tmp, current[0], force)
@@ -135,20 +137,18 @@ def commit_files(staged: list[tuple[str, str]], force: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def _undone_on_failure(staged: list[tuple[str, str]], made: list[str]):
+def _undone_on_failure(staged: list[tuple[str, str]]):
     """On any failure inside, the temporaries still in staged are removed, then the folders
-    made that are left empty; an OSError becomes an NnsolveError naming the file being written
-    (current[0], which the block keeps up)."""
+    made for them that are left empty (discard_files); an OSError becomes an NnsolveError naming
+    the file being written (current[0], which the block keeps up)."""
     current = [""]
     try:
         yield current
     except OSError as e:
         discard_files(staged)
-        remove_folders(made)
         raise NnsolveError(f"cannot write: {e.strerror or e}", file=current[0]) from None
     except BaseException:
         discard_files(staged)
-        remove_folders(made)
         raise
 
 
@@ -157,7 +157,7 @@ def discard_files(staged: list[tuple[str, str]]) -> None:
     for them (stage_files)."""
     for tmp, _ in staged:
         _remove_quietly(tmp)
-    remove_folders(getattr(staged, "made", []))
+    remove_folders(getattr(staged, "made", ()))
 
 
 def _stage(path: str, data: bytes, sync: bool = True) -> str:
